@@ -1,0 +1,12 @@
+export { advanceClock, databaseNow } from './clock.js';
+export { type Database, dropSchema, type Engine, type OpenOptions, openDatabase } from './connect.js';
+export { lockDataDir } from './lock.js';
+export { loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js';
+export {
+  DEFAULT_MAX_ATTEMPTS,
+  inTransaction,
+  isRetryable,
+  RetryableConflict,
+  sqlState,
+  type TransactionOptions,
+} from './transaction.js';

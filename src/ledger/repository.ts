@@ -1,0 +1,318 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { inTransaction, RetryableConflict, sqlState } from '../db/index.js';
+import { assert } from '../errors/index.js';
+import { isCurrency } from '../money/index.js';
+import { type BatchState, type Hold, processBatch } from './process.js';
+import {
+  type Account,
+  type AccountOutcome,
+  type AccountRequest,
+  AccountFlags,
+  ID_PATTERN,
+  LEDGER_LIMITS,
+  type PendingStatus,
+  type Transfer,
+  TransferFlags,
+  type TransferOutcome,
+  type TransferRequest,
+} from './types.js';
+
+/** Only this module writes SQL for the ledger's tables. */
+type Db = Kysely<any>;
+type Trx = Transaction<any>;
+
+const TRANSFER_COLUMNS = sql.raw(
+  `t.id, t.seq, t.debit_account_id, t.credit_account_id, t.amount, t.pending_id, t.currency, t.code, t.flags,
+   t.timeout, t.user_data, t."timestamp", t.expires_at`,
+);
+
+/** Insert rows per statement: one unnest() statement per chunk keeps the parameter count fixed. */
+const INSERT_CHUNK = 5000;
+
+export async function createAccounts(db: Db, requests: readonly AccountRequest[]): Promise<AccountOutcome[]> {
+  return inTransaction(db, async (trx) => {
+    const ids = requests.map((r) => r.id);
+    await lockIds(trx, ids);
+    const existing = await loadAccounts(trx, ids, false);
+    const now = await transactionNow(trx);
+    const outcomes: AccountOutcome[] = [];
+    for (const r of requests) {
+      const result = decideAccount(r, existing.get(r.id));
+      outcomes.push({ id: r.id, result });
+      if (result !== 'ok') continue;
+      await sql`insert into ledger_accounts (id, currency, code, flags, user_data, created_at)
+        values (${r.id}, ${r.currency}, ${r.code}, ${r.flags ?? 0}, ${r.user_data ?? null}, ${now})`.execute(trx);
+      existing.set(r.id, { ...r, flags: r.flags ?? 0, user_data: r.user_data ?? null } as Account);
+    }
+    return outcomes;
+  });
+}
+
+function decideAccount(r: AccountRequest, existing: Account | undefined): AccountOutcome['result'] {
+  const flags = r.flags ?? 0;
+  const limitFlags = AccountFlags.debits_must_not_exceed_credits | AccountFlags.credits_must_not_exceed_debits;
+  if (typeof r.id !== 'string' || !ID_PATTERN.test(r.id)) return 'id_invalid';
+  if ((flags & limitFlags) === limitFlags) return 'flags_are_mutually_exclusive';
+  if ((flags & ~limitFlags) !== 0) return 'reserved_flag';
+  if (!isCurrency(r.currency)) return 'currency_invalid';
+  if (!Number.isInteger(r.code) || r.code < 1 || r.code > 65535) return 'code_must_not_be_zero';
+  if (r.user_data && r.user_data.length > LEDGER_LIMITS.user_data_length_max) return 'user_data_too_long';
+  if (!existing) return 'ok';
+  if (existing.flags !== flags) return 'exists_with_different_flags';
+  if (existing.user_data !== (r.user_data ?? null)) return 'exists_with_different_user_data';
+  if (existing.currency !== r.currency) return 'exists_with_different_currency';
+  if (existing.code !== r.code) return 'exists_with_different_code';
+  return 'exists';
+}
+
+/**
+ * Creates transfers in one database transaction: loads and locks what the batch touches (ids by
+ * advisory lock, holds and accounts by row lock, always in that order and sorted, so concurrent
+ * batches never deadlock), expires due holds on those accounts, decides every result in memory,
+ * appends the journal rows, and checks that the database agrees with the decision.
+ */
+export async function createTransfers(db: Db, requests: readonly TransferRequest[]): Promise<TransferOutcome[]> {
+  assert(requests.length <= LEDGER_LIMITS.batch_size_max, `at most ${LEDGER_LIMITS.batch_size_max} transfers a batch`);
+  if (requests.length === 0) return [];
+  return inTransaction(db, async (trx) => {
+    const state = await loadBatchState(trx, requests);
+    const { outcomes, inserts, failures } = processBatch(state, requests);
+    await insertTransfers(trx, inserts);
+    if (failures.length > 0) {
+      await sql`insert into ledger_transfer_failures (id, result, request, failed_at)
+        select * from unnest(${failures.map((f) => f.id)}::text[], ${failures.map((f) => f.result)}::text[],
+                             ${failures.map((f) => JSON.stringify(f.request, bigintJson))}::jsonb[],
+                             ${failures.map(() => state.now.toISOString())}::timestamptz[])
+        on conflict (id) do nothing`.execute(trx);
+    }
+    if (inserts.length > 0) await assertAccountsMatch(trx, state.accounts);
+    return outcomes;
+  });
+}
+
+async function loadBatchState(trx: Trx, requests: readonly TransferRequest[]): Promise<BatchState> {
+  const now = await transactionNow(trx);
+  const ids = requests.map((r) => r.id).filter((id) => typeof id === 'string');
+  await lockIds(trx, ids);
+  const pendingIds = unique(requests.flatMap((r) => (r.pending_id ? [r.pending_id] : [])));
+  const transfers = await loadTransfers(trx, unique([...ids, ...pendingIds]));
+  const holds = await lockHolds(trx, pendingIds);
+  const accountIds = unique([
+    ...requests.flatMap((r) => [r.debit_account_id, r.credit_account_id]).filter((x): x is string => !!x),
+    ...[...holds.values()].flatMap((h) => [h.transfer.debit_account_id, h.transfer.credit_account_id]),
+  ]);
+  let accounts = await loadAccounts(trx, accountIds, true);
+  if (await expireDueOn(trx, [...accounts.keys()], now)) {
+    accounts = await loadAccounts(trx, accountIds, false);
+    for (const [id, hold] of await lockHolds(trx, pendingIds)) holds.set(id, hold);
+  }
+  const failedIds = await loadFailedIds(trx, ids);
+  return { now, accounts, transfers, holds, failedIds };
+}
+
+async function transactionNow(trx: Trx): Promise<Date> {
+  const r = await sql<{ now: Date }>`select earnest_now() as now`.execute(trx);
+  const now = r.rows[0]?.now;
+  assert(now instanceof Date, 'earnest_now() must return a timestamp');
+  return now;
+}
+
+/** Serialises concurrent submissions of the same ids (advisory locks, sorted to avoid deadlocks). */
+async function lockIds(trx: Trx, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`select pg_advisory_xact_lock(k) from (
+      select distinct hashtextextended(x, 7001) as k from unnest(${unique(ids)}::text[]) as x order by 1) as keys`.execute(trx);
+}
+
+async function loadTransfers(trx: Trx, ids: readonly string[]): Promise<Map<string, Transfer>> {
+  if (ids.length === 0) return new Map();
+  const r = await sql<Transfer>`select ${TRANSFER_COLUMNS} from ledger_transfers t where t.id = any(${ids}::text[])`.execute(trx);
+  return new Map(r.rows.map((t) => [t.id, normaliseTransfer(t)]));
+}
+
+async function lockHolds(trx: Trx, pendingIds: readonly string[]): Promise<Map<string, Hold>> {
+  if (pendingIds.length === 0) return new Map();
+  const r = await sql<Transfer & { status: PendingStatus }>`
+    select ${TRANSFER_COLUMNS}, h.status from ledger_pending h join ledger_transfers t on t.id = h.id
+     where h.id = any(${pendingIds}::text[]) order by h.id for update of h`.execute(trx);
+  return new Map(r.rows.map((row) => [row.id, { transfer: normaliseTransfer(row), status: row.status }]));
+}
+
+async function loadAccounts(trx: Trx, ids: readonly string[], forUpdate: boolean): Promise<Map<string, Account>> {
+  if (ids.length === 0) return new Map();
+  const lock = forUpdate ? sql`for update` : sql``;
+  const r = await sql<Account>`select * from ledger_accounts where id = any(${ids}::text[]) order by id ${lock}`.execute(trx);
+  return new Map(r.rows.map((a) => [a.id, normaliseAccount(a)]));
+}
+
+async function loadFailedIds(trx: Trx, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const r = await sql<{ id: string }>`select id from ledger_transfer_failures where id = any(${ids}::text[])`.execute(trx);
+  return new Set(r.rows.map((x) => x.id));
+}
+
+/**
+ * Expires holds whose timeout has passed on the database clock and that touch these accounts, so a
+ * batch never sees money reserved by an expired hold. Holds locked by another transaction are being
+ * resolved by it, and are skipped.
+ */
+async function expireDueOn(trx: Trx, accountIds: readonly string[], now: Date): Promise<number> {
+  if (accountIds.length === 0) return 0;
+  const due = await sql<Transfer>`
+    select ${TRANSFER_COLUMNS} from ledger_pending h join ledger_transfers t on t.id = h.id
+     where h.status = 'pending' and h.expires_at <= ${now.toISOString()}::timestamptz
+       and (h.debit_account_id = any(${accountIds}::text[]) or h.credit_account_id = any(${accountIds}::text[]))
+     order by h.id for update of h skip locked`.execute(trx);
+  await insertTransfers(trx, due.rows.map((p) => expiryOf(normaliseTransfer(p), now)));
+  return due.rows.length;
+}
+
+/** The journal row that records a hold's expiry: a void, marked expired, with a reserved id. */
+export function expiryOf(p: Transfer, now: Date): Transfer {
+  return {
+    id: `~expired:${p.id}`,
+    debit_account_id: p.debit_account_id,
+    credit_account_id: p.credit_account_id,
+    amount: p.amount,
+    pending_id: p.id,
+    currency: p.currency,
+    code: p.code,
+    flags: TransferFlags.void_pending_transfer | TransferFlags.expired,
+    timeout: 0,
+    user_data: null,
+    timestamp: now,
+    expires_at: null,
+  };
+}
+
+/** Expires up to `limit` due holds anywhere in the ledger (the background sweeper). Returns how many. */
+export async function expireDueHolds(db: Db, limit = 1000): Promise<number> {
+  return inTransaction(db, async (trx) => {
+    const now = await transactionNow(trx);
+    const due = await sql<Transfer>`
+      select ${TRANSFER_COLUMNS} from ledger_pending h join ledger_transfers t on t.id = h.id
+       where h.status = 'pending' and h.expires_at <= ${now.toISOString()}::timestamptz
+       order by h.expires_at, h.id limit ${limit} for update of h skip locked`.execute(trx);
+    if (due.rows.length === 0) return 0;
+    const accountIds = unique(due.rows.flatMap((p) => [p.debit_account_id, p.credit_account_id]));
+    await loadAccounts(trx, accountIds, true);
+    await insertTransfers(trx, due.rows.map((p) => expiryOf(normaliseTransfer(p), now)));
+    return due.rows.length;
+  });
+}
+
+async function insertTransfers(trx: Trx, rows: readonly Transfer[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    const chunk = rows.slice(i, i + INSERT_CHUNK);
+    try {
+      await sql`insert into ledger_transfers (id, debit_account_id, credit_account_id, amount, pending_id, currency,
+          code, flags, timeout, user_data, "timestamp", expires_at)
+        select * from unnest(
+          ${chunk.map((t) => t.id)}::text[], ${chunk.map((t) => t.debit_account_id)}::text[],
+          ${chunk.map((t) => t.credit_account_id)}::text[], ${chunk.map((t) => t.amount.toString())}::int8[],
+          ${chunk.map((t) => t.pending_id)}::text[], ${chunk.map((t) => t.currency)}::char(3)[],
+          ${chunk.map((t) => t.code)}::int[], ${chunk.map((t) => t.flags)}::int[], ${chunk.map((t) => t.timeout)}::int[],
+          ${chunk.map((t) => t.user_data)}::text[], ${chunk.map((t) => t.timestamp.toISOString())}::timestamptz[],
+          ${chunk.map((t) => t.expires_at?.toISOString() ?? null)}::timestamptz[])`.execute(trx);
+    } catch (e) {
+      // Another transaction committed the same id (or resolved the same hold) first: start over and
+      // the retry will answer `exists` (or `pending_transfer_already_*`).
+      if (sqlState(e) === '23505') throw new RetryableConflict(`lost a race on a transfer id: ${(e as Error).message}`);
+      throw e;
+    }
+  }
+}
+
+/** Postcondition: what the journal trigger did to the counters is what the state machine decided. */
+async function assertAccountsMatch(trx: Trx, expected: Map<string, Account>): Promise<void> {
+  const actual = await loadAccounts(trx, [...expected.keys()], false);
+  for (const [id, want] of expected) {
+    const got = actual.get(id);
+    assert(got, `account ${id} vanished`);
+    assert(
+      got.debits_pending === want.debits_pending &&
+        got.debits_posted === want.debits_posted &&
+        got.credits_pending === want.credits_pending &&
+        got.credits_posted === want.credits_posted &&
+        got.closed === want.closed,
+      `account ${id} counters differ from the decided state`,
+    );
+  }
+}
+
+export async function lookupAccounts(db: Db, ids: readonly string[]): Promise<Account[]> {
+  const accounts = await loadAccountsRaw(db, ids);
+  return ids.flatMap((id) => {
+    const a = accounts.get(id);
+    return a ? [a] : [];
+  });
+}
+
+async function loadAccountsRaw(db: Db, ids: readonly string[]): Promise<Map<string, Account>> {
+  if (ids.length === 0) return new Map();
+  const r = await sql<Account>`select * from ledger_accounts where id = any(${ids}::text[])`.execute(db);
+  return new Map(r.rows.map((a) => [a.id, normaliseAccount(a)]));
+}
+
+export async function lookupTransfers(db: Db, ids: readonly string[]): Promise<Transfer[]> {
+  if (ids.length === 0) return [];
+  const r = await sql<Transfer>`select ${TRANSFER_COLUMNS} from ledger_transfers t where t.id = any(${ids}::text[])`.execute(db);
+  const byId = new Map(r.rows.map((t) => [t.id, normaliseTransfer(t)]));
+  return ids.flatMap((id) => {
+    const t = byId.get(id);
+    return t ? [t] : [];
+  });
+}
+
+export interface HoldState {
+  id: string;
+  status: PendingStatus;
+  amount: bigint;
+  expires_at: Date | null;
+  resolved_by: string | null;
+}
+
+export async function lookupHolds(db: Db, ids: readonly string[]): Promise<HoldState[]> {
+  if (ids.length === 0) return [];
+  const r = await sql<HoldState>`select id, status, amount, expires_at, resolved_by from ledger_pending
+     where id = any(${ids}::text[])`.execute(db);
+  return r.rows;
+}
+
+/** An account's journal, oldest first, in pages (`after` is the last seq seen). */
+export async function accountTransfers(db: Db, accountId: string, after = 0n, limit = 100): Promise<Transfer[]> {
+  const r = await sql<Transfer>`select ${TRANSFER_COLUMNS} from ledger_transfers t
+     where (t.debit_account_id = ${accountId} or t.credit_account_id = ${accountId}) and t.seq > ${after}
+     order by t.seq limit ${Math.min(limit, 1000)}`.execute(db);
+  return r.rows.map(normaliseTransfer);
+}
+
+function normaliseAccount(a: Account): Account {
+  return { ...a, currency: a.currency.trim() };
+}
+
+function normaliseTransfer(t: Transfer): Transfer {
+  return {
+    id: t.id,
+    ...(t.seq !== undefined ? { seq: t.seq } : {}),
+    debit_account_id: t.debit_account_id,
+    credit_account_id: t.credit_account_id,
+    amount: t.amount,
+    pending_id: t.pending_id,
+    currency: t.currency.trim(),
+    code: t.code,
+    flags: t.flags,
+    timeout: t.timeout,
+    user_data: t.user_data,
+    timestamp: t.timestamp,
+    expires_at: t.expires_at,
+  };
+}
+
+function unique<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}
+
+function bigintJson(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
