@@ -3,9 +3,12 @@ export {
   accountTransfers,
   createAccounts,
   createTransfers,
+  createTransfersIn,
   expireDueHolds,
   type HoldState,
   lookupAccounts,
   lookupHolds,
   lookupTransfers,
 } from './repository.js';
+export { checkLedger, type CurrencyTotals, type LedgerCheckReport } from './check.js';
+export * from './service.js';

@@ -74,20 +74,28 @@ function decideAccount(r: AccountRequest, existing: Account | undefined): Accoun
 export async function createTransfers(db: Db, requests: readonly TransferRequest[]): Promise<TransferOutcome[]> {
   assert(requests.length <= LEDGER_LIMITS.batch_size_max, `at most ${LEDGER_LIMITS.batch_size_max} transfers a batch`);
   if (requests.length === 0) return [];
-  return inTransaction(db, async (trx) => {
-    const state = await loadBatchState(trx, requests);
-    const { outcomes, inserts, failures } = processBatch(state, requests);
-    await insertTransfers(trx, inserts);
-    if (failures.length > 0) {
-      await sql`insert into ledger_transfer_failures (id, result, request, failed_at)
-        select * from unnest(${failures.map((f) => f.id)}::text[], ${failures.map((f) => f.result)}::text[],
-                             ${failures.map((f) => JSON.stringify(f.request, bigintJson))}::jsonb[],
-                             ${failures.map(() => state.now.toISOString())}::timestamptz[])
-        on conflict (id) do nothing`.execute(trx);
-    }
-    if (inserts.length > 0) await assertAccountsMatch(trx, state.accounts);
-    return outcomes;
-  });
+  return inTransaction(db, (trx) => createTransfersIn(trx, requests));
+}
+
+/**
+ * The same, inside a transaction the caller already holds (so a flow can read, decide and move money
+ * atomically). The caller's transaction helper must retry on RetryableConflict.
+ */
+export async function createTransfersIn(trx: Trx, requests: readonly TransferRequest[]): Promise<TransferOutcome[]> {
+  assert(requests.length <= LEDGER_LIMITS.batch_size_max, `at most ${LEDGER_LIMITS.batch_size_max} transfers a batch`);
+  if (requests.length === 0) return [];
+  const state = await loadBatchState(trx, requests);
+  const { outcomes, inserts, failures } = processBatch(state, requests);
+  await insertTransfers(trx, inserts);
+  if (failures.length > 0) {
+    await sql`insert into ledger_transfer_failures (id, result, request, failed_at)
+      select * from unnest(${failures.map((f) => f.id)}::text[], ${failures.map((f) => f.result)}::text[],
+                           ${failures.map((f) => JSON.stringify(f.request, bigintJson))}::jsonb[],
+                           ${failures.map(() => state.now.toISOString())}::timestamptz[])
+      on conflict (id) do nothing`.execute(trx);
+  }
+  if (inserts.length > 0) await assertAccountsMatch(trx, state.accounts);
+  return outcomes;
 }
 
 async function loadBatchState(trx: Trx, requests: readonly TransferRequest[]): Promise<BatchState> {
@@ -127,7 +135,13 @@ async function lockIds(trx: Trx, ids: readonly string[]): Promise<void> {
 async function loadTransfers(trx: Trx, ids: readonly string[]): Promise<Map<string, Transfer>> {
   if (ids.length === 0) return new Map();
   const r = await sql<Transfer>`select ${TRANSFER_COLUMNS} from ledger_transfers t where t.id = any(${ids}::text[])`.execute(trx);
-  return new Map(r.rows.map((t) => [t.id, normaliseTransfer(t)]));
+  return new Map(r.rows.map((t) => [t.id, withoutSeq(normaliseTransfer(t))]));
+}
+
+/** Outcomes carry transfers as decided; the journal position (seq) is for paging history only. */
+function withoutSeq(t: Transfer): Transfer {
+  const { seq: _seq, ...rest } = t;
+  return rest;
 }
 
 async function lockHolds(trx: Trx, pendingIds: readonly string[]): Promise<Map<string, Hold>> {

@@ -1,0 +1,309 @@
+import { type Kysely, sql } from 'kysely';
+import { inTransaction } from '../db/index.js';
+import { AppError, assert } from '../errors/index.js';
+import { allocate, Money, splitFee } from '../money/index.js';
+import { createAccounts, createTransfers, createTransfersIn, lookupTransfers } from './repository.js';
+import {
+  type AccountRequest,
+  AccountFlags,
+  LEDGER_LIMITS,
+  type Transfer,
+  TransferFlags as F,
+  type TransferOutcome,
+  type TransferRequest,
+  type TransferResult,
+} from './types.js';
+
+/**
+ * The chart of accounts (docs/ledger.md) and the money movements the product makes. Every movement
+ * takes a caller-chosen id, derived from the business event it records, so running it again is safe.
+ */
+export const AccountCode = {
+  world: 1,
+  brand_wallet: 2,
+  campaign_escrow: 3,
+  creator_payable: 4,
+  creator_receivable: 5,
+  platform_fees: 6,
+  payouts_in_transit: 7,
+} as const;
+
+export const TransferCode = {
+  deposit: 101,
+  withdrawal: 102,
+  escrow_funding: 201,
+  escrow_refund: 202,
+  result_net: 301,
+  result_fee: 302,
+  fee_refund: 401,
+  payout_sent: 501,
+  payout_completed: 502,
+  payout_failed: 503,
+  clawback: 601,
+  clawback_shortfall: 602,
+  account_closing: 901,
+} as const;
+
+export const AccountId = {
+  world: (currency: string) => `world:${currency}`,
+  wallet: (orgId: string, currency: string) => `wallet:${orgId}:${currency}`,
+  escrow: (campaignId: string) => `escrow:${campaignId}`,
+  payable: (creatorId: string, currency: string) => `payable:${creatorId}:${currency}`,
+  receivable: (creatorId: string, currency: string) => `receivable:${creatorId}:${currency}`,
+  fees: (currency: string) => `fees:${currency}`,
+  transit: (currency: string) => `transit:${currency}`,
+} as const;
+
+const LIMITED = AccountFlags.debits_must_not_exceed_credits;
+type Db = Kysely<any>;
+
+export type Movement = { ok: true; transfers: Transfer[] } | { ok: false; result: TransferResult };
+
+/** Idempotent account opening; a conflicting definition is a programmer error. */
+async function open(db: Db, accounts: AccountRequest[]): Promise<void> {
+  const outcomes = await createAccounts(db, accounts);
+  for (const o of outcomes) assert(o.result === 'ok' || o.result === 'exists', `account ${o.id}: ${o.result}`);
+}
+
+function systemAccounts(currency: string): AccountRequest[] {
+  return [
+    // The world is the other side of money entering or leaving: its debits exceed its credits.
+    { id: AccountId.world(currency), currency, code: AccountCode.world, flags: AccountFlags.credits_must_not_exceed_debits },
+    { id: AccountId.fees(currency), currency, code: AccountCode.platform_fees, flags: LIMITED },
+    { id: AccountId.transit(currency), currency, code: AccountCode.payouts_in_transit, flags: LIMITED },
+  ];
+}
+
+export function openBrandWallet(db: Db, orgId: string, currency: string): Promise<void> {
+  return open(db, [...systemAccounts(currency), { id: AccountId.wallet(orgId, currency), currency, code: AccountCode.brand_wallet, flags: LIMITED }]);
+}
+
+export function openEscrow(db: Db, campaignId: string, currency: string): Promise<void> {
+  return open(db, [...systemAccounts(currency), { id: AccountId.escrow(campaignId), currency, code: AccountCode.campaign_escrow, flags: LIMITED }]);
+}
+
+export function openCreatorAccounts(db: Db, creatorId: string, currency: string): Promise<void> {
+  return open(db, [
+    ...systemAccounts(currency),
+    { id: AccountId.payable(creatorId, currency), currency, code: AccountCode.creator_payable, flags: LIMITED },
+    // What a creator owes back after a clawback larger than their payable: an asset, never credited past its debits.
+    {
+      id: AccountId.receivable(creatorId, currency),
+      currency,
+      code: AccountCode.creator_receivable,
+      flags: AccountFlags.credits_must_not_exceed_debits,
+    },
+  ]);
+}
+
+function movement(outcomes: TransferOutcome[]): Movement {
+  const failed = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists' && o.result !== 'linked_event_failed');
+  if (failed) return { ok: false, result: failed.result };
+  if (outcomes.some((o) => o.result === 'linked_event_failed')) return { ok: false, result: 'linked_event_failed' };
+  return { ok: true, transfers: outcomes.map((o) => o.transfer as Transfer) };
+}
+
+function positive(amount: Money): bigint {
+  if (amount.amount <= 0n) throw new AppError('invalid_amount', `amount must be positive, got ${amount.toString()}`);
+  return amount.amount;
+}
+
+function plain(id: string, debit: string, credit: string, amount: Money, code: number): TransferRequest {
+  return { id, debit_account_id: debit, credit_account_id: credit, amount: positive(amount), currency: amount.currency, code };
+}
+
+/** Money arrives from the payment provider into the brand's wallet. */
+export async function deposit(db: Db, p: { id: string; orgId: string; amount: Money }): Promise<Movement> {
+  const c = p.amount.currency;
+  return movement(await createTransfers(db, [plain(p.id, AccountId.world(c), AccountId.wallet(p.orgId, c), p.amount, TransferCode.deposit)]));
+}
+
+/** Money leaves the brand's wallet back to the brand (through the payment provider). */
+export async function withdraw(db: Db, p: { id: string; orgId: string; amount: Money }): Promise<Movement> {
+  const c = p.amount.currency;
+  return movement(await createTransfers(db, [plain(p.id, AccountId.wallet(p.orgId, c), AccountId.world(c), p.amount, TransferCode.withdrawal)]));
+}
+
+/** The brand commits budget to a campaign: wallet → escrow. */
+export async function fundEscrow(db: Db, p: { id: string; orgId: string; campaignId: string; amount: Money }): Promise<Movement> {
+  const c = p.amount.currency;
+  return movement(
+    await createTransfers(db, [plain(p.id, AccountId.wallet(p.orgId, c), AccountId.escrow(p.campaignId), p.amount, TransferCode.escrow_funding)]),
+  );
+}
+
+export interface HoldLegs {
+  net: string | undefined;
+  fee: string | undefined;
+}
+
+/** Transfer ids of a result hold's legs: the creator's net and the platform's fee. */
+export function holdLegIds(holdId: string): { net: string; fee: string } {
+  return { net: `${holdId}.net`, fee: `${holdId}.fee` };
+}
+
+/**
+ * A result's payout reserved on the campaign escrow: two linked pending transfers, escrow → creator
+ * payable (net) and escrow → platform fees (fee), so settling or voiding it moves both or neither.
+ */
+export async function hold(
+  db: Db,
+  p: { id: string; campaignId: string; creatorId: string; gross: Money; feeBps: number; timeoutSeconds?: number },
+): Promise<Movement> {
+  const c = p.gross.currency;
+  const { fee, net } = splitFee(positive(p.gross), p.feeBps);
+  const legs = holdLegIds(p.id);
+  const escrow = AccountId.escrow(p.campaignId);
+  const timeout = p.timeoutSeconds ?? 0;
+  const requests: TransferRequest[] = [];
+  if (net > 0n) {
+    requests.push({ id: legs.net, debit_account_id: escrow, credit_account_id: AccountId.payable(p.creatorId, c), amount: net, currency: c, code: TransferCode.result_net, flags: F.pending, timeout });
+  }
+  if (fee > 0n) {
+    requests.push({ id: legs.fee, debit_account_id: escrow, credit_account_id: AccountId.fees(c), amount: fee, currency: c, code: TransferCode.result_fee, flags: F.pending, timeout });
+  }
+  return movement(await createTransfers(db, link(requests)));
+}
+
+function link(requests: TransferRequest[]): TransferRequest[] {
+  return requests.map((r, i) => (i < requests.length - 1 ? { ...r, flags: (r.flags ?? 0) | F.linked } : r));
+}
+
+async function holdLegs(db: Db, holdId: string): Promise<Transfer[]> {
+  const ids = holdLegIds(holdId);
+  const legs = await lookupTransfers(db, [ids.net, ids.fee]);
+  if (legs.length === 0) throw new AppError('not_found', `no hold ${holdId}`);
+  return legs;
+}
+
+/**
+ * Settles a hold: posts both legs together. With `amount` less than the hold, each leg posts its
+ * share of it (largest remainder, so the parts sum exactly) and the rest returns to the escrow.
+ */
+export async function postHold(db: Db, p: { id: string; holdId: string; amount?: Money }): Promise<Movement> {
+  const legs = await holdLegs(db, p.holdId);
+  const shares = p.amount === undefined ? legs.map((l) => l.amount) : allocate(p.amount.amount, legs.map((l) => l.amount));
+  const requests = legs.map((leg, i) => ({
+    id: `${p.id}.${leg.code === TransferCode.result_net ? 'net' : 'fee'}`,
+    pending_id: leg.id,
+    amount: shares[i] as bigint,
+    flags: F.post_pending_transfer,
+  }));
+  return movement(await createTransfers(db, link(requests)));
+}
+
+/** Rejects a hold: voids both legs, returning the whole amount to the escrow. */
+export async function voidHold(db: Db, p: { id: string; holdId: string }): Promise<Movement> {
+  const legs = await holdLegs(db, p.holdId);
+  const requests = legs.map((leg) => ({
+    id: `${p.id}.${leg.code === TransferCode.result_net ? 'net' : 'fee'}`,
+    pending_id: leg.id,
+    flags: F.void_pending_transfer,
+  }));
+  return movement(await createTransfers(db, link(requests)));
+}
+
+/**
+ * Campaign end: sweeps whatever the escrow still holds back to the brand's wallet (a balancing
+ * transfer) and closes the escrow, atomically. Holds still pending stay reserved and keep the escrow
+ * from closing: resolve them first. Returns the amount refunded.
+ */
+export async function settleEscrow(
+  db: Db,
+  p: { id: string; orgId: string; campaignId: string; currency: string },
+): Promise<{ ok: true; refunded: Money } | { ok: false; result: TransferResult }> {
+  const escrow = AccountId.escrow(p.campaignId);
+  const sweep: TransferRequest = {
+    id: `${p.id}.refund`,
+    debit_account_id: escrow,
+    credit_account_id: AccountId.wallet(p.orgId, p.currency),
+    amount: LEDGER_LIMITS.amount_max,
+    currency: p.currency,
+    code: TransferCode.escrow_refund,
+    flags: F.balancing_debit,
+  };
+  const close: TransferRequest = {
+    id: `${p.id}.close`,
+    debit_account_id: escrow,
+    credit_account_id: AccountId.world(p.currency),
+    amount: 0n,
+    currency: p.currency,
+    code: TransferCode.account_closing,
+    flags: F.pending | F.closing_debit,
+  };
+  return inTransaction(db, async (trx) => {
+    const done = await lookupTransfers(trx, [sweep.id, close.id]);
+    if (done.some((t) => t.id === close.id)) {
+      const refunded = done.find((t) => t.id === sweep.id)?.amount ?? 0n;
+      return { ok: true as const, refunded: Money.of(refunded, p.currency) };
+    }
+    const escrowRow = await sql<{ pending: bigint; available: bigint }>`
+      select debits_pending as pending, credits_posted - debits_posted - debits_pending as available
+        from ledger_accounts where id = ${escrow} for update`.execute(trx);
+    const row = escrowRow.rows[0];
+    if (!row) throw new AppError('not_found', `no escrow for campaign ${p.campaignId}`);
+    if (row.pending > 0n) {
+      throw new AppError('conflict', `escrow of campaign ${p.campaignId} still has ${row.pending} reserved by pending holds`);
+    }
+    const requests = row.available > 0n ? [{ ...sweep, flags: F.balancing_debit | F.linked }, close] : [close];
+    const m = movement(await createTransfersIn(trx, requests));
+    if (!m.ok) return m;
+    const refunded = m.transfers.find((t) => t.id === sweep.id)?.amount ?? 0n;
+    return { ok: true as const, refunded: Money.of(refunded, p.currency) };
+  });
+}
+
+/** The money-back guarantee: the platform returns fees it earned on a campaign to the brand's wallet. */
+export async function refundFees(db: Db, p: { id: string; orgId: string; amount: Money }): Promise<Movement> {
+  const c = p.amount.currency;
+  return movement(await createTransfers(db, [plain(p.id, AccountId.fees(c), AccountId.wallet(p.orgId, c), p.amount, TransferCode.fee_refund)]));
+}
+
+/** A payout leaves the creator's payable and waits in transit until the provider confirms it. */
+export async function sendPayout(db: Db, p: { id: string; creatorId: string; amount: Money }): Promise<Movement> {
+  const c = p.amount.currency;
+  return movement(await createTransfers(db, [plain(p.id, AccountId.payable(p.creatorId, c), AccountId.transit(c), p.amount, TransferCode.payout_sent)]));
+}
+
+export async function completePayout(db: Db, p: { id: string; amount: Money }): Promise<Movement> {
+  const c = p.amount.currency;
+  return movement(await createTransfers(db, [plain(p.id, AccountId.transit(c), AccountId.world(c), p.amount, TransferCode.payout_completed)]));
+}
+
+/** A failed payout returns the money to the creator's payable. */
+export async function failPayout(db: Db, p: { id: string; creatorId: string; amount: Money }): Promise<Movement> {
+  const c = p.amount.currency;
+  return movement(await createTransfers(db, [plain(p.id, AccountId.transit(c), AccountId.payable(p.creatorId, c), p.amount, TransferCode.payout_failed)]));
+}
+
+/**
+ * Takes back money paid for a result later found invalid: from the creator's payable as far as it
+ * goes, the shortfall booked on the creator's receivable (never a negative payable), both to the
+ * campaign escrow, in one linked chain.
+ */
+export async function clawback(
+  db: Db,
+  p: { id: string; creatorId: string; campaignId: string; amount: Money },
+): Promise<Movement & { shortfall?: Money }> {
+  const c = p.amount.currency;
+  const total = positive(p.amount);
+  const ids = { payable: `${p.id}.payable`, receivable: `${p.id}.receivable` };
+  return inTransaction(db, async (trx) => {
+    const done = await lookupTransfers(trx, [ids.payable, ids.receivable]);
+    if (done.length > 0) return { ok: true as const, transfers: done };
+    const payable = AccountId.payable(p.creatorId, c);
+    const r = await sql<{ available: bigint }>`
+      select credits_posted - debits_posted - debits_pending as available from ledger_accounts where id = ${payable} for update`.execute(trx);
+    const available = r.rows[0]?.available ?? 0n;
+    const fromPayable = available <= 0n ? 0n : available < total ? available : total;
+    const shortfall = total - fromPayable;
+    const requests: TransferRequest[] = [];
+    const escrow = AccountId.escrow(p.campaignId);
+    if (fromPayable > 0n) requests.push({ id: ids.payable, debit_account_id: payable, credit_account_id: escrow, amount: fromPayable, currency: c, code: TransferCode.clawback });
+    if (shortfall > 0n) {
+      requests.push({ id: ids.receivable, debit_account_id: AccountId.receivable(p.creatorId, c), credit_account_id: escrow, amount: shortfall, currency: c, code: TransferCode.clawback_shortfall });
+    }
+    const m = movement(await createTransfersIn(trx, link(requests)));
+    return m.ok && shortfall > 0n ? { ...m, shortfall: Money.of(shortfall, c) } : m;
+  });
+}
