@@ -140,10 +140,14 @@ begin
   if found then
     raise exception 'journal row currency differs from its accounts' using errcode = '23514';
   end if;
-  -- Closed accounts take no new money; only voids (and expiries) release what they held.
+  -- Closed accounts take no new money; only voids (and expiries) release what they held, and the
+  -- closing transfer itself may be posted.
   perform 1 from new_rows n
     join ledger_accounts a on a.id in (n.debit_account_id, n.credit_account_id)
-   where a.closed and n.flags & 8 = 0;
+    left join ledger_transfers p on p.id = n.pending_id
+   where a.closed and n.flags & 8 = 0
+     and not (n.flags & 4 <> 0 and ((p.flags & 64 <> 0 and a.id = p.debit_account_id)
+                                 or (p.flags & 128 <> 0 and a.id = p.credit_account_id)));
   if found then
     raise exception 'journal row touches a closed account' using errcode = '23514';
   end if;
