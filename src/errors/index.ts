@@ -15,6 +15,8 @@ export const ERROR_STATUS = {
   conflict: 409,
   data_dir_locked: 409,
   migration_failed: 500,
+  internal: 500,
+  migrations_pending: 503,
   contention: 503,
   database_unavailable: 503,
 } as const;

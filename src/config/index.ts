@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { AppError } from '../errors/index.js';
+
+/**
+ * Configuration is read once, here, from environment variables; nothing else in the code base reads
+ * process.env. Every variable has a default except DATABASE_URL, whose absence selects the embedded
+ * engine.
+ */
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** TCP port the HTTP server listens on. */
+  readonly PORT: number;
+  /** Interface the HTTP server binds to. */
+  readonly HOST: string;
+  /** A PostgreSQL server (postgres:// or postgresql://); undefined means the embedded engine. */
+  readonly DATABASE_URL: string | undefined;
+  /** The embedded engine's data directory (ignored with DATABASE_URL). */
+  readonly DATA_DIR: string;
+  readonly LOG_LEVEL: LogLevel;
+  /** How often the server expires ledger holds that are due. */
+  readonly HOLD_EXPIRY_INTERVAL_MS: number;
+  /** Connection pool size for a PostgreSQL server. */
+  readonly DB_POOL_SIZE: number;
+}
+
+export type ConfigVariable = keyof Config;
+
+/** A value given some other way than the environment (a CLI flag), named in errors by its source. */
+export type ConfigOverrides = Partial<Record<ConfigVariable, { value: string | undefined; source: string }>>;
+
+interface VariableSpec {
+  /** Parses a present value; an absent one takes `default`, parsed the same way. */
+  schema: z.ZodType;
+  default?: string;
+  /** Completes "<NAME> must be …" in the error message. */
+  expected: string;
+  /** One line for `earnest help`. */
+  description: string;
+  /** Hides secrets when echoing a bad value. */
+  show?: (value: string) => string;
+}
+
+const POSTGRES_PROTOCOLS = new Set(['postgres:', 'postgresql:']);
+
+function integerFrom(min: number, max: number): Pick<VariableSpec, 'schema' | 'expected'> {
+  return {
+    // Digits only: Number() would accept "1e3", "0x10" and " 12 ", which are more likely typos than intent.
+    schema: z
+      .string()
+      .regex(/^\d{1,10}$/)
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max)),
+    expected: `an integer from ${min} to ${max}`,
+  };
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return POSTGRES_PROTOCOLS.has(url.protocol) && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** Shows where a bad URL points, never its credentials. */
+function withoutCredentials(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, (_match, scheme: string | undefined) => `${scheme ?? ''}***@`);
+}
+
+const VARIABLES: Record<ConfigVariable, VariableSpec> = {
+  PORT: { ...integerFrom(1, 65535), default: '4000', description: 'HTTP port' },
+  HOST: {
+    schema: z.string().min(1),
+    default: '0.0.0.0',
+    expected: 'a host name or IP address',
+    description: 'interface the HTTP server binds to',
+  },
+  DATABASE_URL: {
+    schema: z.string().refine(isPostgresUrl).optional(),
+    expected: 'a postgres:// or postgresql:// URL with a host',
+    description: 'a PostgreSQL server to use instead of the embedded engine',
+    show: withoutCredentials,
+  },
+  DATA_DIR: {
+    schema: z.string().min(1),
+    default: './data',
+    expected: 'a directory path',
+    description: "the embedded engine's data directory",
+  },
+  LOG_LEVEL: {
+    schema: z.enum(LOG_LEVELS),
+    default: 'info',
+    expected: `one of ${LOG_LEVELS.join(', ')}`,
+    description: LOG_LEVELS.join(' | '),
+  },
+  HOLD_EXPIRY_INTERVAL_MS: {
+    ...integerFrom(100, 3_600_000),
+    default: '5000',
+    description: 'how often the server expires ledger holds that are due',
+  },
+  DB_POOL_SIZE: { ...integerFrom(1, 200), default: '10', description: 'PostgreSQL server connection pool size' },
+};
+
+const NAMES = Object.keys(VARIABLES) as ConfigVariable[];
+
+const configSchema = z.object(
+  Object.fromEntries(NAMES.map((name) => [name, VARIABLES[name].schema])) as Record<ConfigVariable, z.ZodType>,
+);
+
+/** The variables, their defaults and meaning, for `earnest help`. */
+export const CONFIG_VARIABLES: ReadonlyArray<{ name: ConfigVariable; default: string | undefined; description: string }> =
+  NAMES.map((name) => ({ name, default: VARIABLES[name].default, description: VARIABLES[name].description }));
+
+/**
+ * Parses the configuration from `env` (process.env by default), with `overrides` (CLI flags) taking
+ * precedence. An empty value counts as unset, as `PORT=` in a compose file or shell usually means
+ * "no opinion". Throws AppError('invalid_config') naming the first bad variable.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: ConfigOverrides = {},
+): Config {
+  const raw: Record<string, string | undefined> = {};
+  const sources: Record<string, string> = {};
+  for (const name of NAMES) {
+    const override = overrides[name];
+    const value = override?.value ?? env[name];
+    raw[name] = value === undefined || value === '' ? VARIABLES[name].default : value;
+    sources[name] = override?.value !== undefined ? override.source : name;
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const name = NAMES.find((n) => parsed.error.issues.some((issue) => issue.path[0] === n));
+    if (!name) throw new AppError('invalid_config', `invalid configuration: ${parsed.error.message}`);
+    throw invalidVariable(sources[name] ?? name, VARIABLES[name], raw[name]);
+  }
+  return Object.freeze(parsed.data as unknown as Config);
+}
+
+function invalidVariable(source: string, spec: VariableSpec, value: string | undefined): AppError {
+  const shown = value === undefined ? 'nothing' : JSON.stringify(spec.show ? spec.show(value) : value);
+  return new AppError('invalid_config', `${source} must be ${spec.expected}, got ${shown}`);
+}

@@ -1,0 +1,192 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Config } from '../config/index.js';
+import { type Database, migrate, openDatabase } from '../db/index.js';
+import { AppError } from '../errors/index.js';
+import { healthRoutes } from './health.js';
+import { startHoldExpiry } from './hold-expiry.js';
+import { errorResponse, pathOf, requestIdOf, sendJson } from './http.js';
+import { createLogger, errorFields, type Logger } from './logger.js';
+import { createRouter, type JsonResponse, type Route, type Router } from './router.js';
+
+export { createLogger, errorFields, type LogFields, type Logger } from './logger.js';
+export type { JsonResponse, Method, RequestContext, Route } from './router.js';
+
+export interface ServerOptions {
+  /** An already open database. The caller keeps ownership: stop() leaves it open. */
+  database?: Database<any>;
+  /** Defaults to JSON lines on stdout at config.LOG_LEVEL. */
+  logger?: Logger;
+  /** Routes served besides the health probes. */
+  routes?: readonly Route[];
+}
+
+export interface RunningServer {
+  /** The port actually bound (useful when config.PORT is 0). */
+  readonly port: number;
+  readonly url: string;
+  /** Stops accepting, lets in-flight requests finish, stops background work, closes the database. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** After this long, connections still open at shutdown are cut so stop() always ends. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * Opens the database (unless given one), applies pending migrations, then serves HTTP and expires
+ * due holds in the background. Installs no signal handlers: that is the caller's choice (the CLI).
+ */
+export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  const database = options.database ?? (await openConfiguredDatabase(config));
+  const ownsDatabase = options.database === undefined;
+  try {
+    const { applied } = await migrate(database.db);
+    if (applied.length > 0) logger.info('migrations applied', { versions: applied.map((m) => m.version) });
+    const router = createRouter([...healthRoutes, ...(options.routes ?? [])]);
+    const state = { stopping: false };
+    const http = createHttpServer({ router, database, logger, state });
+    await listen(http, config.PORT, config.HOST);
+    const expiry = startHoldExpiry({ db: database.db, intervalMs: config.HOLD_EXPIRY_INTERVAL_MS, logger });
+    const port = (http.address() as AddressInfo).port;
+    const url = `http://${displayHost(config.HOST)}:${port}`;
+    logger.info('server started', { url, engine: database.engine });
+    const stop = once(async () => {
+      state.stopping = true;
+      await closeHttp(http);
+      await expiry.stop();
+      if (ownsDatabase) await database.close();
+      logger.info('server stopped');
+    });
+    return { port, url, stop };
+  } catch (e) {
+    if (ownsDatabase) await database.close();
+    throw e;
+  }
+}
+
+/** A second stop() (a signal during a stop, say) waits for the first instead of closing twice. */
+function once(work: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => {
+    running ??= work();
+    return running;
+  };
+}
+
+/** The database the configuration names: a PostgreSQL server, or the embedded engine in DATA_DIR. */
+export function openConfiguredDatabase(config: Config): Promise<Database<any>> {
+  return openDatabase<any>({
+    url: config.DATABASE_URL,
+    dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR,
+    poolSize: config.DB_POOL_SIZE,
+  });
+}
+
+interface Services {
+  router: Router;
+  database: Database<any>;
+  logger: Logger;
+  /** Set by stop(): responses then close their connection instead of keeping it alive. */
+  state: { stopping: boolean };
+}
+
+function createHttpServer(services: Services): Server {
+  const server = createServer((req, res) => void handleRequest(req, res, services));
+  server.on('clientError', answerMalformedRequest);
+  return server;
+}
+
+async function handleRequest(req: IncomingMessage, res: ServerResponse, services: Services): Promise<void> {
+  const { router, database, logger, state } = services;
+  const started = performance.now();
+  const requestId = requestIdOf(req);
+  const method = req.method ?? 'GET';
+  const path = pathOf(req.url);
+  res.setHeader('x-request-id', requestId);
+  res.once('close', () => {
+    const fields = { request_id: requestId, method, path, status: res.statusCode, duration_ms: elapsedMs(started) };
+    logger.info('request', res.writableFinished ? fields : { ...fields, aborted: true });
+  });
+  try {
+    const match = router.match(method, path);
+    const response = match.found ? await match.route.handle({ request: req, requestId, database, logger }) : match.response;
+    respond(res, response, state);
+  } catch (e) {
+    if (!(e instanceof AppError)) logger.error('request failed', { request_id: requestId, ...errorFields(e) });
+    if (res.headersSent) res.destroy();
+    else respond(res, errorResponse(e), state);
+  }
+}
+
+function respond(res: ServerResponse, response: JsonResponse, state: { stopping: boolean }): void {
+  // Draining: a keep-alive socket must not outlive the request in flight when stop() was called.
+  if (state.stopping) res.setHeader('connection', 'close');
+  sendJson(res, response);
+}
+
+function elapsedMs(started: number): number {
+  return Math.round((performance.now() - started) * 100) / 100;
+}
+
+/** A request node:http could not parse is the client's mistake: 4xx in our error shape, never a 500. */
+function answerMalformedRequest(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  const body = JSON.stringify({ error: { code: 'invalid_request', message: 'malformed HTTP request' } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(listenError(e, port, host));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+/** A taken or privileged port is a configuration problem the operator can fix: say which setting. */
+function listenError(e: NodeJS.ErrnoException, port: number, host: string): Error {
+  if (e.code === 'EADDRINUSE') {
+    return new AppError('invalid_config', `port ${port} on ${host} is already in use; choose another with PORT or --port`);
+  }
+  if (e.code === 'EACCES') {
+    return new AppError('invalid_config', `no permission to listen on port ${port}; choose one above 1023 with PORT or --port`);
+  }
+  if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') {
+    return new AppError('invalid_config', `cannot listen on HOST ${host}: no such local address`);
+  }
+  return e;
+}
+
+/** Stops accepting, closes idle keep-alive sockets, and waits for in-flight requests (bounded by the grace period). */
+function closeHttp(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
