@@ -1,0 +1,56 @@
+/**
+ * `npm run bench`: runs every benchmark section, prints their tables on stdout (progress on stderr)
+ * and regenerates BENCHMARKS.md. Bounded: every section runs fixed counts.
+ *
+ * The PostgreSQL server is BENCH_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test; if it does
+ * not answer, the server parts are skipped (and marked so in BENCHMARKS.md) and the embedded engine
+ * still runs. To add a section, write a module exporting a `BenchSection` and list it in SECTIONS.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { serverUnreachable, serverUrlFromEnv } from './engines.js';
+import { ledgerSection } from './ledger.js';
+import { machineInfo } from './machine.js';
+import { benchmarksMarkdown, formatSeconds, sectionText } from './report.js';
+import type { BenchContext, BenchSection, SectionResult } from './types.js';
+
+const SECTIONS: BenchSection[] = [ledgerSection];
+
+const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const date = new Date();
+  const url = serverUrlFromEnv();
+  const unreachable = await serverUnreachable(url);
+  const log = (message: string) => process.stderr.write(`${message}\n`);
+  if (unreachable) {
+    log(`PostgreSQL server ${redact(url)} is not reachable (${unreachable}): skipping the server benchmarks.`);
+  }
+  const ctx: BenchContext = {
+    serverUrl: unreachable ? undefined : url,
+    serverSkipped: unreachable ? `server ${redact(url)} not reachable (${unreachable})` : undefined,
+    log,
+  };
+  const machine = await machineInfo(ctx.serverUrl);
+  const results: SectionResult[] = [];
+  for (const section of SECTIONS) {
+    log(`— ${section.name}`);
+    const result = await section.run(ctx);
+    results.push(result);
+    process.stdout.write(`\n${sectionText(result)}\n`);
+  }
+  const totalSeconds = (performance.now() - started) / 1000;
+  writeFileSync(OUTPUT, benchmarksMarkdown({ machine, date, command: 'npm run bench', totalSeconds, sections: results }));
+  log(`\nwrote ${OUTPUT} (run took ${formatSeconds(totalSeconds)} s)`);
+}
+
+/** Never print a password that may sit in the URL. */
+function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 1;
+});
