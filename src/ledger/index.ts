@@ -12,3 +12,4 @@ export {
 } from './repository.js';
 export { checkLedger, type CurrencyTotals, type LedgerCheckReport } from './check.js';
 export * from './service.js';
+export { LedgerBatcher, type LedgerBatcherOptions } from './batcher.js';

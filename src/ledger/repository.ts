@@ -109,9 +109,13 @@ async function loadBatchState(trx: Trx, requests: readonly TransferRequest[]): P
     ...requests.flatMap((r) => [r.debit_account_id, r.credit_account_id]).filter((x): x is string => !!x),
     ...[...holds.values()].flatMap((h) => [h.transfer.debit_account_id, h.transfer.credit_account_id]),
   ]);
-  let accounts = await loadAccounts(trx, accountIds, true);
-  if (await expireDueOn(trx, [...accounts.keys()], now)) {
-    accounts = await loadAccounts(trx, accountIds, false);
+  // Due holds on these accounts are expired first; their other accounts join the sorted lock set, so
+  // the expiry never takes a lock out of order.
+  const due = await findDueHolds(trx, accountIds, now);
+  const lockSet = unique([...accountIds, ...due.flatMap((h) => [h.debit_account_id, h.credit_account_id])]);
+  let accounts = await loadAccounts(trx, lockSet, true);
+  if (due.length > 0 && (await expireHolds(trx, due, now)) > 0) {
+    accounts = await loadAccounts(trx, lockSet, false);
     for (const [id, hold] of await lockHolds(trx, pendingIds)) holds.set(id, hold);
   }
   const failedIds = await loadFailedIds(trx, ids);
@@ -165,20 +169,28 @@ async function loadFailedIds(trx: Trx, ids: readonly string[]): Promise<Set<stri
   return new Set(r.rows.map((x) => x.id));
 }
 
-/**
- * Expires holds whose timeout has passed on the database clock and that touch these accounts, so a
- * batch never sees money reserved by an expired hold. Holds locked by another transaction are being
- * resolved by it, and are skipped.
- */
-async function expireDueOn(trx: Trx, accountIds: readonly string[], now: Date): Promise<number> {
-  if (accountIds.length === 0) return 0;
+/** Holds whose timeout has passed on the database clock and that touch these accounts (not locked yet). */
+async function findDueHolds(trx: Trx, accountIds: readonly string[], now: Date): Promise<Transfer[]> {
+  if (accountIds.length === 0) return [];
   const due = await sql<Transfer>`
     select ${TRANSFER_COLUMNS} from ledger_pending h join ledger_transfers t on t.id = h.id
      where h.status = 'pending' and h.expires_at <= ${now.toISOString()}::timestamptz
        and (h.debit_account_id = any(${accountIds}::text[]) or h.credit_account_id = any(${accountIds}::text[]))
-     order by h.id for update of h skip locked`.execute(trx);
-  await insertTransfers(trx, due.rows.map((p) => expiryOf(normaliseTransfer(p), now)));
-  return due.rows.length;
+     order by h.id`.execute(trx);
+  return due.rows.map(normaliseTransfer);
+}
+
+/**
+ * Expires due holds whose accounts this transaction has locked, so a batch never sees money reserved
+ * by an expired hold. A hold locked by another transaction is being resolved by it, and is skipped.
+ */
+async function expireHolds(trx: Trx, due: readonly Transfer[], now: Date): Promise<number> {
+  const locked = await sql<{ id: string }>`
+    select id from ledger_pending where id = any(${due.map((h) => h.id)}::text[]) and status = 'pending'
+     order by id for update skip locked`.execute(trx);
+  const ids = new Set(locked.rows.map((r) => r.id));
+  await insertTransfers(trx, due.filter((h) => ids.has(h.id)).map((h) => expiryOf(h, now)));
+  return ids.size;
 }
 
 /** The journal row that records a hold's expiry: a void, marked expired, with a reserved id. */

@@ -115,87 +115,108 @@ create trigger ledger_pending_guard before insert or update or delete on ledger_
   for each row execute function ledger_guard_derived();
 
 -- Applies each inserted journal row to its accounts and its hold.
+-- Every statement is EXECUTEd, so it is planned for the rows at hand: a cached plan made for a
+-- 2,000-row batch (hash joins over the whole journal) would otherwise be reused for one-row inserts.
 create function ledger_apply_journal() returns trigger language plpgsql as $$
+declare
+  all_flags int;
+  problem text;
 begin
-  insert into ledger_pending (id, debit_account_id, credit_account_id, amount, expires_at)
-  select id, debit_account_id, credit_account_id, amount, expires_at from new_rows where flags & 2 <> 0;
+  select bit_or(flags) into all_flags from new_rows;
 
-  -- A resolution must agree with its hold, which must still be pending.
-  perform 1 from new_rows n
-    join ledger_transfers p on p.id = n.pending_id
-    left join ledger_pending h on h.id = p.id
-   where h.status is distinct from 'pending'
-      or p.flags & 2 = 0
-      or n.debit_account_id <> p.debit_account_id or n.credit_account_id <> p.credit_account_id
-      or n.currency <> p.currency
-      or (n.flags & 4 <> 0 and n.amount > p.amount)
-      or (n.flags & 8 <> 0 and n.amount <> p.amount);
-  if found then
-    raise exception 'journal row resolves a hold that is not pending or does not match it' using errcode = '23514';
-  end if;
-  perform 1 from new_rows n
-    join ledger_accounts d on d.id = n.debit_account_id
-    join ledger_accounts c on c.id = n.credit_account_id
-   where d.currency <> n.currency or c.currency <> n.currency;
-  if found then
-    raise exception 'journal row currency differs from its accounts' using errcode = '23514';
-  end if;
-  -- Closed accounts take no new money; only voids (and expiries) release what they held, and the
-  -- closing transfer itself may be posted.
-  perform 1 from new_rows n
-    join ledger_accounts a on a.id in (n.debit_account_id, n.credit_account_id)
-    left join ledger_transfers p on p.id = n.pending_id
-   where a.closed and n.flags & 8 = 0
-     and not (n.flags & 4 <> 0 and ((p.flags & 64 <> 0 and a.id = p.debit_account_id)
-                                 or (p.flags & 128 <> 0 and a.id = p.credit_account_id)));
-  if found then
-    raise exception 'journal row touches a closed account' using errcode = '23514';
+  if all_flags & 2 <> 0 then
+    execute 'insert into ledger_pending (id, debit_account_id, credit_account_id, amount, expires_at)
+             select id, debit_account_id, credit_account_id, amount, expires_at from new_rows where flags & 2 <> 0';
   end if;
 
-  with rows as (
-    select n.*, p.amount as held, p.flags as held_flags
-      from new_rows n left join ledger_transfers p on p.id = n.pending_id
-  ), sides as (
-    select debit_account_id as account_id,
-           case when flags & 2 <> 0 then amount when flags & 12 <> 0 then -held else 0 end as dp,
-           case when flags & 2 <> 0 or flags & 8 <> 0 then 0 else amount end as dpo,
-           0::bigint as cp, 0::bigint as cpo
-      from rows
-    union all
-    select credit_account_id,
-           0, 0,
-           case when flags & 2 <> 0 then amount when flags & 12 <> 0 then -held else 0 end,
-           case when flags & 2 <> 0 or flags & 8 <> 0 then 0 else amount end
-      from rows
-  ), totals as (
-    select account_id, sum(dp) as dp, sum(dpo) as dpo, sum(cp) as cp, sum(cpo) as cpo
-      from sides group by account_id
-  )
-  update ledger_accounts a
-     set debits_pending = a.debits_pending + t.dp,
-         debits_posted = a.debits_posted + t.dpo,
-         credits_pending = a.credits_pending + t.cp,
-         credits_posted = a.credits_posted + t.cpo
-    from totals t
-   where a.id = t.account_id;
+  execute $q$
+    select problem from (
+      -- a resolution must agree with its hold, which must still be pending
+      select 'journal row resolves a hold that is not pending or does not match it' as problem
+        from new_rows n
+        join ledger_transfers p on p.id = n.pending_id
+        left join ledger_pending h on h.id = p.id
+       where h.status is distinct from 'pending'
+          or p.flags & 2 = 0
+          or n.debit_account_id <> p.debit_account_id or n.credit_account_id <> p.credit_account_id
+          or n.currency <> p.currency
+          or (n.flags & 4 <> 0 and n.amount > p.amount)
+          or (n.flags & 8 <> 0 and n.amount <> p.amount)
+      union all
+      select 'journal row currency differs from its accounts'
+        from new_rows n
+        join ledger_accounts d on d.id = n.debit_account_id
+        join ledger_accounts c on c.id = n.credit_account_id
+       where d.currency <> n.currency or c.currency <> n.currency
+      union all
+      -- closed accounts take no new money; voids and expiries release, and the closing transfer
+      -- itself may be posted
+      select 'journal row touches a closed account'
+        from new_rows n
+        join ledger_accounts a on a.id = n.debit_account_id or a.id = n.credit_account_id
+        left join ledger_transfers p on p.id = n.pending_id
+       where a.closed and n.flags & 8 = 0
+         and not (n.flags & 4 <> 0 and ((p.flags & 64 <> 0 and a.id = p.debit_account_id)
+                                     or (p.flags & 128 <> 0 and a.id = p.credit_account_id)))
+    ) problems limit 1 $q$ into problem;
+  if problem is not null then
+    raise exception '%', problem using errcode = '23514';
+  end if;
 
-  update ledger_pending h
-     set status = case when n.flags & 4 <> 0 then 'posted'
-                       when n.flags & 32768 <> 0 then 'expired'
-                       else 'voided' end,
-         resolved_by = n.id
-    from new_rows n
-   where h.id = n.pending_id;
+  execute $q$
+    with rows as (
+      select n.debit_account_id, n.credit_account_id, n.flags, n.amount, p.amount as held
+        from new_rows n left join ledger_transfers p on p.id = n.pending_id
+    ), sides as (
+      select debit_account_id as account_id,
+             case when flags & 2 <> 0 then amount when flags & 12 <> 0 then -held else 0 end as dp,
+             case when flags & 2 <> 0 or flags & 8 <> 0 then 0 else amount end as dpo,
+             0::bigint as cp, 0::bigint as cpo
+        from rows
+      union all
+      select credit_account_id,
+             0, 0,
+             case when flags & 2 <> 0 then amount when flags & 12 <> 0 then -held else 0 end,
+             case when flags & 2 <> 0 or flags & 8 <> 0 then 0 else amount end
+        from rows
+    ), totals as (
+      select account_id, sum(dp) as dp, sum(dpo) as dpo, sum(cp) as cp, sum(cpo) as cpo
+        from sides group by account_id
+    )
+    update ledger_accounts a
+       set debits_pending = a.debits_pending + t.dp,
+           debits_posted = a.debits_posted + t.dpo,
+           credits_pending = a.credits_pending + t.cp,
+           credits_posted = a.credits_posted + t.cpo
+      from totals t
+     where a.id = t.account_id $q$;
+
+  if all_flags & 12 <> 0 then
+    execute $q$
+      update ledger_pending h
+         set status = case when n.flags & 4 <> 0 then 'posted'
+                           when n.flags & 32768 <> 0 then 'expired'
+                           else 'voided' end,
+             resolved_by = n.id
+        from new_rows n
+       where h.id = n.pending_id $q$;
+  end if;
 
   -- Closing: a pending closing transfer closes its account; voiding or expiring it reopens it.
-  update ledger_accounts a set closed = true
-    from new_rows n
-   where n.flags & 2 <> 0
-     and ((n.flags & 64 <> 0 and a.id = n.debit_account_id) or (n.flags & 128 <> 0 and a.id = n.credit_account_id));
-  update ledger_accounts a set closed = false
-    from new_rows n join ledger_transfers p on p.id = n.pending_id
-   where n.flags & 8 <> 0
-     and ((p.flags & 64 <> 0 and a.id = p.debit_account_id) or (p.flags & 128 <> 0 and a.id = p.credit_account_id));
+  if all_flags & (64 | 128) <> 0 then
+    execute $q$
+      update ledger_accounts a set closed = true
+        from new_rows n
+       where n.flags & 2 <> 0
+         and ((n.flags & 64 <> 0 and a.id = n.debit_account_id) or (n.flags & 128 <> 0 and a.id = n.credit_account_id)) $q$;
+  end if;
+  if all_flags & 8 <> 0 then
+    execute $q$
+      update ledger_accounts a set closed = false
+        from new_rows n join ledger_transfers p on p.id = n.pending_id
+       where n.flags & 8 <> 0
+         and ((p.flags & 64 <> 0 and a.id = p.debit_account_id) or (p.flags & 128 <> 0 and a.id = p.credit_account_id)) $q$;
+  end if;
   return null;
 end $$;
 create trigger ledger_transfers_apply after insert on ledger_transfers
