@@ -10,6 +10,17 @@ const DEFAULTS: Config = {
   LOG_LEVEL: 'info',
   HOLD_EXPIRY_INTERVAL_MS: 5000,
   DB_POOL_SIZE: 10,
+  RATE_LIMIT_API_PER_MIN: 1200,
+  RATE_LIMIT_CONVERSIONS_PER_MIN: 60000,
+  RATE_LIMIT_CLICKS_PER_MIN: 600,
+  TRUST_PROXY: false,
+  COUNTRY_HEADER: undefined,
+  SETTLE_INTERVAL_MS: 10000,
+  CLICK_FLUSH_INTERVAL_MS: 50,
+  PAYOUT_MINIMUM_MINOR: 5000,
+  PAYOUT_PROVIDER: 'manual',
+  PAYOUT_DIR: './payouts',
+  PAYOUT_INTERVAL_MS: 0,
 };
 
 function failure(env: Record<string, string | undefined>): AppError {

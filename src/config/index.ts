@@ -24,6 +24,27 @@ export interface Config {
   readonly HOLD_EXPIRY_INTERVAL_MS: number;
   /** Connection pool size for a PostgreSQL server. */
   readonly DB_POOL_SIZE: number;
+  /** Requests per minute per API key (0: no limit). */
+  readonly RATE_LIMIT_API_PER_MIN: number;
+  /** Conversions per minute per brand key (0: no limit). */
+  readonly RATE_LIMIT_CONVERSIONS_PER_MIN: number;
+  /** Tracking-link clicks per minute per client IP (0: no limit). */
+  readonly RATE_LIMIT_CLICKS_PER_MIN: number;
+  /** Take the client IP from X-Forwarded-For (only behind a proxy you run). */
+  readonly TRUST_PROXY: boolean;
+  /** A request header carrying the visitor's ISO country, set by a trusted CDN or proxy (e.g. cf-ipcountry). */
+  readonly COUNTRY_HEADER: string | undefined;
+  /** How often results past their hold period are settled and campaigns past their end are closed. */
+  readonly SETTLE_INTERVAL_MS: number;
+  /** How often clicks accepted by the redirect are written to the database. */
+  readonly CLICK_FLUSH_INTERVAL_MS: number;
+  /** Creator payable balances at or above this (minor units) are paid out. */
+  readonly PAYOUT_MINIMUM_MINOR: number;
+  /** Payout provider: manual (CSV files in PAYOUT_DIR) or test. */
+  readonly PAYOUT_PROVIDER: 'manual' | 'test';
+  readonly PAYOUT_DIR: string;
+  /** How often payouts are batched (0: only on demand). */
+  readonly PAYOUT_INTERVAL_MS: number;
 }
 
 export type ConfigVariable = keyof Config;
@@ -103,6 +124,51 @@ const VARIABLES: Record<ConfigVariable, VariableSpec> = {
     description: 'how often the server expires ledger holds that are due',
   },
   DB_POOL_SIZE: { ...integerFrom(1, 200), default: '10', description: 'PostgreSQL server connection pool size' },
+  RATE_LIMIT_API_PER_MIN: { ...integerFrom(0, 10_000_000), default: '1200', description: 'API requests per minute per key (0: off)' },
+  RATE_LIMIT_CONVERSIONS_PER_MIN: {
+    ...integerFrom(0, 10_000_000),
+    default: '60000',
+    description: 'conversions per minute per brand key (0: off)',
+  },
+  RATE_LIMIT_CLICKS_PER_MIN: {
+    ...integerFrom(0, 10_000_000),
+    default: '600',
+    description: 'tracking-link clicks per minute per client IP (0: off)',
+  },
+  TRUST_PROXY: {
+    schema: z.enum(['true', 'false']).transform((v) => v === 'true'),
+    default: 'false',
+    expected: 'true or false',
+    description: 'take the client IP from X-Forwarded-For (only behind your own proxy)',
+  },
+  COUNTRY_HEADER: {
+    schema: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(),
+    expected: 'a lower-case header name such as cf-ipcountry',
+    description: "a trusted request header carrying the visitor's country",
+  },
+  SETTLE_INTERVAL_MS: {
+    ...integerFrom(100, 86_400_000),
+    default: '10000',
+    description: 'how often due results are settled and ended campaigns closed',
+  },
+  CLICK_FLUSH_INTERVAL_MS: { ...integerFrom(5, 60_000), default: '50', description: 'how often accepted clicks are written' },
+  PAYOUT_MINIMUM_MINOR: {
+    ...integerFrom(1, 2_000_000_000),
+    default: '5000',
+    description: 'smallest creator balance paid out, in minor units',
+  },
+  PAYOUT_PROVIDER: {
+    schema: z.enum(['manual', 'test']),
+    default: 'manual',
+    expected: 'manual or test',
+    description: 'manual (writes CSV files to PAYOUT_DIR) or test',
+  },
+  PAYOUT_DIR: { schema: z.string().min(1), default: './payouts', expected: 'a directory path', description: 'where manual payout CSV files go' },
+  PAYOUT_INTERVAL_MS: {
+    ...integerFrom(0, 604_800_000),
+    default: '0',
+    description: 'how often payouts are batched automatically (0: only by `earnest payouts run`)',
+  },
 };
 
 const NAMES = Object.keys(VARIABLES) as ConfigVariable[];

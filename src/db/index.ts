@@ -10,3 +10,4 @@ export {
   sqlState,
   type TransactionOptions,
 } from './transaction.js';
+export { GroupCommit, type GroupCommitOptions } from './group-commit.js';

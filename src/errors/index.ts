@@ -11,8 +11,17 @@ export const ERROR_STATUS = {
   unknown_currency: 400,
   currency_mismatch: 400,
   invalid_allocation: 400,
+  unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
+  idempotency_conflict: 409,
+  invalid_state: 409,
+  insufficient_funds: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
   data_dir_locked: 409,
   migration_failed: 500,
   internal: 500,
@@ -26,11 +35,14 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /** Extra, safe-to-show fields (e.g. the conflicting field of an idempotent retry). */
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, options);
     this.name = 'AppError';
     this.code = code;
     this.status = ERROR_STATUS[code];
+    this.details = options?.details;
   }
 }
 

@@ -46,3 +46,8 @@ export function randomCode(length: number): string {
   for (const b of bytes) out += CODE_ALPHABET[b % CODE_ALPHABET.length];
   return out;
 }
+
+/** A secret token of `length` base32 characters (5 bits each): 43 characters carry 215 bits. */
+export function randomToken(length: number): string {
+  return encodeRandom(length);
+}

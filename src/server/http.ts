@@ -6,12 +6,21 @@ import type { JsonResponse } from './router.js';
 /** The one place an error becomes `{error:{code,message}}`. Anything but an AppError hides its details. */
 export function errorResponse(e: unknown, status?: number, headers: Record<string, string> = {}): JsonResponse {
   if (isAppError(e)) {
-    return { status: status ?? e.status, body: { error: { code: e.code, message: e.message } }, headers };
+    const retryAfter = e.details?.retry_after;
+    const extra: Record<string, string> = typeof retryAfter === 'number' ? { 'retry-after': String(retryAfter) } : {};
+    const field = typeof e.details?.field === 'string' ? { field: e.details.field } : {};
+    return { status: status ?? e.status, body: { error: { code: e.code, message: e.message, ...field } }, headers: { ...headers, ...extra } };
   }
   return { status: 500, body: { error: { code: 'internal', message: 'internal error' } }, headers };
 }
 
 export function sendJson(res: ServerResponse, response: JsonResponse): void {
+  if (response.body === undefined) {
+    // Redirects and empty answers.
+    res.writeHead(response.status, { ...response.headers, 'content-length': 0, 'cache-control': 'no-store' });
+    res.end();
+    return;
+  }
   const body = JSON.stringify(response.body);
   res.writeHead(response.status, {
     ...response.headers,

@@ -137,11 +137,11 @@ describe('errors', () => {
     expect(typeof body.error.message).toBe('string');
   });
 
-  it('a wrong method answers 405 invalid_request with an Allow header', async () => {
+  it('a wrong method answers 405 method_not_allowed with an Allow header', async () => {
     const response = await fetch(`${server.url}/healthz`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(405);
     expect(response.headers.get('allow')).toBe('GET, HEAD');
-    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
   });
 
   it('an unexpected exception answers 500 without its details, and is logged', async () => {

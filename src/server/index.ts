@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/index.js';
 import { type Database, migrate, openDatabase } from '../db/index.js';
+import { apiRoutes, countOperatorKeys, createApiKey, createServices, type Services as ApiServices } from '../api/index.js';
 import { AppError } from '../errors/index.js';
 import { healthRoutes } from './health.js';
 import { startHoldExpiry } from './hold-expiry.js';
@@ -28,6 +29,15 @@ export interface RunningServer {
   readonly url: string;
   /** Stops accepting, lets in-flight requests finish, stops background work, closes the database. Idempotent. */
   stop(): Promise<void>;
+  readonly services: ApiServices;
+  /** Set when this start found no operator key and made one: show it once, it is not stored. */
+  readonly operatorKey?: string;
+}
+
+/** On an empty database, the first operator key; never again once one exists. */
+async function bootstrapOperatorKey(database: Database<any>): Promise<string | undefined> {
+  if ((await countOperatorKeys(database.db)) > 0) return undefined;
+  return (await createApiKey(database.db, { kind: 'operator' }, 'made at first start')).key;
 }
 
 /** After this long, connections still open at shutdown are cut so stop() always ends. */
@@ -44,7 +54,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   try {
     const { applied } = await migrate(database.db);
     if (applied.length > 0) logger.info('migrations applied', { versions: applied.map((m) => m.version) });
-    const router = createRouter([...healthRoutes, ...(options.routes ?? [])]);
+    const services = createServices(database, config, logger);
+    const operatorKey = await bootstrapOperatorKey(database);
+    const router = createRouter([...healthRoutes, ...apiRoutes(services), ...(options.routes ?? [])]);
     const state = { stopping: false };
     const http = createHttpServer({ router, database, logger, state });
     await listen(http, config.PORT, config.HOST);
@@ -55,11 +67,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const stop = once(async () => {
       state.stopping = true;
       await closeHttp(http);
+      await services.stop();
       await expiry.stop();
       if (ownsDatabase) await database.close();
       logger.info('server stopped');
     });
-    return { port, url, stop };
+    return { port, url, stop, services, ...(operatorKey ? { operatorKey } : {}) };
   } catch (e) {
     if (ownsDatabase) await database.close();
     throw e;
@@ -111,7 +124,10 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, services
   });
   try {
     const match = router.match(method, path);
-    const response = match.found ? await match.route.handle({ request: req, requestId, database, logger }) : match.response;
+    const query = new URLSearchParams(queryOf(req.url));
+    const response = match.found
+      ? await match.route.handle({ request: req, requestId, database, logger, params: match.params, query })
+      : match.response;
     respond(res, response, state);
   } catch (e) {
     if (!(e instanceof AppError)) logger.error('request failed', { request_id: requestId, ...errorFields(e) });
@@ -124,6 +140,11 @@ function respond(res: ServerResponse, response: JsonResponse, state: { stopping:
   // Draining: a keep-alive socket must not outlive the request in flight when stop() was called.
   if (state.stopping) res.setHeader('connection', 'close');
   sendJson(res, response);
+}
+
+function queryOf(url: string | undefined): string {
+  const i = url?.indexOf('?') ?? -1;
+  return i >= 0 ? (url as string).slice(i + 1) : '';
 }
 
 function elapsedMs(started: number): number {

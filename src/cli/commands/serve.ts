@@ -15,6 +15,11 @@ export const serveCommand: Command = {
     // stdout carries the JSON log lines; the banner is for the person at the terminal.
     context.err(`Earnest listening on ${server.url} (${describeDatabase(config)})`);
     context.err(`Check it with \`curl ${server.url}/readyz\`; stop it with Ctrl+C.`);
+    if (server.operatorKey) {
+      context.err('');
+      context.err(`Operator API key (shown once, keep it safe): ${server.operatorKey}`);
+      context.err('Make more keys with `earnest keys create --operator | --org ID | --creator ID`.');
+    }
     const signal = await stopSignal;
     context.err(`Stopping on ${signal}: finishing requests in flight…`);
     await server.stop();

@@ -1,0 +1,124 @@
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { AppError } from '../errors/index.js';
+import type { JsonResponse, Method, RequestContext, Route } from '../server/router.js';
+import type { Principal } from './auth.js';
+import type { Services } from './services.js';
+
+/**
+ * An API endpoint: one table entry with its access rule, its Zod schemas (which validate requests
+ * and generate the OpenAPI document) and a thin handler that calls one domain function.
+ */
+export type Access = 'public' | 'operator' | 'organization' | 'creator';
+
+export interface HandlerInput<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  principal: Principal;
+  services: Services;
+  context: RequestContext;
+}
+
+export interface Endpoint<B = unknown, Q = unknown, P = unknown> {
+  method: Method;
+  path: string;
+  summary: string;
+  tag: string;
+  /** Who may call it; `public` needs no key. */
+  access: readonly Access[];
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  params?: z.ZodType<P>;
+  /** The success response's schema (documentation). */
+  response?: z.ZodType;
+  /** The success status (200 unless said). */
+  status?: number;
+  /** Which rate-limit bucket the call draws from. */
+  limit?: 'api' | 'conversions' | 'clicks';
+  handle(input: HandlerInput<B, Q, P>): Promise<unknown | JsonResponse>;
+}
+
+/** Helps TypeScript infer B, Q, P from the schemas. */
+export function endpoint<B = undefined, Q = undefined, P = undefined>(e: Endpoint<B, Q, P>): Endpoint<B, Q, P> {
+  return e;
+}
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export function toRoute(e: Endpoint<any, any, any>, services: Services): Route {
+  return {
+    method: e.method,
+    path: e.path,
+    async handle(context) {
+      const principal = await services.auth.authenticate(context.request, e.access);
+      services.limiter.take(e.limit ?? 'api', principal, context.request);
+      const body = e.body ? parse(e.body, await readJson(context.request), 'body') : undefined;
+      const query = e.query ? parse(e.query, Object.fromEntries(context.query), 'query') : undefined;
+      const params = e.params ? parse(e.params, context.params, 'path') : context.params;
+      const result = await e.handle({ body, query, params, principal, services, context });
+      if (isJsonResponse(result)) return result;
+      return { status: e.status ?? 200, body: result };
+    },
+  };
+}
+
+function isJsonResponse(x: unknown): x is JsonResponse {
+  return typeof x === 'object' && x !== null && '__response' in x;
+}
+
+/** A response with a status or headers of its own (redirects, 201 vs 200 on idempotent replays). */
+export function respond(status: number, body: unknown, headers?: Record<string, string>): JsonResponse {
+  return Object.assign({ status, body, ...(headers ? { headers } : {}) }, { __response: true });
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.length ? issue.path.join('.') : where;
+  const appError = appErrorIn(result.error);
+  if (appError) throw appError;
+  throw new AppError('invalid_request', `${path}: ${describeIssue(issue)}`, { details: { field: path } });
+}
+
+/** Money parsing inside a schema (refinements) throws coded AppErrors: keep their codes. */
+function appErrorIn(error: z.ZodError): AppError | undefined {
+  for (const issue of error.issues) {
+    const params = (issue as { params?: { appError?: AppError } }).params;
+    if (params?.appError) return params.appError;
+  }
+  return undefined;
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'invalid';
+  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}`;
+  return issue.message;
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const type = request.headers['content-type'] ?? '';
+  const length = Number(request.headers['content-length'] ?? 0);
+  if (length > MAX_BODY_BYTES) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  if (!/^application\/json\b/i.test(type)) {
+    throw new AppError('unsupported_media_type', 'send the body as JSON with content-type: application/json');
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new AppError('invalid_request', 'the body is not valid JSON');
+  }
+}
+
+function tooLarge(): AppError {
+  return new AppError('payload_too_large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+}

@@ -1,0 +1,25 @@
+import type { Route } from '../server/router.js';
+import { type Endpoint, toRoute } from './endpoint.js';
+import { openApiDocument } from './openapi.js';
+import { campaignEndpoints } from './routes/campaigns.js';
+import { paymentEndpoints } from './routes/payments.js';
+import { resultEndpoints } from './routes/results.js';
+import { tenantEndpoints } from './routes/tenants.js';
+import type { Services } from './services.js';
+
+export { countOperatorKeys, createApiKey, type KeyOwner, type Principal, revokeApiKey } from './auth.js';
+export { createServices, type Services } from './services.js';
+
+/** Every endpoint of the REST API, in one table. */
+export function allEndpoints(extra: readonly Endpoint<any, any, any>[] = []): Endpoint<any, any, any>[] {
+  return [...tenantEndpoints, ...campaignEndpoints, ...paymentEndpoints, ...resultEndpoints, ...extra];
+}
+
+export function apiRoutes(services: Services, extra: readonly Endpoint<any, any, any>[] = []): Route[] {
+  const endpoints = allEndpoints(extra);
+  const document = openApiDocument(endpoints, '0.1.0');
+  return [
+    ...endpoints.map((e) => toRoute(e, services)),
+    { method: 'GET', path: '/openapi.json', handle: async () => ({ status: 200, body: document }) },
+  ];
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { AppError } from '../../errors/index.js';
+import { isCurrency, Money, parseAmount } from '../../money/index.js';
+import { listMovements, type MoneyMovement, moveMoney, walletBalances } from '../../payments/index.js';
+import { endpoint } from '../endpoint.js';
+import { decimalAmount, money, page, pageQuery, reference } from '../schemas.js';
+
+const movementBody = z.strictObject({
+  amount: decimalAmount,
+  currency: z.string().refine(isCurrency, 'must be an ISO 4217 code such as USD'),
+  reference,
+});
+
+function movementView(m: MoneyMovement) {
+  return { ...m, ...money(m.amount, m.currency) };
+}
+
+function orgOf(kind: string, id: string | null): string {
+  if (kind !== 'organization' || !id) throw new AppError('forbidden', 'only brands have wallets');
+  return id;
+}
+
+export const paymentEndpoints = [
+  ...(['deposit', 'withdrawal'] as const).map((kind) =>
+    endpoint({
+      method: 'POST',
+      path: kind === 'deposit' ? '/v1/deposits' : '/v1/withdrawals',
+      summary:
+        kind === 'deposit'
+          ? "Deposit money into the brand's wallet through the payment provider (idempotent on reference)"
+          : "Withdraw unused money from the brand's wallet (idempotent on reference)",
+      tag: 'wallet',
+      access: ['organization'],
+      body: movementBody,
+      status: 201,
+      handle: async ({ body, principal, services }) => {
+        const amount = Money.of(parseAmount(body.amount, body.currency), body.currency);
+        const m = await moveMoney(services.db, services.payments, { orgId: orgOf(principal.kind, principal.id), kind, amount, reference: body.reference });
+        if (m.status === 'failed') throw new AppError('conflict', `the ${kind} failed: ${m.failure}`);
+        return movementView(m);
+      },
+    }),
+  ),
+  endpoint({
+    method: 'GET',
+    path: '/v1/wallet',
+    summary: "The brand's wallet balances per currency",
+    tag: 'wallet',
+    access: ['organization'],
+    handle: async ({ principal, services }) => {
+      const balances = await walletBalances(services.db, orgOf(principal.kind, principal.id));
+      return { data: balances.map((b) => ({ balance: money(b.balance, b.currency), held: money(b.held, b.currency) })) };
+    },
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/wallet/movements',
+    summary: 'Deposits and withdrawals',
+    tag: 'wallet',
+    access: ['organization'],
+    query: pageQuery,
+    handle: async ({ query, principal, services }) =>
+      page(await listMovements(services.db, orgOf(principal.kind, principal.id), query), query.limit, movementView),
+  }),
+];

@@ -1,0 +1,192 @@
+import { type Kysely, sql } from 'kysely';
+import { databaseNow, inTransaction } from '../db/index.js';
+import { AppError } from '../errors/index.js';
+import { newId } from '../ids/index.js';
+import { AccountId, fundEscrow as ledgerFundEscrow, lookupAccounts, openBrandWallet, openEscrow } from '../ledger/index.js';
+import { Money, parseAmount } from '../money/index.js';
+import { normaliseTerms, onePayout, type Terms, type TermsInput, termsHash } from './terms.js';
+
+export const CAMPAIGN_STATUSES = ['draft', 'funded', 'active', 'paused', 'ended', 'settled'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+/** Who may see what: organizations their own campaigns, creators open or joined ones, operators all. */
+export type Viewer = { kind: 'operator' } | { kind: 'organization'; id: string } | { kind: 'creator'; id: string };
+
+export interface Campaign {
+  id: string;
+  org_id: string;
+  name: string;
+  status: CampaignStatus;
+  currency: string;
+  terms_version: number;
+  terms: Terms;
+  terms_sha256: string;
+  paused_reason: string | null;
+  created_at: Date;
+  ended_at: Date | null;
+  settled_at: Date | null;
+}
+
+export interface Escrow {
+  funded: bigint;
+  spent: bigint;
+  held: bigint;
+  available: bigint;
+}
+
+type Db = Kysely<any>;
+
+export async function createCampaign(db: Db, p: { orgId: string; name: string; terms: TermsInput }): Promise<Campaign> {
+  const terms = normaliseTerms(p.terms);
+  const id = newId('cmp');
+  await openBrandWallet(db, p.orgId, terms.currency);
+  await openEscrow(db, id, terms.currency);
+  await inTransaction(db, async (trx) => {
+    await sql`insert into campaigns (id, org_id, name, currency) values (${id}, ${p.orgId}, ${p.name}, ${terms.currency})`.execute(trx);
+    await insertTerms(trx, id, 1, terms);
+  });
+  return getCampaign(db, { kind: 'operator' }, id);
+}
+
+async function insertTerms(db: Db, campaignId: string, version: number, terms: Terms): Promise<void> {
+  await sql`insert into campaign_terms (campaign_id, version, terms, terms_sha256)
+    values (${campaignId}, ${version}, ${JSON.stringify(terms)}::jsonb, ${termsHash(terms)})`.execute(db);
+}
+
+const SELECT = sql`select c.id, c.org_id, c.name, c.status, trim(c.currency) as currency, c.terms_version, t.terms,
+    t.terms_sha256, c.paused_reason, c.created_at, c.ended_at, c.settled_at
+  from campaigns c join campaign_terms t on t.campaign_id = c.id and t.version = c.terms_version`;
+
+function visibleTo(viewer: Viewer) {
+  if (viewer.kind === 'operator') return sql`true`;
+  if (viewer.kind === 'organization') return sql`c.org_id = ${viewer.id}`;
+  return sql`(c.status in ('active', 'paused') or exists (
+    select 1 from enrolments e where e.campaign_id = c.id and e.creator_id = ${viewer.id}))`;
+}
+
+/** Another tenant's campaign answers not_found, exactly like one that does not exist. */
+export async function getCampaign(db: Db, viewer: Viewer, id: string): Promise<Campaign> {
+  const r = await sql<Campaign>`${SELECT} where c.id = ${id} and ${visibleTo(viewer)}`.execute(db);
+  const row = r.rows[0];
+  if (!row) throw new AppError('not_found', `no campaign ${id}`);
+  return row;
+}
+
+export async function listCampaigns(
+  db: Db,
+  viewer: Viewer,
+  page: { after?: string | undefined; limit: number; status?: CampaignStatus | undefined },
+): Promise<Campaign[]> {
+  const after = page.after ? sql`and c.id > ${page.after}` : sql``;
+  const status = page.status ? sql`and c.status = ${page.status}` : sql``;
+  const r = await sql<Campaign>`${SELECT} where ${visibleTo(viewer)} ${after} ${status} order by c.id limit ${page.limit}`.execute(db);
+  return r.rows;
+}
+
+/** A change of terms is always a new version: creators stay bound to the version they accepted. */
+export async function changeTerms(db: Db, orgId: string, id: string, input: TermsInput): Promise<Campaign> {
+  const terms = normaliseTerms(input);
+  await inTransaction(db, async (trx) => {
+    const r = await sql<{ status: CampaignStatus; currency: string; terms_version: number }>`
+      select status, trim(currency) as currency, terms_version from campaigns where id = ${id} and org_id = ${orgId} for update`.execute(trx);
+    const c = r.rows[0];
+    if (!c) throw new AppError('not_found', `no campaign ${id}`);
+    if (c.status === 'ended' || c.status === 'settled') throw new AppError('invalid_state', `campaign ${id} is ${c.status}: its terms can no longer change`);
+    if (c.currency !== terms.currency) throw new AppError('invalid_request', `the campaign's currency is ${c.currency}; it cannot change`, { details: { field: 'currency' } });
+    await insertTerms(trx, id, c.terms_version + 1, terms);
+    await sql`update campaigns set terms_version = ${c.terms_version + 1}, updated_at = now() where id = ${id}`.execute(trx);
+  });
+  return getCampaign(db, { kind: 'organization', id: orgId }, id);
+}
+
+export async function escrowOf(db: Db, campaignId: string): Promise<Escrow> {
+  const [a] = await lookupAccounts(db, [AccountId.escrow(campaignId)]);
+  if (!a) return { funded: 0n, spent: 0n, held: 0n, available: 0n };
+  return {
+    funded: a.credits_posted,
+    spent: a.debits_posted,
+    held: a.debits_pending,
+    available: a.credits_posted - a.debits_posted - a.debits_pending,
+  };
+}
+
+/** Lifecycle: draft → funded → active ⇄ paused → ended → settled. */
+const TRANSITIONS: Record<CampaignStatus, readonly CampaignStatus[]> = {
+  draft: ['funded', 'ended'],
+  funded: ['active', 'ended'],
+  active: ['paused', 'ended'],
+  paused: ['active', 'ended'],
+  ended: ['settled'],
+  settled: [],
+};
+
+export function canMove(from: CampaignStatus, to: CampaignStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Moves a campaign if the lifecycle allows it from its current state; refuses with invalid_state otherwise. */
+export async function transition(
+  db: Db,
+  id: string,
+  to: CampaignStatus,
+  options: { orgId?: string; reason?: string | null } = {},
+): Promise<void> {
+  const from = CAMPAIGN_STATUSES.filter((s) => canMove(s, to));
+  if (from.length === 0) throw new AppError('invalid_state', `no campaign can become ${to}`);
+  const owner = options.orgId ? sql`and org_id = ${options.orgId}` : sql``;
+  const stamps = to === 'ended' ? sql`, ended_at = earnest_now()` : to === 'settled' ? sql`, settled_at = earnest_now()` : sql``;
+  const r = await sql`update campaigns set status = ${to}, paused_reason = ${to === 'paused' ? (options.reason ?? 'paused by the brand') : null},
+      updated_at = now() ${stamps}
+    where id = ${id} ${owner} and status in (${sql.join(from)})`.execute(db);
+  if ((r.numAffectedRows ?? 0n) > 0n) return;
+  const current = await sql<{ status: CampaignStatus }>`select status from campaigns where id = ${id} ${owner}`.execute(db);
+  const status = current.rows[0]?.status;
+  if (!status) throw new AppError('not_found', `no campaign ${id}`);
+  throw new AppError('invalid_state', `campaign ${id} is ${status}; it cannot become ${to}`);
+}
+
+/**
+ * Commits brand money to the campaign: wallet → escrow, idempotent on the brand's reference. Without
+ * an amount, funds what the budget still lacks. A draft becomes funded.
+ */
+export async function fundCampaign(
+  db: Db,
+  p: { orgId: string; campaignId: string; amount?: string | undefined; reference: string },
+): Promise<{ campaign: Campaign; funded: Money }> {
+  const campaign = await getCampaign(db, { kind: 'organization', id: p.orgId }, p.campaignId);
+  if (campaign.status === 'ended' || campaign.status === 'settled') {
+    throw new AppError('invalid_state', `campaign ${campaign.id} is ${campaign.status}: it takes no more money`);
+  }
+  const escrow = await escrowOf(db, campaign.id);
+  const amount = p.amount === undefined ? BigInt(campaign.terms.budget_minor) - escrow.funded : parseAmount(p.amount, campaign.currency);
+  if (amount <= 0n) throw new AppError('invalid_amount', 'nothing to fund: the escrow already holds the budget');
+  const id = `fund:${p.orgId}:${p.reference}`;
+  const moved = await ledgerFundEscrow(db, { id, orgId: p.orgId, campaignId: campaign.id, amount: Money.of(amount, campaign.currency) });
+  if (!moved.ok) {
+    if (moved.result === 'exceeds_credits') throw new AppError('insufficient_funds', 'the wallet does not hold that much: deposit first');
+    if (moved.result.startsWith('exists_with_different')) {
+      throw new AppError('idempotency_conflict', `reference ${p.reference} was used for a different funding`, { details: { field: 'reference' } });
+    }
+    throw new AppError('conflict', `funding refused: ${moved.result}`);
+  }
+  if (campaign.status === 'draft') await transition(db, campaign.id, 'funded').catch(ignoreState);
+  return { campaign: await getCampaign(db, { kind: 'organization', id: p.orgId }, campaign.id), funded: Money.of(moved.transfers[0]?.amount ?? amount, campaign.currency) };
+}
+
+function ignoreState(e: unknown): void {
+  if (!(e instanceof AppError && e.code === 'invalid_state')) throw e;
+}
+
+/** A campaign runs only while its escrow can pay at least one result, and before its end. */
+export async function activateCampaign(db: Db, orgId: string, id: string): Promise<Campaign> {
+  const campaign = await getCampaign(db, { kind: 'organization', id: orgId }, id);
+  const escrow = await escrowOf(db, id);
+  const needed = onePayout(campaign.terms);
+  if (escrow.available < needed) {
+    throw new AppError('insufficient_funds', `the escrow must hold at least one result's payout (${Money.of(needed, campaign.currency).toString()}) to run`);
+  }
+  const now = await databaseNow(db);
+  if (now >= new Date(campaign.terms.ends_at)) throw new AppError('invalid_state', `campaign ${id} ended on ${campaign.terms.ends_at}`);
+  await transition(db, id, 'active', { orgId });
+  return getCampaign(db, { kind: 'organization', id: orgId }, id);
+}

@@ -1,0 +1,119 @@
+import { type Kysely, sql } from 'kysely';
+import { inTransaction, sqlState } from '../db/index.js';
+import { AppError } from '../errors/index.js';
+import { newId, randomCode } from '../ids/index.js';
+import { openCreatorAccounts } from '../ledger/index.js';
+import { getCampaign } from './campaigns.js';
+import type { Terms } from './terms.js';
+
+/**
+ * A creator joins a campaign by accepting one exact version of its terms (its SHA-256), and gets a
+ * tracking link code and a promo code. Accepting a newer version later rebinds the enrolment to it;
+ * every acceptance is kept.
+ */
+export interface Enrolment {
+  id: string;
+  campaign_id: string;
+  creator_id: string;
+  terms_version: number;
+  terms_sha256: string;
+  accepted_at: Date;
+  link_code: string;
+  promo_code: string;
+  promo_max_uses: number | null;
+  promo_once_per_customer: boolean;
+}
+
+/** An enrolment with the terms it is bound to: what tracking and attribution need. */
+export interface EnrolmentWithTerms extends Enrolment {
+  org_id: string;
+  campaign_status: string;
+  terms: Terms;
+}
+
+type Db = Kysely<any>;
+
+export async function acceptTerms(
+  db: Db,
+  p: { creatorId: string; campaignId: string; termsVersion: number; termsSha256: string },
+): Promise<Enrolment> {
+  const campaign = await getCampaign(db, { kind: 'creator', id: p.creatorId }, p.campaignId);
+  if (!['funded', 'active', 'paused'].includes(campaign.status)) {
+    throw new AppError('invalid_state', `campaign ${campaign.id} is ${campaign.status}: it takes no creators now`);
+  }
+  if (p.termsVersion !== campaign.terms_version || p.termsSha256 !== campaign.terms_sha256) {
+    throw new AppError(
+      'conflict',
+      `the current terms are version ${campaign.terms_version} with sha256 ${campaign.terms_sha256}: review and accept those`,
+      { details: { field: 'terms_sha256' } },
+    );
+  }
+  await openCreatorAccounts(db, p.creatorId, campaign.currency);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      return await inTransaction(db, (trx) => upsertEnrolment(trx, p, campaign.terms));
+    } catch (e) {
+      // A generated code collided with an existing one: draw again.
+      if (sqlState(e) !== '23505') throw e;
+    }
+  }
+  throw new AppError('conflict', 'could not allocate unique tracking codes; try again');
+}
+
+async function upsertEnrolment(
+  trx: Db,
+  p: { creatorId: string; campaignId: string; termsVersion: number; termsSha256: string },
+  terms: Terms,
+): Promise<Enrolment> {
+  const existing = await sql<{ id: string }>`
+    select id from enrolments where campaign_id = ${p.campaignId} and creator_id = ${p.creatorId} for update`.execute(trx);
+  const id = existing.rows[0]?.id ?? newId('enr');
+  if (existing.rows[0]) {
+    await sql`update enrolments set terms_version = ${p.termsVersion}, terms_sha256 = ${p.termsSha256}, accepted_at = earnest_now()
+      where id = ${id}`.execute(trx);
+  } else {
+    await sql`insert into enrolments (id, campaign_id, creator_id, terms_version, terms_sha256, accepted_at, link_code, promo_code,
+        promo_max_uses, promo_once_per_customer)
+      values (${id}, ${p.campaignId}, ${p.creatorId}, ${p.termsVersion}, ${p.termsSha256}, earnest_now(), ${randomCode(8)},
+        ${randomCode(8).toUpperCase()}, ${terms.promo_max_uses}, ${terms.promo_once_per_customer})`.execute(trx);
+  }
+  await sql`insert into terms_acceptances (enrolment_id, terms_version, terms_sha256, accepted_at)
+    values (${id}, ${p.termsVersion}, ${p.termsSha256}, earnest_now()) on conflict do nothing`.execute(trx);
+  const r = await sql<Enrolment>`select * from enrolments where id = ${id}`.execute(trx);
+  return r.rows[0] as Enrolment;
+}
+
+const WITH_TERMS = sql`select e.*, c.org_id, c.status as campaign_status, t.terms
+  from enrolments e join campaigns c on c.id = e.campaign_id
+  join campaign_terms t on t.campaign_id = e.campaign_id and t.version = e.terms_version`;
+
+export async function enrolmentByLinkCode(db: Db, code: string): Promise<EnrolmentWithTerms | undefined> {
+  const r = await sql<EnrolmentWithTerms>`${WITH_TERMS} where e.link_code = ${code}`.execute(db);
+  return r.rows[0];
+}
+
+export async function enrolmentByPromoCode(db: Db, orgId: string, code: string): Promise<EnrolmentWithTerms | undefined> {
+  const r = await sql<EnrolmentWithTerms>`${WITH_TERMS} where upper(e.promo_code) = upper(${code}) and c.org_id = ${orgId}`.execute(db);
+  return r.rows[0];
+}
+
+export async function enrolmentById(db: Db, id: string): Promise<EnrolmentWithTerms | undefined> {
+  const r = await sql<EnrolmentWithTerms>`${WITH_TERMS} where e.id = ${id}`.execute(db);
+  return r.rows[0];
+}
+
+export async function listEnrolments(
+  db: Db,
+  filter: { campaignId?: string; creatorId?: string; orgId?: string },
+  page: { after?: string | undefined; limit: number },
+): Promise<Enrolment[]> {
+  const conditions = [
+    filter.campaignId ? sql`e.campaign_id = ${filter.campaignId}` : sql`true`,
+    filter.creatorId ? sql`e.creator_id = ${filter.creatorId}` : sql`true`,
+    filter.orgId ? sql`c.org_id = ${filter.orgId}` : sql`true`,
+    page.after ? sql`e.id > ${page.after}` : sql`true`,
+  ];
+  const r = await sql<Enrolment>`select e.* from enrolments e join campaigns c on c.id = e.campaign_id
+    where ${sql.join(conditions, sql` and `)} order by e.id limit ${page.limit}`.execute(db);
+  return r.rows;
+}

@@ -1,0 +1,3 @@
+export * from './campaigns.js';
+export * from './enrolments.js';
+export * from './terms.js';

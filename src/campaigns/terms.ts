@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { AppError } from '../errors/index.js';
+import { currencyExponent, divRound, formatAmount, isCurrency, parseAmount } from '../money/index.js';
+
+/**
+ * A campaign's performance contract. Creators accept one exact version (by its SHA-256); a change after
+ * that is a new version. Amounts are decimal strings in the currency's major unit on the wire
+ * ("12.50" USD) and bigint minor units inside.
+ */
+export const OBJECTIVES = ['cpc', 'cpl', 'cpa_fixed', 'cpa_percent', 'cpm'] as const;
+export type Objective = (typeof OBJECTIVES)[number];
+
+const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string such as "12.50"');
+const isoTime = z.iso.datetime({ offset: true });
+
+export const termsInputSchema = z.strictObject({
+  objective: z.enum(OBJECTIVES),
+  /** Per result (per 1,000 views for cpm); omitted for cpa_percent. */
+  rate: decimal.optional(),
+  /** Basis points of the order value, for cpa_percent only. */
+  rate_bps: z.number().int().min(1).max(10_000).optional(),
+  currency: z.string().refine(isCurrency, 'must be an ISO 4217 code such as USD'),
+  budget: decimal,
+  destination_url: z.url({ protocol: /^https?$/ }),
+  starts_at: isoTime,
+  ends_at: isoTime,
+  kpi_target: z.number().int().min(0).max(1_000_000_000),
+  hold_days: z.number().int().min(0).max(365).default(30),
+  attribution_window_days: z.number().int().min(1).max(365).default(30),
+  fee_bps: z.number().int().min(0).max(10_000).default(2_000),
+  guarantee_bps: z.number().int().min(0).max(10_000).default(10_000),
+  promo_max_uses: z.number().int().min(1).nullable().default(null),
+  promo_once_per_customer: z.boolean().default(true),
+  validation: z
+    .strictObject({
+      min_ctit_seconds: z.number().int().min(0).max(86_400).default(10),
+      dedupe_leads: z.boolean().default(true),
+      self_referral: z.boolean().default(true),
+    })
+    .default({ min_ctit_seconds: 10, dedupe_leads: true, self_referral: true }),
+});
+export type TermsInput = z.infer<typeof termsInputSchema>;
+
+/** Terms as stored and hashed: amounts in minor units as integer strings. */
+export interface Terms {
+  objective: Objective;
+  rate_minor: string | null;
+  rate_bps: number | null;
+  currency: string;
+  budget_minor: string;
+  destination_url: string;
+  starts_at: string;
+  ends_at: string;
+  kpi_target: number;
+  hold_days: number;
+  attribution_window_days: number;
+  fee_bps: number;
+  guarantee_bps: number;
+  promo_max_uses: number | null;
+  promo_once_per_customer: boolean;
+  validation: { min_ctit_seconds: number; dedupe_leads: boolean; self_referral: boolean };
+}
+
+export function normaliseTerms(input: TermsInput): Terms {
+  const currency = input.currency;
+  if (input.objective === 'cpa_percent') {
+    if (input.rate_bps === undefined) throw invalid('rate_bps', 'cpa_percent campaigns need rate_bps (basis points of the order value)');
+    if (input.rate !== undefined) throw invalid('rate', 'cpa_percent campaigns take rate_bps, not rate');
+  } else {
+    if (input.rate === undefined) throw invalid('rate', `${input.objective} campaigns need a rate`);
+    if (input.rate_bps !== undefined) throw invalid('rate_bps', 'only cpa_percent campaigns take rate_bps');
+  }
+  const rate = input.rate === undefined ? null : parseAmount(input.rate, currency);
+  if (rate !== null && rate <= 0n) throw invalid('rate', 'rate must be positive');
+  const budget = parseAmount(input.budget, currency);
+  if (budget <= 0n) throw invalid('budget', 'budget must be positive');
+  const starts = Date.parse(input.starts_at);
+  const ends = Date.parse(input.ends_at);
+  if (!(ends > starts)) throw invalid('ends_at', 'ends_at must be after starts_at');
+  return {
+    objective: input.objective,
+    rate_minor: rate === null ? null : rate.toString(),
+    rate_bps: input.rate_bps ?? null,
+    currency,
+    budget_minor: budget.toString(),
+    destination_url: input.destination_url,
+    starts_at: new Date(starts).toISOString(),
+    ends_at: new Date(ends).toISOString(),
+    kpi_target: input.kpi_target,
+    hold_days: input.hold_days,
+    attribution_window_days: input.attribution_window_days,
+    fee_bps: input.fee_bps,
+    guarantee_bps: input.guarantee_bps,
+    promo_max_uses: input.promo_max_uses,
+    promo_once_per_customer: input.promo_once_per_customer,
+    validation: input.validation,
+  };
+}
+
+function invalid(field: string, message: string): AppError {
+  return new AppError('invalid_request', message, { details: { field } });
+}
+
+/** Terms shown to people: amounts back to decimal strings. */
+export function presentTerms(t: Terms) {
+  const { rate_minor, budget_minor, ...rest } = t;
+  return {
+    ...rest,
+    rate: rate_minor === null ? null : formatAmount(BigInt(rate_minor), t.currency),
+    budget: formatAmount(BigInt(budget_minor), t.currency),
+  };
+}
+
+/** SHA-256 of the canonical JSON (sorted keys) of the stored terms: what a creator accepts. */
+export function termsHash(t: Terms): string {
+  return createHash('sha256').update(canonicalJson(t)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * What one result pays, gross (before the platform fee): the rate; bps of the order value for
+ * cpa_percent; rate × views / 1,000 for cpm. Rounding: half to even, in `divRound`.
+ */
+export function grossPayout(t: Terms, p: { orderAmount?: bigint; views?: bigint }): bigint {
+  switch (t.objective) {
+    case 'cpa_percent':
+      return divRound((p.orderAmount ?? 0n) * BigInt(t.rate_bps ?? 0), 10_000n);
+    case 'cpm':
+      return divRound(BigInt(t.rate_minor ?? '0') * (p.views ?? 0n), 1000n);
+    default:
+      return BigInt(t.rate_minor ?? '0');
+  }
+}
+
+/** The least a campaign must hold to pay one result (activation needs at least this in escrow). */
+export function onePayout(t: Terms): bigint {
+  if (t.objective === 'cpa_percent') return 1n;
+  if (t.objective === 'cpm') {
+    const perView = divRound(BigInt(t.rate_minor ?? '0'), 1000n);
+    return perView > 0n ? perView : 1n;
+  }
+  return BigInt(t.rate_minor ?? '0');
+}
+
+export function exponentOf(t: Terms): number {
+  return currencyExponent(t.currency);
+}

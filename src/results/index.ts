@@ -1,0 +1,298 @@
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { grossPayout, type EnrolmentWithTerms } from '../campaigns/index.js';
+import { inTransaction, RetryableConflict, sqlState } from '../db/index.js';
+import { AppError, assert } from '../errors/index.js';
+import { newId } from '../ids/index.js';
+import { AccountId, createTransfersIn, TransferCode, TransferFlags as F, type TransferRequest } from '../ledger/index.js';
+import { splitFee } from '../money/index.js';
+
+/**
+ * Results: what creators are paid for. This is where a click or a conversion becomes a hold: recording
+ * a result reserves its payout on the campaign escrow (two linked pending transfers, net to the
+ * creator's payable and fee to the platform), in the same database transaction as the result row.
+ * Settlement posts the hold; a rejection voids it. Nothing is ever released by default: a result is
+ * paid only by `approveDue` once its hold period has passed and nobody rejected it.
+ */
+export const RESULT_KINDS = ['click', 'lead', 'sale', 'views'] as const;
+export type ResultKind = (typeof RESULT_KINDS)[number];
+export type ResultStatus = 'pending' | 'approved' | 'rejected' | 'over_budget';
+
+export interface ResultDraft {
+  kind: ResultKind;
+  /** The click, conversion or view report this result comes from (unique per kind). */
+  sourceId: string;
+  enrolment: EnrolmentWithTerms;
+  occurredAt: Date;
+  customerId?: string | null;
+  orderAmount?: bigint;
+  views?: bigint;
+  /** Validation's reason codes: any makes the result rejected, with no hold. */
+  rejectReasons?: readonly string[];
+}
+
+export interface Result {
+  id: string;
+  campaign_id: string;
+  enrolment_id: string;
+  creator_id: string;
+  kind: ResultKind;
+  source_id: string;
+  status: ResultStatus;
+  reasons: string[];
+  currency: string;
+  gross: bigint;
+  fee: bigint;
+  customer_id: string | null;
+  occurred_at: Date;
+  recorded_at: Date;
+  hold_until: Date;
+  hold_id: string | null;
+  decided_at: Date | null;
+  decided_by: string | null;
+  decision_note: string | null;
+}
+
+type Db = Kysely<any>;
+type Trx = Transaction<any>;
+
+export function holdLegs(r: Pick<Result, 'id' | 'gross' | 'fee'>): { net?: string; fee?: string } {
+  return { ...(r.gross - r.fee > 0n ? { net: `${r.id}.net` } : {}), ...(r.fee > 0n ? { fee: `${r.id}.fee` } : {}) };
+}
+
+/** Records results (idempotent on kind + source) and places their holds, all in one transaction. */
+export async function recordResults(db: Db, drafts: readonly ResultDraft[]): Promise<Result[]> {
+  if (drafts.length === 0) return [];
+  return inTransaction(db, (trx) => recordIn(trx, drafts));
+}
+
+async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Result[]> {
+  const existing = await existingResults(trx, drafts);
+  const now = await nowIn(trx);
+  const statuses = await campaignStatuses(trx, drafts);
+  const fresh = new Map<string, Result>();
+  for (const d of drafts) {
+    const key = `${d.kind}:${d.sourceId}`;
+    if (existing.has(key) || fresh.has(key)) continue;
+    fresh.set(key, draftToResult(d, now, statuses.get(d.enrolment.campaign_id) ?? 'missing'));
+  }
+  const rows = [...fresh.values()];
+  const holds = rows.filter((r) => r.status === 'pending');
+  const outcomes = await createTransfersIn(trx, holds.flatMap(holdRequests));
+  let i = 0;
+  const overBudget = new Set<string>();
+  for (const r of holds) {
+    const legs = Object.keys(holdLegs(r)).length;
+    const failed = outcomes.slice(i, i + legs).some((o) => o.result !== 'ok' && o.result !== 'exists');
+    if (failed) {
+      r.status = 'over_budget';
+      r.reasons = ['over_budget'];
+      r.hold_id = null;
+      overBudget.add(r.campaign_id);
+    }
+    i += legs;
+  }
+  try {
+    await insertResults(trx, rows);
+  } catch (e) {
+    // The same source recorded by a concurrent transaction: start over and find it.
+    if (sqlState(e) === '23505') throw new RetryableConflict('a result for this source was recorded concurrently');
+    throw e;
+  }
+  for (const campaignId of overBudget) {
+    // The escrow cannot pay another result: the campaign pauses itself until the brand tops it up.
+    await sql`update campaigns set status = 'paused', paused_reason = 'over_budget', updated_at = now()
+      where id = ${campaignId} and status = 'active'`.execute(trx);
+  }
+  const byKey = new Map([...existing, ...rows.map((r) => [`${r.kind}:${r.source_id}`, r] as const)]);
+  return drafts.map((d) => byKey.get(`${d.kind}:${d.sourceId}`) as Result);
+}
+
+/** Read inside the transaction: a campaign paused or ended a moment ago takes no new holds. */
+async function campaignStatuses(trx: Trx, drafts: readonly ResultDraft[]): Promise<Map<string, string>> {
+  const ids = [...new Set(drafts.map((d) => d.enrolment.campaign_id))];
+  const r = await sql<{ id: string; status: string }>`select id, status from campaigns where id = any(${ids}::text[])`.execute(trx);
+  return new Map(r.rows.map((x) => [x.id, x.status]));
+}
+
+async function nowIn(trx: Trx): Promise<Date> {
+  const r = await sql<{ now: Date }>`select earnest_now() as now`.execute(trx);
+  return r.rows[0]?.now as Date;
+}
+
+async function existingResults(trx: Trx, drafts: readonly ResultDraft[]): Promise<Map<string, Result>> {
+  const r = await sql<Result>`select * from results where (kind, source_id) in (
+      select * from unnest(${drafts.map((d) => d.kind)}::text[], ${drafts.map((d) => d.sourceId)}::text[]))`.execute(trx);
+  return new Map(r.rows.map((x) => [`${x.kind}:${x.source_id}`, normalise(x)]));
+}
+
+function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Result {
+  const terms = d.enrolment.terms;
+  const gross = grossPayout(terms, { orderAmount: d.orderAmount, views: d.views });
+  const { fee } = splitFee(gross, terms.fee_bps);
+  const reasons = [...(d.rejectReasons ?? [])];
+  if (campaignStatus !== 'active') reasons.push(`campaign_${campaignStatus}`);
+  else if (now >= new Date(terms.ends_at)) reasons.push('campaign_ended');
+  else if (now < new Date(terms.starts_at)) reasons.push('campaign_not_started');
+  if (gross <= 0n && reasons.length === 0) reasons.push('no_payout');
+  const id = newId('res');
+  return {
+    id,
+    campaign_id: d.enrolment.campaign_id,
+    enrolment_id: d.enrolment.id,
+    creator_id: d.enrolment.creator_id,
+    kind: d.kind,
+    source_id: d.sourceId,
+    status: reasons.length > 0 ? 'rejected' : 'pending',
+    reasons,
+    currency: terms.currency,
+    gross,
+    fee,
+    customer_id: d.customerId ?? null,
+    occurred_at: d.occurredAt,
+    recorded_at: now,
+    hold_until: new Date(now.getTime() + terms.hold_days * 86_400_000),
+    hold_id: reasons.length > 0 ? null : id,
+    decided_at: reasons.length > 0 ? now : null,
+    decided_by: reasons.length > 0 ? 'validation' : null,
+    decision_note: null,
+  };
+}
+
+function holdRequests(r: Result): TransferRequest[] {
+  const legs = holdLegs(r);
+  const escrow = AccountId.escrow(r.campaign_id);
+  const requests: TransferRequest[] = [];
+  if (legs.net) {
+    requests.push({
+      id: legs.net,
+      debit_account_id: escrow,
+      credit_account_id: AccountId.payable(r.creator_id, r.currency),
+      amount: r.gross - r.fee,
+      currency: r.currency,
+      code: TransferCode.result_net,
+      flags: F.pending,
+      user_data: r.id,
+    });
+  }
+  if (legs.fee) {
+    requests.push({
+      id: legs.fee,
+      debit_account_id: escrow,
+      credit_account_id: AccountId.fees(r.currency),
+      amount: r.fee,
+      currency: r.currency,
+      code: TransferCode.result_fee,
+      flags: F.pending,
+      user_data: r.id,
+    });
+  }
+  return linkAll(requests);
+}
+
+function linkAll(requests: TransferRequest[]): TransferRequest[] {
+  return requests.map((q, i) => (i < requests.length - 1 ? { ...q, flags: (q.flags ?? 0) | F.linked } : q));
+}
+
+async function insertResults(trx: Trx, rows: readonly Result[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof Result>(k: K) => rows.map((r) => r[k]);
+  await sql`insert into results (id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons, currency, gross, fee,
+      customer_id, occurred_at, recorded_at, hold_until, hold_id, decided_at, decided_by)
+    select * from unnest(${col('id')}::text[], ${col('campaign_id')}::text[], ${col('enrolment_id')}::text[], ${col('creator_id')}::text[],
+      ${col('kind')}::text[], ${col('source_id')}::text[], ${col('status')}::text[],
+      ${rows.map((r) => `{${r.reasons.join(',')}}`)}::text[], ${col('currency')}::char(3)[],
+      ${rows.map((r) => r.gross.toString())}::int8[], ${rows.map((r) => r.fee.toString())}::int8[], ${col('customer_id')}::text[],
+      ${rows.map((r) => r.occurred_at.toISOString())}::timestamptz[], ${rows.map((r) => r.recorded_at.toISOString())}::timestamptz[],
+      ${rows.map((r) => r.hold_until.toISOString())}::timestamptz[], ${col('hold_id')}::text[],
+      ${rows.map((r) => r.decided_at?.toISOString() ?? null)}::timestamptz[], ${col('decided_by')}::text[])
+    as x(id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons, currency, gross, fee, customer_id, occurred_at,
+      recorded_at, hold_until, hold_id, decided_at, decided_by)`.execute(trx);
+}
+
+function normalise(r: Result): Result {
+  return { ...r, currency: r.currency.trim() };
+}
+
+/**
+ * Settles results whose hold period has passed and that nobody rejected: posts each hold (its legs
+ * linked) and marks it approved, in one transaction per batch. Rows are taken with SKIP LOCKED, so
+ * settlers running at once take different results; the ledger's ids make a rerun after a crash post
+ * nothing twice.
+ */
+export async function approveDue(db: Db, limit = 500): Promise<number> {
+  return inTransaction(db, async (trx) => {
+    const due = await sql<Result>`select * from results where status = 'pending' and hold_until <= earnest_now()
+      order by hold_until, id limit ${limit} for update skip locked`.execute(trx);
+    if (due.rows.length === 0) return 0;
+    const rows = due.rows.map(normalise);
+    const requests = rows.flatMap((r) => resolveRequests(r, F.post_pending_transfer, 'settle'));
+    const outcomes = await createTransfersIn(trx, requests);
+    const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
+    assert(!bad, `settling a hold failed: ${bad?.id} ${bad?.result}`);
+    await sql`update results set status = 'approved', decided_at = earnest_now(), decided_by = 'settlement'
+      where id = any(${rows.map((r) => r.id)}::text[])`.execute(trx);
+    return rows.length;
+  });
+}
+
+function resolveRequests(r: Result, flag: number, verb: string): TransferRequest[] {
+  const legs = holdLegs(r);
+  const requests: TransferRequest[] = Object.entries(legs).map(([leg, pendingId]) => ({
+    id: `${r.id}.${verb}.${leg}`,
+    pending_id: pendingId as string,
+    flags: flag,
+  }));
+  return linkAll(requests);
+}
+
+/** The brand (or an operator) rejects a pending result during its hold period: the hold is voided. */
+export async function rejectResult(
+  db: Db,
+  p: { resultId: string; orgId?: string; by: string; reason: string; note?: string | null },
+): Promise<Result> {
+  return inTransaction(db, async (trx) => {
+    const owner = p.orgId ? sql`and r.campaign_id in (select id from campaigns where org_id = ${p.orgId})` : sql``;
+    const found = await sql<Result>`select r.* from results r where r.id = ${p.resultId} ${owner} for update`.execute(trx);
+    const row = found.rows[0];
+    if (!row) throw new AppError('not_found', `no result ${p.resultId}`);
+    const r = normalise(row);
+    if (r.status !== 'pending') throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only pending results can be rejected`);
+    const outcomes = await createTransfersIn(trx, resolveRequests(r, F.void_pending_transfer, 'void'));
+    const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
+    assert(!bad, `voiding a hold failed: ${bad?.id} ${bad?.result}`);
+    await sql`update results set status = 'rejected', reasons = array_append(reasons, ${p.reason}), decided_at = earnest_now(),
+        decided_by = ${p.by}, decision_note = ${p.note ?? null} where id = ${r.id}`.execute(trx);
+    const updated = await sql<Result>`select * from results where id = ${r.id}`.execute(trx);
+    return normalise(updated.rows[0] as Result);
+  });
+}
+
+export async function getResult(db: Db, id: string, scope: { orgId?: string; creatorId?: string } = {}): Promise<Result> {
+  const org = scope.orgId ? sql`and campaign_id in (select id from campaigns where org_id = ${scope.orgId})` : sql``;
+  const creator = scope.creatorId ? sql`and creator_id = ${scope.creatorId}` : sql``;
+  const r = await sql<Result>`select * from results where id = ${id} ${org} ${creator}`.execute(db);
+  if (!r.rows[0]) throw new AppError('not_found', `no result ${id}`);
+  return normalise(r.rows[0]);
+}
+
+export async function listResults(
+  db: Db,
+  filter: { campaignId?: string; orgId?: string; creatorId?: string; status?: ResultStatus },
+  page: { after?: string | undefined; limit: number },
+): Promise<Result[]> {
+  const conditions = [
+    filter.campaignId ? sql`campaign_id = ${filter.campaignId}` : sql`true`,
+    filter.orgId ? sql`campaign_id in (select id from campaigns where org_id = ${filter.orgId})` : sql`true`,
+    filter.creatorId ? sql`creator_id = ${filter.creatorId}` : sql`true`,
+    filter.status ? sql`status = ${filter.status}` : sql`true`,
+    page.after ? sql`id > ${page.after}` : sql`true`,
+  ];
+  const r = await sql<Result>`select * from results where ${sql.join(conditions, sql` and `)} order by id limit ${page.limit}`.execute(db);
+  return r.rows.map(normalise);
+}
+
+/** Pending results of a campaign (settlement waits for none before closing its escrow). */
+export async function pendingCount(db: Db, campaignId: string): Promise<number> {
+  const r = await sql<{ n: bigint }>`select count(*) as n from results where campaign_id = ${campaignId} and status = 'pending'`.execute(db);
+  return Number(r.rows[0]?.n ?? 0n);
+}

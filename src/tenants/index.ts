@@ -1,0 +1,70 @@
+import { type Kysely, sql } from 'kysely';
+import { createApiKey, type KeyOwner } from '../api/auth.js';
+import { AppError } from '../errors/index.js';
+import { newId } from '../ids/index.js';
+
+/** Organizations (brands) and creators, created by operators; each gets an API key shown once. */
+export interface Organization {
+  id: string;
+  name: string;
+  created_at: Date;
+}
+
+export interface Creator {
+  id: string;
+  name: string;
+  email: string;
+  phone: string | null;
+  created_at: Date;
+}
+
+type Db = Kysely<any>;
+
+export async function createOrganization(db: Db, p: { name: string }): Promise<{ organization: Organization; api_key: string }> {
+  const id = newId('org');
+  const r = await sql<Organization>`insert into organizations (id, name) values (${id}, ${p.name}) returning *`.execute(db);
+  const key = await createApiKey(db, { kind: 'organization', id }, 'created with the organization');
+  return { organization: r.rows[0] as Organization, api_key: key.key };
+}
+
+export async function createCreator(
+  db: Db,
+  p: { name: string; email: string; phone?: string | null },
+): Promise<{ creator: Creator; api_key: string }> {
+  const id = newId('cr');
+  const taken = await sql`select 1 from creators where lower(email) = lower(${p.email})`.execute(db);
+  if (taken.rows.length > 0) throw new AppError('conflict', `a creator with email ${p.email} exists`, { details: { field: 'email' } });
+  const r = await sql<Creator>`insert into creators (id, name, email, phone) values (${id}, ${p.name}, ${p.email}, ${p.phone ?? null})
+    returning *`.execute(db);
+  const key = await createApiKey(db, { kind: 'creator', id }, 'created with the creator');
+  return { creator: r.rows[0] as Creator, api_key: key.key };
+}
+
+export async function getOrganization(db: Db, id: string): Promise<Organization> {
+  const r = await sql<Organization>`select * from organizations where id = ${id}`.execute(db);
+  if (!r.rows[0]) throw new AppError('not_found', `no organization ${id}`);
+  return r.rows[0];
+}
+
+export async function getCreator(db: Db, id: string): Promise<Creator> {
+  const r = await sql<Creator>`select * from creators where id = ${id}`.execute(db);
+  if (!r.rows[0]) throw new AppError('not_found', `no creator ${id}`);
+  return r.rows[0];
+}
+
+export async function listOrganizations(db: Db, page: { after?: string | undefined; limit: number }): Promise<Organization[]> {
+  const after = page.after ? sql`where id > ${page.after}` : sql``;
+  return (await sql<Organization>`select * from organizations ${after} order by id limit ${page.limit}`.execute(db)).rows;
+}
+
+export async function listCreators(db: Db, page: { after?: string | undefined; limit: number }): Promise<Creator[]> {
+  const after = page.after ? sql`where id > ${page.after}` : sql``;
+  return (await sql<Creator>`select * from creators ${after} order by id limit ${page.limit}`.execute(db)).rows;
+}
+
+/** A new key for an existing owner (the owner must exist). */
+export async function issueKey(db: Db, owner: KeyOwner, label?: string): Promise<{ id: string; key: string }> {
+  if (owner.kind === 'organization') await getOrganization(db, owner.id);
+  if (owner.kind === 'creator') await getCreator(db, owner.id);
+  return createApiKey(db, owner, label);
+}

@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiResponse, startTestApi, type TestApi } from './support/api.js';
+
+/** Brands, creators, keys, wallets and campaigns over real HTTP, with every refusal coded. */
+let api: TestApi;
+let brand: string;
+let otherBrand: string;
+let creator: string;
+let campaignId: string;
+
+const terms = {
+  objective: 'cpl',
+  rate: '2.50',
+  currency: 'USD',
+  budget: '100.00',
+  destination_url: 'https://shop.example/landing?utm_source=earnest',
+  starts_at: '2026-01-01T00:00:00Z',
+  ends_at: '2030-01-01T00:00:00Z',
+  kpi_target: 10,
+  hold_days: 14,
+  fee_bps: 2000,
+};
+
+function expectError(r: ApiResponse, status: number, code: string) {
+  expect(r.status, JSON.stringify(r.body)).toBe(status);
+  expect(r.body.error.code).toBe(code);
+  expect(typeof r.body.error.message).toBe('string');
+}
+
+beforeAll(async () => {
+  api = await startTestApi();
+  const org = await api.call('POST', '/v1/organizations', { key: api.operatorKey, body: { name: 'Acme Shoes' } });
+  expect(org.status).toBe(201);
+  brand = org.body.api_key;
+  otherBrand = (await api.call('POST', '/v1/organizations', { key: api.operatorKey, body: { name: 'Other' } })).body.api_key;
+  const cr = await api.call('POST', '/v1/creators', { key: api.operatorKey, body: { name: 'Ada', email: 'ada@creators.example' } });
+  expect(cr.status).toBe(201);
+  creator = cr.body.api_key;
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+describe('keys', () => {
+  it('are prefixed and scoped: a key for one kind of owner cannot use another kind’s endpoints', async () => {
+    expect(brand).toMatch(/^ek_[0-9a-z]{26}_[0-9a-z]{43}$/);
+    expectError(await api.call('POST', '/v1/organizations', { key: brand, body: { name: 'x' } }), 403, 'forbidden');
+    expectError(await api.call('GET', '/v1/organizations'), 401, 'unauthorized');
+    expectError(await api.call('GET', '/v1/me', { key: `${brand.slice(0, -1)}x` }), 401, 'unauthorized');
+    expectError(await api.call('GET', '/v1/me', { key: 'ek_nonsense' }), 401, 'unauthorized');
+    expect((await api.call('GET', '/v1/me', { key: creator })).body.kind).toBe('creator');
+  });
+});
+
+describe('wallet', () => {
+  it('takes a deposit through the provider, idempotent on the reference', async () => {
+    const first = await api.call('POST', '/v1/deposits', { key: brand, body: { amount: '150.00', currency: 'USD', reference: 'inv-1' } });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ status: 'succeeded', amount: '150.00', currency: 'USD' });
+    const again = await api.call('POST', '/v1/deposits', { key: brand, body: { amount: '150.00', currency: 'USD', reference: 'inv-1' } });
+    expect(again.body.id).toBe(first.body.id);
+    const wallet = await api.call('GET', '/v1/wallet', { key: brand });
+    expect(wallet.body.data).toEqual([{ balance: { amount: '150.00', currency: 'USD' }, held: { amount: '0.00', currency: 'USD' } }]);
+  });
+
+  it.each([
+    [{ amount: '1.001', currency: 'USD', reference: 'a' }, 400, 'inexact_amount'],
+    [{ amount: '-5', currency: 'USD', reference: 'b' }, 400, 'invalid_request'],
+    [{ amount: '5', currency: 'usd', reference: 'c' }, 400, 'invalid_request'],
+    [{ amount: 5, currency: 'USD', reference: 'd' }, 400, 'invalid_request'],
+    [{ amount: '5', currency: 'USD', reference: 'e', extra: true }, 400, 'invalid_request'],
+    [{ amount: '150.01', currency: 'USD', reference: 'inv-1' }, 409, 'idempotency_conflict'],
+  ])('refuses %o with %i %s', async (body, status, code) => {
+    expectError(await api.call('POST', '/v1/deposits', { key: brand, body }), status, code);
+  });
+
+  it('refuses bodies that are not JSON, too large, or of the wrong type', async () => {
+    expectError(await api.call('POST', '/v1/deposits', { key: brand, body: '{"amount":' }), 400, 'invalid_request');
+    expectError(
+      await api.call('POST', '/v1/deposits', { key: brand, body: 'amount=5', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      415,
+      'unsupported_media_type',
+    );
+    expectError(await api.call('POST', '/v1/deposits', { key: brand, body: { reference: 'x'.repeat(70_000) } }), 413, 'payload_too_large');
+  });
+
+  it('refuses a withdrawal beyond the balance', async () => {
+    expectError(await api.call('POST', '/v1/withdrawals', { key: brand, body: { amount: '1000.00', currency: 'USD', reference: 'w1' } }), 409, 'insufficient_funds');
+  });
+});
+
+describe('campaigns', () => {
+  it('are created as drafts with versioned, hashed terms', async () => {
+    const r = await api.call('POST', '/v1/campaigns', { key: brand, body: { name: 'Spring leads', terms } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body).toMatchObject({ status: 'draft', currency: 'USD', terms_version: 1, terms: { rate: '2.50', budget: '100.00', hold_days: 14 } });
+    expect(r.body.terms_sha256).toMatch(/^[0-9a-f]{64}$/);
+    campaignId = r.body.id;
+  });
+
+  it.each([
+    [{ ...terms, rate: '2.505' }, 'inexact_amount'],
+    [{ ...terms, objective: 'cpa_percent' }, 'invalid_request'],
+    [{ ...terms, ends_at: '2025-01-01T00:00:00Z' }, 'invalid_request'],
+    [{ ...terms, destination_url: 'javascript:alert(1)' }, 'invalid_request'],
+    [{ ...terms, fee_bps: 10_001 }, 'invalid_request'],
+    [{ ...terms, surprise: 1 }, 'invalid_request'],
+  ])('refuse bad terms %#', async (bad, code) => {
+    expectError(await api.call('POST', '/v1/campaigns', { key: brand, body: { name: 'x', terms: bad } }), 400, code);
+  });
+
+  it('cannot be activated before funding, nor funded beyond the wallet', async () => {
+    expectError(await api.call('POST', `/v1/campaigns/${campaignId}/activate`, { key: brand, body: {} }), 409, 'insufficient_funds');
+    expectError(
+      await api.call('POST', `/v1/campaigns/${campaignId}/fund`, { key: brand, body: { amount: '500.00', reference: 'f0' } }),
+      409,
+      'insufficient_funds',
+    );
+  });
+
+  it('are funded from the wallet into escrow, then activated', async () => {
+    const funded = await api.call('POST', `/v1/campaigns/${campaignId}/fund`, { key: brand, body: { reference: 'f1' } });
+    expect(funded.status, JSON.stringify(funded.body)).toBe(200);
+    expect(funded.body.funded).toEqual({ amount: '100.00', currency: 'USD' });
+    expect(funded.body.campaign).toMatchObject({ status: 'funded', escrow: { available: { amount: '100.00' } } });
+    const active = await api.call('POST', `/v1/campaigns/${campaignId}/activate`, { key: brand, body: {} });
+    expect(active.body.status).toBe('active');
+    const wallet = await api.call('GET', '/v1/wallet', { key: brand });
+    expect(wallet.body.data[0].balance.amount).toBe('50.00');
+  });
+
+  it('refuse illegal transitions with invalid_state', async () => {
+    expectError(await api.call('POST', `/v1/campaigns/${campaignId}/activate`, { key: brand, body: {} }), 409, 'invalid_state');
+  });
+
+  it("answer 404 for another tenant's campaign, exactly as for an unknown one", async () => {
+    expectError(await api.call('GET', `/v1/campaigns/${campaignId}`, { key: otherBrand }), 404, 'not_found');
+    expectError(await api.call('POST', `/v1/campaigns/${campaignId}/pause`, { key: otherBrand, body: {} }), 404, 'not_found');
+    expectError(await api.call('GET', '/v1/campaigns/cmp_nope', { key: brand }), 404, 'not_found');
+  });
+
+  it('are joined by creators who accept the exact terms and get a link and a promo code', async () => {
+    const seen = await api.call('GET', `/v1/campaigns/${campaignId}`, { key: creator });
+    expect(seen.status).toBe(200);
+    const wrong = await api.call('POST', `/v1/campaigns/${campaignId}/enrolments`, {
+      key: creator,
+      body: { terms_version: 1, terms_sha256: '0'.repeat(64) },
+    });
+    expectError(wrong, 409, 'conflict');
+    const joined = await api.call('POST', `/v1/campaigns/${campaignId}/enrolments`, {
+      key: creator,
+      body: { terms_version: seen.body.terms_version, terms_sha256: seen.body.terms_sha256 },
+    });
+    expect(joined.status, JSON.stringify(joined.body)).toBe(201);
+    expect(joined.body.link_code).toMatch(/^[a-z2-9]{8}$/);
+    expect(joined.body.promo_code).toMatch(/^[A-Z2-9]{8}$/);
+  });
+
+  it('change terms only by a new version', async () => {
+    const r = await api.call('PUT', `/v1/campaigns/${campaignId}/terms`, { key: brand, body: { ...terms, rate: '3.00' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.terms_version).toBe(2);
+    expectError(await api.call('PUT', `/v1/campaigns/${campaignId}/terms`, { key: brand, body: { ...terms, currency: 'EUR' } }), 400, 'invalid_request');
+  });
+
+  it('are described in the OpenAPI document', async () => {
+    const doc = await api.call('GET', '/openapi.json');
+    expect(doc.body.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.body.paths)).toContain('/v1/campaigns/{id}/fund');
+    expect(doc.body.paths['/v1/campaigns'].post.requestBody.content['application/json'].schema.properties.terms).toBeDefined();
+  });
+});
