@@ -2,9 +2,13 @@ import type { Route } from '../server/router.js';
 import { type Endpoint, toRoute } from './endpoint.js';
 import { openApiDocument } from './openapi.js';
 import { campaignEndpoints } from './routes/campaigns.js';
+import { conversionsEndpoints } from './routes/conversions.js';
 import { paymentEndpoints } from './routes/payments.js';
+import { payoutsEndpoints } from './routes/payouts.js';
 import { resultEndpoints } from './routes/results.js';
+import { settlementEndpoints } from './routes/settlement.js';
 import { tenantEndpoints } from './routes/tenants.js';
+import { trackingEndpoints } from './routes/tracking.js';
 import type { Services } from './services.js';
 
 export { countOperatorKeys, createApiKey, type KeyOwner, type Principal, revokeApiKey } from './auth.js';
@@ -12,7 +16,17 @@ export { createServices, type Services } from './services.js';
 
 /** Every endpoint of the REST API, in one table. */
 export function allEndpoints(extra: readonly Endpoint<any, any, any>[] = []): Endpoint<any, any, any>[] {
-  return [...tenantEndpoints, ...campaignEndpoints, ...paymentEndpoints, ...resultEndpoints, ...extra];
+  return [
+    ...tenantEndpoints,
+    ...campaignEndpoints,
+    ...paymentEndpoints,
+    ...trackingEndpoints,
+    ...conversionsEndpoints,
+    ...resultEndpoints,
+    ...settlementEndpoints,
+    ...payoutsEndpoints,
+    ...extra,
+  ];
 }
 
 export function apiRoutes(services: Services, extra: readonly Endpoint<any, any, any>[] = []): Route[] {

@@ -4,6 +4,7 @@ import type { Database } from '../db/index.js';
 import { LedgerBatcher } from '../ledger/index.js';
 import { type PaymentProvider, testPaymentProvider } from '../payments/providers.js';
 import type { Logger } from '../server/logger.js';
+import type { ClickTracker } from '../tracking/index.js';
 import { Authenticator } from './auth.js';
 import { RateLimiter } from './rate-limit.js';
 
@@ -21,6 +22,8 @@ export interface Services {
   readonly limiter: RateLimiter;
   readonly ledger: LedgerBatcher;
   readonly payments: PaymentProvider;
+  /** The click buffer behind the redirect (set by the server at start). */
+  tracker: ClickTracker | undefined;
   /** Registered stop hooks run in reverse order of registration. */
   onStop(hook: () => Promise<void>): void;
   stop(): Promise<void>;
@@ -41,6 +44,7 @@ export function createServices(database: Database<any>, config: Config, logger: 
     ),
     ledger,
     payments: testPaymentProvider,
+    tracker: undefined,
     onStop(hook) {
       hooks.push(hook);
     },

@@ -5,6 +5,9 @@ import type { Config } from '../config/index.js';
 import { type Database, migrate, openDatabase } from '../db/index.js';
 import { apiRoutes, countOperatorKeys, createApiKey, createServices, type Services as ApiServices } from '../api/index.js';
 import { AppError } from '../errors/index.js';
+import { startPayouts } from '../payouts/index.js';
+import { startSettlement } from '../settlement/index.js';
+import { startClickTracker } from '../tracking/index.js';
 import { healthRoutes } from './health.js';
 import { startHoldExpiry } from './hold-expiry.js';
 import { errorResponse, pathOf, requestIdOf, sendJson } from './http.js';
@@ -34,6 +37,20 @@ export interface RunningServer {
   readonly operatorKey?: string;
 }
 
+/**
+ * The process's background work: the click writer, settlement and payouts. Each registers its stop,
+ * which runs (last started, first stopped) before the database closes.
+ */
+function startBackgroundWork(services: ApiServices): void {
+  const tracker = startClickTracker(services);
+  services.tracker = tracker;
+  services.onStop(() => tracker.stop());
+  const settlement = startSettlement(services);
+  services.onStop(() => settlement.stop());
+  const payouts = startPayouts(services);
+  services.onStop(() => payouts.stop());
+}
+
 /** On an empty database, the first operator key; never again once one exists. */
 async function bootstrapOperatorKey(database: Database<any>): Promise<string | undefined> {
   if ((await countOperatorKeys(database.db)) > 0) return undefined;
@@ -55,6 +72,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const { applied } = await migrate(database.db);
     if (applied.length > 0) logger.info('migrations applied', { versions: applied.map((m) => m.version) });
     const services = createServices(database, config, logger);
+    startBackgroundWork(services);
     const operatorKey = await bootstrapOperatorKey(database);
     const router = createRouter([...healthRoutes, ...apiRoutes(services), ...(options.routes ?? [])]);
     const state = { stopping: false };

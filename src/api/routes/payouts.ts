@@ -1,0 +1,3 @@
+import type { Endpoint } from '../endpoint.js';
+
+export const payoutsEndpoints: Endpoint<any, any, any>[] = [];
