@@ -31,6 +31,8 @@ export interface Command {
   readonly usage: string;
   readonly summary: string;
   readonly options: NonNullable<ParseArgsConfig['options']>;
+  /** How many positional arguments it takes (the first arrives as flags._positional). */
+  readonly positionals?: number;
   run(flags: FlagValues, context: CliContext): Promise<number>;
 }
 

@@ -4,13 +4,20 @@ import { AppError, isAppError } from '../errors/index.js';
 import { type CliContext, type Command, EXIT, type FlagValues } from './command.js';
 import { ledgerCheckCommand } from './commands/ledger-check.js';
 import { migrateCommand } from './commands/migrate.js';
+import { keysCreateCommand, keysRevokeCommand } from './commands/keys.js';
 import { serveCommand } from './commands/serve.js';
 
 export { type CliContext, type Command, EXIT } from './command.js';
 export { formatLedgerReport } from './commands/ledger-check.js';
 
 /** Every command but `help`. A new command is a module in ./commands and one line here. */
-export const COMMANDS: readonly Command[] = [serveCommand, migrateCommand, ledgerCheckCommand];
+export const COMMANDS: readonly Command[] = [
+  serveCommand,
+  migrateCommand,
+  ledgerCheckCommand,
+  keysCreateCommand,
+  keysRevokeCommand,
+];
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);
 
@@ -56,13 +63,14 @@ function unknownCommand(argv: readonly string[]): AppError {
 /** Strict parsing: an unknown flag or a stray argument is refused, never silently ignored. */
 function parseFlags(command: Command, args: string[]): FlagValues {
   try {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args,
       options: { ...command.options, help: { type: 'boolean', short: 'h' } },
       strict: true,
-      allowPositionals: false,
+      allowPositionals: (command.positionals ?? 0) > 0,
     });
-    return values as FlagValues;
+    if (positionals.length > (command.positionals ?? 0)) throw new TypeError(`unexpected argument '${positionals.at(-1)}'`);
+    return { ...(values as FlagValues), ...(positionals[0] !== undefined ? { _positional: positionals[0] } : {}) };
   } catch (e) {
     throw new AppError('invalid_request', `${describeParseError(e)}; usage: ${usageLine(command)}`);
   }
