@@ -4,6 +4,7 @@ import { AppError, isAppError } from '../errors/index.js';
 import { type CliContext, type Command, EXIT, type FlagValues } from './command.js';
 import { ledgerCheckCommand } from './commands/ledger-check.js';
 import { migrateCommand } from './commands/migrate.js';
+import { demoCommand } from './commands/demo.js';
 import { keysCreateCommand, keysRevokeCommand } from './commands/keys.js';
 import { serveCommand } from './commands/serve.js';
 
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   ledgerCheckCommand,
   keysCreateCommand,
   keysRevokeCommand,
+  demoCommand,
 ];
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);

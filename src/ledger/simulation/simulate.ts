@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { advanceClock } from '../../db/index.js';
+import { type Random, seededRandom } from '../../random/index.js';
 import { checkLedger } from '../check.js';
 import { createAccounts, createTransfers, expireDueHolds } from '../repository.js';
 import { AccountFlags, type TransferRequest, TransferFlags as F, type TransferOutcome } from '../types.js';
@@ -32,24 +33,8 @@ export class SimulationFailure extends Error {}
 const HOUR = 3600;
 const LIMITED = AccountFlags.debits_must_not_exceed_credits;
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)] as T,
-    chance: (p: number) => next() < p,
-  };
-}
-type Rng = ReturnType<typeof rng>;
+const rng = seededRandom;
+type Rng = Random;
 
 interface World {
   p: string;
