@@ -10,11 +10,16 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serverUnreachable, serverUrlFromEnv } from './engines.js';
 import { ledgerSection } from './ledger.js';
+import { loopSection } from './loop.js';
 import { machineInfo } from './machine.js';
+import { redirectSection } from './redirect.js';
 import { benchmarksMarkdown, formatSeconds, sectionText } from './report.js';
 import type { BenchContext, BenchSection, SectionResult } from './types.js';
 
-const SECTIONS: BenchSection[] = [ledgerSection];
+const SECTIONS: BenchSection[] = [ledgerSection, redirectSection, loopSection];
+
+/** BENCH_SECTIONS=loop,redirect runs only those and prints them, leaving BENCHMARKS.md as it is. */
+const ONLY = process.env.BENCH_SECTIONS?.split(',').map((s) => s.trim()).filter(Boolean);
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 
@@ -34,13 +39,17 @@ async function main(): Promise<void> {
   };
   const machine = await machineInfo(ctx.serverUrl);
   const results: SectionResult[] = [];
-  for (const section of SECTIONS) {
+  for (const section of SECTIONS.filter((s) => !ONLY || ONLY.includes(s.name))) {
     log(`— ${section.name}`);
     const result = await section.run(ctx);
     results.push(result);
     process.stdout.write(`\n${sectionText(result)}\n`);
   }
   const totalSeconds = (performance.now() - started) / 1000;
+  if (ONLY) {
+    log(`\nBENCH_SECTIONS=${ONLY.join(',')}: printed only; BENCHMARKS.md left as it is`);
+    return;
+  }
   writeFileSync(OUTPUT, benchmarksMarkdown({ machine, date, command: 'npm run bench', totalSeconds, sections: results }));
   log(`\nwrote ${OUTPUT} (run took ${formatSeconds(totalSeconds)} s)`);
 }

@@ -7,6 +7,9 @@ import { migrateCommand } from './commands/migrate.js';
 import { demoCommand } from './commands/demo.js';
 import { keysCreateCommand, keysRevokeCommand } from './commands/keys.js';
 import { serveCommand } from './commands/serve.js';
+import { settleCommand } from './commands/settle.js';
+import { statementCommand } from './commands/statement.js';
+import { payoutsRunCommand } from './commands/payouts.js';
 
 export { type CliContext, type Command, EXIT } from './command.js';
 export { formatLedgerReport } from './commands/ledger-check.js';
@@ -19,6 +22,9 @@ export const COMMANDS: readonly Command[] = [
   keysCreateCommand,
   keysRevokeCommand,
   demoCommand,
+  settleCommand,
+  statementCommand,
+  payoutsRunCommand,
 ];
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);

@@ -110,7 +110,7 @@ async function setUp(api: Client, operator: string, r: Random, now: Date): Promi
   );
   const window = { starts_at: new Date(now.getTime() - 60_000).toISOString(), ends_at: new Date(now.getTime() + 20 * DAY * 1000).toISOString() };
   const specs = [
-    { name: 'Trail shoe leads', terms: { objective: 'cpl', rate: '4.00', budget: '400.00', kpi_target: 20 } },
+    { name: 'Trail shoe leads', terms: { objective: 'cpl', rate: '4.00', budget: '100.00', kpi_target: 20 } },
     { name: 'Summer sale', terms: { objective: 'cpa_percent', rate_bps: 1000, budget: '600.00', kpi_target: 200 } },
   ];
   const campaigns = [];
@@ -192,7 +192,7 @@ function summarise(statements: DemoStatement[], clicks: SentClick[], payouts: an
   const totals = {
     funded: sum((s) => s.funded?.amount),
     paid_to_creators: sum((s) => s.paid_to_creators?.amount),
-    platform_fees: sum((s) => s.platform_fees?.amount),
+    platform_fees: sum((s) => s.platform_fees_gross?.amount),
     fees_refunded: sum((s) => s.fees_refunded?.amount),
     unspent_refunded: sum((s) => s.unspent_refunded?.amount),
     escrow_balance: sum((s) => s.escrow_balance?.amount),

@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { grossPayout, type EnrolmentWithTerms } from '../campaigns/index.js';
-import { inTransaction, RetryableConflict, sqlState } from '../db/index.js';
+import { GroupCommit, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { AccountId, createTransfersIn, TransferCode, TransferFlags as F, type TransferRequest } from '../ledger/index.js';
@@ -63,6 +63,26 @@ export function holdLegs(r: Pick<Result, 'id' | 'gross' | 'fee'>): { net?: strin
 export async function recordResults(db: Db, drafts: readonly ResultDraft[]): Promise<Result[]> {
   if (drafts.length === 0) return [];
   return inTransaction(db, (trx) => recordIn(trx, drafts));
+}
+
+const groups = new WeakMap<Db, GroupCommit<ResultDraft, Result>>();
+
+/**
+ * recordResults through group commit: concurrent callers (request handlers recording one result each)
+ * share one transaction. Each caller gets its own results; a batch that fails fails its callers.
+ */
+export function recordResultsGrouped(db: Db, drafts: readonly ResultDraft[]): Promise<Result[]> {
+  let group = groups.get(db);
+  if (!group) {
+    group = new GroupCommit((items) => recordResults(db, items), { maxBatchSize: 500, maxInFlight: 2 });
+    groups.set(db, group);
+  }
+  return group.submit(drafts);
+}
+
+/** The same, inside a transaction the caller holds (its helper must retry RetryableConflict). */
+export async function recordResultsIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Result[]> {
+  return drafts.length === 0 ? [] : recordIn(trx, drafts);
 }
 
 async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Result[]> {
@@ -198,7 +218,9 @@ async function insertResults(trx: Trx, rows: readonly Result[]): Promise<void> {
   const col = <K extends keyof Result>(k: K) => rows.map((r) => r[k]);
   await sql`insert into results (id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons, currency, gross, fee,
       customer_id, occurred_at, recorded_at, hold_until, hold_id, decided_at, decided_by)
-    select * from unnest(${col('id')}::text[], ${col('campaign_id')}::text[], ${col('enrolment_id')}::text[], ${col('creator_id')}::text[],
+    select id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons::text[], currency, gross, fee, customer_id,
+      occurred_at, recorded_at, hold_until, hold_id, decided_at, decided_by
+    from unnest(${col('id')}::text[], ${col('campaign_id')}::text[], ${col('enrolment_id')}::text[], ${col('creator_id')}::text[],
       ${col('kind')}::text[], ${col('source_id')}::text[], ${col('status')}::text[],
       ${rows.map((r) => `{${r.reasons.join(',')}}`)}::text[], ${col('currency')}::char(3)[],
       ${rows.map((r) => r.gross.toString())}::int8[], ${rows.map((r) => r.fee.toString())}::int8[], ${col('customer_id')}::text[],

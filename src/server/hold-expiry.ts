@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { expireDueHolds } from '../ledger/index.js';
-import { errorFields, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
+import { startPeriodic } from './periodic.js';
 
 /** Holds expired per transaction: bounded, so one run never holds locks for long. */
 const EXPIRY_BATCH_SIZE = 1000;
@@ -25,40 +26,14 @@ export interface HoldExpiry {
  * is idempotent, and holds are already treated as expired by the ledger once due.
  */
 export function startHoldExpiry({ db, intervalMs, logger, expire = expireDueHolds }: HoldExpiryOptions): HoldExpiry {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-
-  const runOnce = async (): Promise<number> => {
-    try {
+  return startPeriodic({
+    name: 'hold expiry',
+    intervalMs,
+    logger,
+    async run() {
       const expired = await expire(db, EXPIRY_BATCH_SIZE);
       if (expired > 0) logger.info('holds expired', { count: expired });
-      return expired >= EXPIRY_BATCH_SIZE ? 0 : intervalMs;
-    } catch (e) {
-      logger.error('hold expiry failed', errorFields(e));
-      return intervalMs;
-    }
-  };
-
-  const schedule = (delayMs: number): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = runOnce().then((nextDelayMs) => {
-        running = undefined;
-        schedule(nextDelayMs);
-      });
-    }, delayMs);
-    // The HTTP server keeps the process alive; this timer alone must not.
-    timer.unref();
-  };
-
-  // Holds that fell due while the server was down are expired straight away.
-  schedule(0);
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      return expired >= EXPIRY_BATCH_SIZE;
     },
-  };
+  });
 }

@@ -5,11 +5,14 @@ import type { Config } from '../config/index.js';
 import { type Database, migrate, openDatabase } from '../db/index.js';
 import { apiRoutes, countOperatorKeys, createApiKey, createServices, type Services as ApiServices } from '../api/index.js';
 import { AppError } from '../errors/index.js';
+import { conversionAnswer } from '../api/routes/conversions.js';
+import { finishRecordingConversions } from '../conversions/index.js';
 import { startPayouts } from '../payouts/index.js';
 import { startSettlement } from '../settlement/index.js';
 import { startClickTracker } from '../tracking/index.js';
 import { healthRoutes } from './health.js';
 import { startHoldExpiry } from './hold-expiry.js';
+import { startPeriodic } from './periodic.js';
 import { errorResponse, pathOf, requestIdOf, sendJson } from './http.js';
 import { createLogger, errorFields, type Logger } from './logger.js';
 import { createRouter, type JsonResponse, type Route, type Router } from './router.js';
@@ -49,6 +52,14 @@ function startBackgroundWork(services: ApiServices): void {
   services.onStop(() => settlement.stop());
   const payouts = startPayouts(services);
   services.onStop(() => payouts.stop());
+  // Conversions left half-recorded by a crash are finished as a retry would finish them.
+  const recovery = startPeriodic({
+    name: 'conversion recovery',
+    intervalMs: 60_000,
+    logger: services.logger,
+    run: async () => (await finishRecordingConversions(services.db, conversionAnswer)) >= 100,
+  });
+  services.onStop(() => recovery.stop());
 }
 
 /** On an empty database, the first operator key; never again once one exists. */

@@ -1,6 +1,19 @@
-import type { Services } from '../api/services.js';
-
-/** Background settlement (placeholder until the settlement work lands). */
-export function startSettlement(_services: Services): { stop(): Promise<void> } {
-  return { stop: async () => {} };
-}
+/**
+ * Settlement: approving results past their hold, ending campaigns past their end, settling ended
+ * campaigns (unspent escrow back to the brand, the money-back guarantee), and campaign statements.
+ * See docs/settlement.md.
+ */
+export { guaranteeRefund } from './guarantee.js';
+export { startSettlement } from './job.js';
+export {
+  approveAllDue,
+  type CampaignSettlement,
+  endCampaignsPastEnd,
+  runSettlement,
+  settleCampaign,
+  SETTLEMENT_LIMITS,
+  type SettlementFailure,
+  type SettlementOptions,
+  type SettlementReport,
+} from './run.js';
+export { type CampaignStatement, campaignStatement, STATEMENT_IDENTITY } from './statement.js';

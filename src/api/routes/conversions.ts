@@ -1,3 +1,201 @@
-import type { Endpoint } from '../endpoint.js';
+import { z } from 'zod';
+import {
+  type ConversionOutcome,
+  type ConversionRow,
+  confirmViewReport,
+  conversionInputSchema,
+  getConversion,
+  getViewReport,
+  listConversions,
+  listViewReports,
+  recordConversion,
+  rejectViewReport,
+  submitViewReport,
+  VIEW_REPORT_STATUSES,
+  type ViewReport,
+} from '../../conversions/index.js';
+import { AppError } from '../../errors/index.js';
+import type { Principal } from '../auth.js';
+import { type Endpoint, endpoint, respond } from '../endpoint.js';
+import { idParams, page, pageQuery } from '../schemas.js';
+import { resultView } from './results.js';
 
-export const conversionsEndpoints: Endpoint<any, any, any>[] = [];
+/** The answer to POST /v1/conversions, stored with the conversion so a replay answers the same. */
+export function conversionAnswer({ conversion, result }: ConversionOutcome) {
+  return {
+    id: conversion.id,
+    external_id: conversion.external_id,
+    status: conversion.status,
+    campaign_id: conversion.campaign_id,
+    result: result ? resultView(result) : null,
+  };
+}
+
+export function conversionView(c: ConversionRow) {
+  return {
+    id: c.id,
+    external_id: c.external_id,
+    type: c.type,
+    status: c.status,
+    campaign_id: c.campaign_id,
+    result_id: c.result_id,
+    attributed_by: c.attributed_by,
+    click_id: c.click_id,
+    reasons: c.reasons,
+    occurred_at: c.occurred_at,
+    created_at: c.created_at,
+    request: c.request,
+  };
+}
+
+export function viewReportView(v: ViewReport) {
+  return {
+    id: v.id,
+    campaign_id: v.campaign_id,
+    enrolment_id: v.enrolment_id,
+    creator_id: v.creator_id,
+    views: Number(v.views),
+    evidence_url: v.evidence_url,
+    status: v.status,
+    decision_reason: v.decision_reason,
+    decision_note: v.decision_note,
+    result_id: v.result_id,
+    created_at: v.created_at,
+    decided_at: v.decided_at,
+  };
+}
+
+function orgOf(principal: Principal): string {
+  if (principal.kind !== 'organization') throw new AppError('forbidden', 'only a brand key may do this');
+  return principal.id;
+}
+
+function viewScope(principal: Principal): { orgId?: string; creatorId?: string } {
+  if (principal.kind === 'organization') return { orgId: principal.id };
+  if (principal.kind === 'creator') return { creatorId: principal.id };
+  return {};
+}
+
+const conversionsQuery = pageQuery.extend({
+  campaign_id: z.string().max(100).optional(),
+  status: z.enum(['recording', 'attributed', 'unattributed', 'rejected', 'over_budget']).optional(),
+});
+const viewBody = z.strictObject({
+  campaign_id: z.string().min(1).max(100),
+  views: z.number().int().min(1).max(1_000_000_000_000),
+  evidence_url: z.url({ protocol: /^https$/ }).max(2000).describe('An https link to the post or analytics screenshot showing the views'),
+});
+const viewsQuery = pageQuery.extend({
+  campaign_id: z.string().max(100).optional(),
+  status: z.enum(VIEW_REPORT_STATUSES).optional(),
+});
+const rejectBody = z.strictObject({
+  reason: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a reason code such as evidence_unclear'),
+  note: z.string().max(1000).optional(),
+});
+
+export const conversionsEndpoints: Endpoint<any, any, any>[] = [
+  endpoint({
+    method: 'POST',
+    path: '/v1/conversions',
+    summary: 'Report a lead or sale: attributed, validated and held (idempotent on external_id; 201 first, 200 on a replay)',
+    tag: 'conversions',
+    access: ['organization'],
+    limit: 'conversions',
+    body: conversionInputSchema,
+    status: 201,
+    handle: async ({ body, principal, services }) => {
+      const r = await recordConversion(services.db, { orgId: orgOf(principal), input: body, present: conversionAnswer });
+      return respond(r.created ? 201 : 200, r.answer);
+    },
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/conversions',
+    summary: "The brand's conversions with their attribution and reason codes",
+    tag: 'conversions',
+    access: ['organization'],
+    query: conversionsQuery,
+    handle: async ({ query, principal, services }) => {
+      const filter = {
+        orgId: orgOf(principal),
+        ...(query.campaign_id ? { campaignId: query.campaign_id } : {}),
+        ...(query.status ? { status: query.status } : {}),
+      };
+      return page(await listConversions(services.db, filter, query), query.limit, conversionView);
+    },
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/conversions/{id}',
+    summary: 'One conversion',
+    tag: 'conversions',
+    access: ['organization'],
+    params: idParams,
+    handle: async ({ params, principal, services }) => conversionView(await getConversion(services.db, orgOf(principal), params.id)),
+  }),
+  endpoint({
+    method: 'POST',
+    path: '/v1/views',
+    summary: 'Report views on a CPM campaign with evidence, for the brand to confirm',
+    tag: 'views',
+    access: ['creator'],
+    body: viewBody,
+    status: 201,
+    handle: async ({ body, principal, services }) => {
+      if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators report views');
+      const v = await submitViewReport(services.db, {
+        creatorId: principal.id,
+        campaignId: body.campaign_id,
+        views: BigInt(body.views),
+        evidenceUrl: body.evidence_url,
+      });
+      return viewReportView(v);
+    },
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/views',
+    summary: "View reports: a creator's own, a brand's campaigns', or all (operators)",
+    tag: 'views',
+    access: ['organization', 'creator', 'operator'],
+    query: viewsQuery,
+    handle: async ({ query, principal, services }) => {
+      const filter = { ...(query.campaign_id ? { campaignId: query.campaign_id } : {}), ...(query.status ? { status: query.status } : {}) };
+      return page(await listViewReports(services.db, viewScope(principal), filter, query), query.limit, viewReportView);
+    },
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/views/{id}',
+    summary: 'One view report',
+    tag: 'views',
+    access: ['organization', 'creator', 'operator'],
+    params: idParams,
+    handle: async ({ params, principal, services }) => viewReportView(await getViewReport(services.db, params.id, viewScope(principal))),
+  }),
+  endpoint({
+    method: 'POST',
+    path: '/v1/views/{id}/confirm',
+    summary: 'Confirm a view report: its result (rate × views / 1,000) is held on the escrow; confirming again answers the same',
+    tag: 'views',
+    access: ['organization'],
+    params: idParams,
+    handle: async ({ params, principal, services }) => {
+      const orgId = orgOf(principal);
+      const { report, result } = await confirmViewReport(services.db, { orgId, id: params.id });
+      return { ...viewReportView(report), result: resultView(result) };
+    },
+  }),
+  endpoint({
+    method: 'POST',
+    path: '/v1/views/{id}/reject',
+    summary: 'Reject a submitted view report with a reason code; nothing is held',
+    tag: 'views',
+    access: ['organization'],
+    params: idParams,
+    body: rejectBody,
+    handle: async ({ params, body, principal, services }) =>
+      viewReportView(await rejectViewReport(services.db, { orgId: orgOf(principal), id: params.id, reason: body.reason, note: body.note ?? null })),
+  }),
+];

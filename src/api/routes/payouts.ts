@@ -1,3 +1,116 @@
-import type { Endpoint } from '../endpoint.js';
+import { z } from 'zod';
+import { AppError } from '../../errors/index.js';
+import {
+  creatorBalance,
+  getPayout,
+  listPayouts,
+  markPayoutCompleted,
+  markPayoutFailed,
+  PAYOUT_STATUSES,
+  type Payout,
+  type PayoutRunReport,
+  runPayoutsFor,
+} from '../../payouts/index.js';
+import type { Principal } from '../auth.js';
+import { endpoint } from '../endpoint.js';
+import { idParams, money, page, pageQuery } from '../schemas.js';
 
-export const payoutsEndpoints: Endpoint<any, any, any>[] = [];
+export function payoutView(p: Payout) {
+  return {
+    id: p.id,
+    creator_id: p.creator_id,
+    ...money(p.amount, p.currency),
+    status: p.status,
+    provider: p.provider,
+    provider_reference: p.provider_reference,
+    failure: p.failure,
+    created_at: p.created_at,
+    sent_at: p.sent_at,
+    finished_at: p.finished_at,
+  };
+}
+
+function runView(r: PayoutRunReport) {
+  return { batches: r.batches, created: r.created, pending: r.pending, sent: r.sent, completed: r.completed, failed: r.failed };
+}
+
+/** Creators see only their own payouts (another's answers not_found); operators see all. */
+function creatorScope(principal: Principal): { creatorId?: string } {
+  if (principal.kind === 'creator') return { creatorId: principal.id };
+  if (principal.kind === 'operator') return {};
+  throw new AppError('forbidden', 'payouts are for creators and operators');
+}
+
+const listQuery = pageQuery.extend({ status: z.enum(PAYOUT_STATUSES).optional() });
+const failBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+
+export const payoutsEndpoints = [
+  endpoint({
+    method: 'POST',
+    path: '/v1/payouts/run',
+    summary: 'Pay out every creator balance at or above the minimum through the payout provider, and finish interrupted batches',
+    tag: 'payouts',
+    access: ['operator'],
+    handle: async ({ services }) => runView(await runPayoutsFor(services)),
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/payouts',
+    summary: "Payouts: a creator's own, or all (operators)",
+    tag: 'payouts',
+    access: ['creator', 'operator'],
+    query: listQuery,
+    handle: async ({ query, principal, services }) => {
+      const rows = await listPayouts(services.db, { ...creatorScope(principal), status: query.status }, query);
+      return page(rows, query.limit, payoutView);
+    },
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/payouts/{id}',
+    summary: 'One payout',
+    tag: 'payouts',
+    access: ['creator', 'operator'],
+    params: idParams,
+    handle: async ({ params, principal, services }) => payoutView(await getPayout(services.db, params.id, creatorScope(principal))),
+  }),
+  endpoint({
+    method: 'POST',
+    path: '/v1/payouts/{id}/complete',
+    summary: 'Confirm that a sent (manual) payout was paid: its money leaves transit',
+    tag: 'payouts',
+    access: ['operator'],
+    params: idParams,
+    handle: async ({ params, services }) => payoutView(await markPayoutCompleted(services.db, params.id)),
+  }),
+  endpoint({
+    method: 'POST',
+    path: '/v1/payouts/{id}/fail',
+    summary: "Record that a payout failed, with a reason: its money returns to the creator's payable balance",
+    tag: 'payouts',
+    access: ['operator'],
+    params: idParams,
+    body: failBody,
+    handle: async ({ params, body, services }) => payoutView(await markPayoutFailed(services.db, params.id, body.reason)),
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/me/balance',
+    summary: "The creator's balance per currency: payable, pending on held results, in transit, receivable",
+    tag: 'payouts',
+    access: ['creator'],
+    handle: async ({ principal, services }) => {
+      if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators have a balance');
+      const balances = await creatorBalance(services.db, principal.id);
+      return {
+        data: balances.map((b) => ({
+          currency: b.currency,
+          available: money(b.available, b.currency),
+          pending: money(b.pending, b.currency),
+          in_transit: money(b.in_transit, b.currency),
+          receivable: money(b.receivable, b.currency),
+        })),
+      };
+    },
+  }),
+];

@@ -1,3 +1,84 @@
-import type { Endpoint } from '../endpoint.js';
+import { z } from 'zod';
+import { isAppError } from '../../errors/index.js';
+import {
+  type CampaignStatement,
+  campaignStatement,
+  runSettlement,
+  SETTLEMENT_LIMITS,
+  type SettlementReport,
+  STATEMENT_IDENTITY,
+} from '../../settlement/index.js';
+import { endpoint } from '../endpoint.js';
+import { idParams, money } from '../schemas.js';
+import { viewerOf } from './campaigns.js';
 
-export const settlementEndpoints: Endpoint<any, any, any>[] = [];
+export function settlementReportView(r: SettlementReport) {
+  return {
+    approved: r.approved,
+    batches: r.batches,
+    campaigns_ended: r.campaigns_ended,
+    campaigns_settled: r.campaigns_settled.map((s) => ({
+      campaign_id: s.campaign_id,
+      unspent_refunded: money(s.unspent_refunded, s.currency),
+      fees_refunded: money(s.fees_refunded, s.currency),
+      validated: s.validated,
+      kpi_target: s.kpi_target,
+    })),
+    // Operators see why a campaign did not settle; internals stay in the server log.
+    failures: r.failures.map((f) => ({
+      campaign_id: f.campaign_id,
+      code: isAppError(f.error) ? f.error.code : 'internal',
+      message: isAppError(f.error) ? f.error.message : 'unexpected error; see the server log',
+    })),
+  };
+}
+
+export function statementView(s: CampaignStatement) {
+  const m = (minor: bigint) => money(minor, s.campaign.currency);
+  return {
+    campaign: s.campaign,
+    funded: m(s.funded),
+    paid_to_creators: m(s.paid_to_creators),
+    clawed_back: m(s.clawed_back),
+    platform_fees_gross: m(s.platform_fees_gross),
+    fees_refunded: m(s.fees_refunded),
+    platform_fees_kept: m(s.platform_fees_kept),
+    unspent_refunded: m(s.unspent_refunded),
+    escrow_balance: m(s.escrow.held + s.escrow.available),
+    escrow: { held: m(s.escrow.held), available: m(s.escrow.available), closed: s.escrow.closed },
+    results: Object.fromEntries(s.results.map((r) => [r.status, { count: r.count, reasons: r.reasons }])),
+    kpi: { target: s.guarantee.kpi_target, validated: s.guarantee.validated, met: s.guarantee.kpi_met },
+    guarantee: {
+      guarantee_bps: s.guarantee.guarantee_bps,
+      decided: s.guarantee.decided,
+      applied: s.guarantee.applied,
+      formula: 'if validated < kpi_target: refund = round_half_even(platform_fees_gross × guarantee_bps / 10000), else 0',
+    },
+    identity: STATEMENT_IDENTITY,
+    reconciles: s.reconciles,
+  };
+}
+
+const runBody = z.strictObject({ batch_size: z.number().int().min(1).max(SETTLEMENT_LIMITS.batch_size_max).optional() });
+
+export const settlementEndpoints = [
+  endpoint({
+    method: 'POST',
+    path: '/v1/settlement/run',
+    summary: 'Settle now: approve results past their hold, end campaigns past their end, settle ended campaigns whose holds are resolved',
+    tag: 'settlement',
+    access: ['operator'],
+    body: runBody,
+    handle: async ({ body, services }) =>
+      settlementReportView(await runSettlement(services.db, body.batch_size ? { batchSize: body.batch_size } : {})),
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/campaigns/{id}/statement',
+    summary: "A campaign's statement from the ledger: funded, paid, fees, guarantee refund, unspent refund, escrow, results; figures reconcile exactly",
+    tag: 'settlement',
+    access: ['organization', 'operator', 'creator'],
+    params: idParams,
+    handle: async ({ params, principal, services }) => statementView(await campaignStatement(services.db, viewerOf(principal), params.id)),
+  }),
+];

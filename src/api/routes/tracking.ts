@@ -1,3 +1,85 @@
-import type { Endpoint } from '../endpoint.js';
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import type { Config } from '../../config/index.js';
+import { assert } from '../../errors/index.js';
+import { type Click, CLICK_STATUSES, countryFrom, listClicks, type Visit } from '../../tracking/index.js';
+import { type Endpoint, endpoint, respond } from '../endpoint.js';
+import { clientIp } from '../rate-limit.js';
+import { page, pageQuery } from '../schemas.js';
 
-export const trackingEndpoints: Endpoint<any, any, any>[] = [];
+/** Header values are kept, but bounded: they come from anyone on the internet. */
+const USER_AGENT_LENGTH_MAX = 512;
+const REFERRER_LENGTH_MAX = 2048;
+
+/** What the tracker needs of the request: the client IP (behind a trusted proxy, its first hop) and headers. */
+export function visitFrom(request: IncomingMessage, config: Pick<Config, 'TRUST_PROXY' | 'COUNTRY_HEADER'>): Visit {
+  return {
+    method: request.method ?? 'GET',
+    ip: clientIp(request, config.TRUST_PROXY),
+    userAgent: bounded(request.headers['user-agent'], USER_AGENT_LENGTH_MAX),
+    referrer: bounded(request.headers.referer, REFERRER_LENGTH_MAX),
+    country: config.COUNTRY_HEADER ? countryFrom(request.headers[config.COUNTRY_HEADER]) : null,
+  };
+}
+
+function bounded(value: string | undefined, max: number): string | null {
+  if (value === undefined || value === '') return null;
+  return value.length > max ? value.slice(0, max) : value;
+}
+
+/** A click as the API shows it: never the IP hash. */
+export function clickView(c: Click) {
+  return {
+    id: c.id,
+    campaign_id: c.campaign_id,
+    enrolment_id: c.enrolment_id,
+    creator_id: c.creator_id,
+    occurred_at: c.occurred_at,
+    status: c.status,
+    result_id: c.result_id,
+    user_agent: c.user_agent,
+    referrer: c.referrer,
+    country: c.country,
+    landing_url: c.landing_url,
+  };
+}
+
+const codeParams = z.strictObject({ code: z.string() });
+const listQuery = pageQuery.extend({
+  campaign_id: z.string().max(100).optional(),
+  status: z.enum(CLICK_STATUSES).optional(),
+});
+
+export const trackingEndpoints: Endpoint<any, any, any>[] = [
+  endpoint({
+    method: 'GET',
+    path: '/c/{code}',
+    summary:
+      "A creator's tracking link: 302 to the campaign's destination with ern_cid=<click id> appended (HEAD answers the same). " +
+      'The click is recorded within moments; bots, HEAD requests and repeats are recorded but never paid.',
+    tag: 'tracking',
+    access: ['public'],
+    limit: 'clicks',
+    params: codeParams,
+    status: 302,
+    handle: async ({ params, services, context }) => {
+      assert(services.tracker, 'the click tracker is started with the server');
+      const location = await services.tracker.track(params.code, visitFrom(context.request, services.config));
+      return respond(302, undefined, { location });
+    },
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/clicks',
+    summary: "Recorded clicks with their status (valid, bot, repeat, head): a brand's campaigns', a creator's own, or all (operators)",
+    tag: 'tracking',
+    access: ['organization', 'creator', 'operator'],
+    query: listQuery,
+    handle: async ({ query, principal, services }) => {
+      const scope =
+        principal.kind === 'organization' ? { orgId: principal.id } : principal.kind === 'creator' ? { creatorId: principal.id } : {};
+      const rows = await listClicks(services.db, { ...scope, campaignId: query.campaign_id, status: query.status }, query);
+      return page(rows, query.limit, clickView);
+    },
+  }),
+];

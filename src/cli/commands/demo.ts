@@ -5,7 +5,9 @@ import { openDatabase } from '../../db/index.js';
 import { AppError } from '../../errors/index.js';
 import { type DemoResult, runDemo } from '../../demo/index.js';
 import { Progress } from '../../demo/progress.js';
+import { campaignStatement } from '../../settlement/index.js';
 import { type Command, configFrom, DATA_DIR_OPTION, EXIT } from '../command.js';
+import { formatStatement } from './statement.js';
 
 export const demoCommand: Command = {
   name: 'demo',
@@ -19,15 +21,24 @@ export const demoCommand: Command = {
     const target = await openFresh(config.DATABASE_URL, typeof flags['data-dir'] === 'string' ? flags['data-dir'] : undefined);
     context.err(`Demo database: ${target.where}`);
     const progress = new Progress(100, { write: (text) => process.stderr.write(text) });
-    let result: DemoResult;
     try {
-      result = await runDemo(target.database, config, { seed, progress });
+      const result = await runDemo(target.database, config, { seed, progress });
+      if (flags.json) {
+        context.out(JSON.stringify(jsonSummary(result)));
+        return EXIT.ok;
+      }
+      context.out('');
+      for (const s of result.statements) {
+        const statement = await campaignStatement(target.database.db, { kind: 'operator' }, s.campaign_id);
+        for (const line of formatStatement(statement)) context.out(line);
+        context.out('');
+      }
+      context.out(`Clicks: ${result.clicks.total} (${result.clicks.flagged} from bots); payouts sent: ${result.payouts}.`);
+      context.out('Inspect it: earnest ledger check --data-dir <the directory above>, or serve it with earnest serve --data-dir …');
+      return EXIT.ok;
     } finally {
       await target.database.close();
     }
-    if (flags.json) context.out(JSON.stringify(jsonSummary(result)));
-    else for (const line of describe(result)) context.out(line);
-    return EXIT.ok;
   },
 };
 
@@ -46,13 +57,4 @@ async function openFresh(url: string | undefined, dataDir: string | undefined) {
 
 function jsonSummary(r: DemoResult) {
   return { currency: r.currency, ...r.totals, results: r.results, clicks: r.clicks, payouts: r.payouts, campaigns: r.statements };
-}
-
-function describe(r: DemoResult): string[] {
-  const lines = ['', 'Earnest demo: two campaigns, three creators'];
-  for (const s of r.statements) {
-    lines.push('', `${s.name} (${s.campaign_id})`, ...JSON.stringify(s.statement, null, 2).split('\n').map((l) => `  ${l}`));
-  }
-  lines.push('', `Totals (${r.currency} minor units): ${JSON.stringify(r.totals)}`, `Results: ${JSON.stringify(r.results)}`);
-  return lines;
 }

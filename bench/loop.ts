@@ -1,0 +1,143 @@
+import { loadConfig } from '../src/config/index.js';
+import { advanceClock } from '../src/db/index.js';
+import { checkLedger } from '../src/ledger/index.js';
+import { createLogger, startServer } from '../src/server/index.js';
+import { runSettlement } from '../src/settlement/run.js';
+import { withFreshDatabase } from './engines.js';
+import { formatInt, formatRate, formatSeconds } from './report.js';
+import type { Aim, BenchContext, BenchSection, SectionResult } from './types.js';
+
+/**
+ * The campaign loop on the PostgreSQL server: conversions accepted per second through the real HTTP
+ * API (each one attributed, validated, recorded and held on the escrow), then results settled per
+ * second (holds posted) once the clock passes the hold period. Fixed counts; every conversion must be
+ * answered 201 and every result approved.
+ */
+const SCALE = Math.min(1, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1) || 1));
+const CONVERSIONS = Math.round(6_000 * SCALE);
+const CLIENTS = 32;
+const AIM_CONVERSIONS = 1_000;
+const AIM_SETTLED = 2_000;
+
+interface Measured {
+  conversions: number;
+  conversionSeconds: number;
+  settled: number;
+  settleSeconds: number;
+  mismatches: number;
+}
+
+async function measure(serverUrl: string, log: (m: string) => void): Promise<Measured> {
+  return withFreshDatabase(
+    'postgres',
+    serverUrl,
+    async ({ db, engine }) => {
+      const config = {
+        ...loadConfig({ LOG_LEVEL: 'error', RATE_LIMIT_API_PER_MIN: '0', RATE_LIMIT_CONVERSIONS_PER_MIN: '0', SETTLE_INTERVAL_MS: '86400000' }),
+        PORT: 0,
+        HOST: '127.0.0.1',
+        DB_POOL_SIZE: 20,
+      };
+      const server = await startServer(config, { database: { db, engine, close: async () => {} }, logger: createLogger('error') });
+      try {
+        const call = client(server.url);
+        const operator = server.operatorKey as string;
+        const brand = (await call('POST', '/v1/organizations', operator, { name: 'Bench brand' })).api_key as string;
+        const creator = (await call('POST', '/v1/creators', operator, { name: 'Bench creator', email: 'bench@creators.example' })).api_key as string;
+        await call('POST', '/v1/deposits', brand, { amount: '1000000.00', currency: 'USD', reference: 'bench' });
+        const now = Date.now();
+        const campaign = await call('POST', '/v1/campaigns', brand, {
+          name: 'Bench leads',
+          terms: {
+            objective: 'cpl', rate: '1.00', currency: 'USD', budget: '500000.00', destination_url: 'https://shop.example/',
+            starts_at: new Date(now - 60_000).toISOString(), ends_at: new Date(now + 365 * 86_400_000).toISOString(),
+            kpi_target: 1, hold_days: 1, fee_bps: 2000,
+          },
+        });
+        await call('POST', `/v1/campaigns/${campaign.id}/fund`, brand, { reference: 'bench-fund' });
+        await call('POST', `/v1/campaigns/${campaign.id}/activate`, brand, {});
+        const enrolment = await call('POST', `/v1/campaigns/${campaign.id}/enrolments`, creator, {
+          terms_version: campaign.terms_version,
+          terms_sha256: campaign.terms_sha256,
+        });
+        log(`  loop · postgres: ${formatInt(CONVERSIONS)} conversions from ${CLIENTS} clients…`);
+        let next = 0;
+        const started = performance.now();
+        await Promise.all(
+          Array.from({ length: CLIENTS }, async () => {
+            for (let i = next++; i < CONVERSIONS; i = next++) {
+              const r = await call('POST', '/v1/conversions', brand, {
+                external_id: `lead-${i}`,
+                type: 'lead',
+                promo_code: enrolment.promo_code,
+                customer: { id: `customer-${i}`, email: `customer${i}@mail.example` },
+              }, true);
+              if (r.status !== 'attributed') throw new Error(`bench conversion ${i}: ${JSON.stringify(r)}`);
+            }
+          }),
+        );
+        const conversionSeconds = (performance.now() - started) / 1000;
+        await advanceClock(db, 2 * 86_400);
+        log('  loop · postgres: settling…');
+        const settleStarted = performance.now();
+        const report = await runSettlement(db, {});
+        const settleSeconds = (performance.now() - settleStarted) / 1000;
+        const mismatches = (await checkLedger(db)).mismatches;
+        return { conversions: CONVERSIONS, conversionSeconds, settled: report.approved, settleSeconds, mismatches };
+      } finally {
+        await server.stop();
+      }
+    },
+    { poolSize: 24 },
+  );
+}
+
+function client(base: string) {
+  return async (method: string, path: string, key: string, body?: unknown, expectCreated = false): Promise<any> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = await response.json();
+    if (response.status >= 400 || (expectCreated && response.status !== 201)) {
+      throw new Error(`bench: ${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
+    }
+    return json;
+  };
+}
+
+export const loopSection: BenchSection = {
+  name: 'loop',
+  async run(ctx: BenchContext): Promise<SectionResult> {
+    const intro =
+      `Through the real HTTP API of an Earnest server on the PostgreSQL server (its own schema): ${formatInt(CONVERSIONS)} ` +
+      `lead conversions posted by ${CLIENTS} concurrent clients (promo-code attribution, validation, the result row and its ` +
+      'escrow hold — two linked pending transfers — for each; every one must answer 201 attributed), then the clock is moved ' +
+      'past the hold period and one settlement run approves them all (posting every hold as a linked pair).';
+    if (!ctx.serverUrl) {
+      return { title: 'Campaign loop', intro, table: { columns: ['measure'], rows: [] }, aims: [], notes: [`skipped: ${ctx.serverSkipped}`] };
+    }
+    const m = await measure(ctx.serverUrl, ctx.log);
+    const conversionRate = m.conversions / m.conversionSeconds;
+    const settleRate = m.settled / m.settleSeconds;
+    const aims: Aim[] = [
+      { aim: `≥ ${formatInt(AIM_CONVERSIONS)} conversions accepted/s`, measured: `${formatRate(conversionRate)}/s`, met: conversionRate >= AIM_CONVERSIONS },
+      { aim: `≥ ${formatInt(AIM_SETTLED)} results settled/s`, measured: `${formatRate(settleRate)}/s`, met: settleRate >= AIM_SETTLED },
+    ];
+    return {
+      title: 'Campaign loop',
+      intro,
+      table: {
+        columns: ['measure', 'count', 'seconds', 'per second'],
+        numeric: [false, true, true, true],
+        rows: [
+          ['conversions accepted (HTTP, held)', formatInt(m.conversions), formatSeconds(m.conversionSeconds), formatRate(conversionRate)],
+          ['results settled (holds posted)', formatInt(m.settled), formatSeconds(m.settleSeconds), formatRate(settleRate)],
+        ],
+      },
+      aims,
+      notes: [`after the run \`checkLedger\` found ${m.mismatches} mismatches.`, ...(SCALE < 1 ? [`Scaled run (BENCH_SCALE=${SCALE}).`] : [])],
+    };
+  },
+};

@@ -1,0 +1,54 @@
+import { statementView } from '../../api/routes/settlement.js';
+import { AppError } from '../../errors/index.js';
+import { formatAmount } from '../../money/index.js';
+import { type CampaignStatement, campaignStatement, STATEMENT_IDENTITY } from '../../settlement/index.js';
+import { type Command, configFrom, DATA_DIR_OPTION, EXIT } from '../command.js';
+import { withDatabase } from '../database.js';
+
+export const statementCommand: Command = {
+  name: 'statement',
+  usage: 'CAMPAIGN_ID [--json] [--data-dir DIR]',
+  summary: "a campaign's statement from the ledger (exit 1 if its figures do not reconcile)",
+  options: { json: { type: 'boolean' }, ...DATA_DIR_OPTION },
+  positionals: 1,
+  async run(flags, context) {
+    const id = flags._positional;
+    if (typeof id !== 'string' || !/^cmp_[0-9a-z]{26}$/.test(id)) throw new AppError('invalid_request', 'give the campaign id, e.g. cmp_01jd…');
+    const config = configFrom(context, flags);
+    const statement = await withDatabase(config, (database) => campaignStatement(database.db, { kind: 'operator' }, id), { mustExist: true });
+    if (flags.json) context.out(JSON.stringify(statementView(statement)));
+    else for (const line of formatStatement(statement)) context.out(line);
+    return statement.reconciles ? EXIT.ok : EXIT.failure;
+  },
+};
+
+export function formatStatement(s: CampaignStatement): string[] {
+  const c = s.campaign;
+  const rows: Array<[string, bigint]> = [
+    ['funded', s.funded],
+    ['paid to creators (net)', s.paid_to_creators],
+    ['platform fees (gross)', s.platform_fees_gross],
+    ['  refunded under the guarantee', s.fees_refunded],
+    ['  kept by the platform', s.platform_fees_kept],
+    ['unspent returned to the brand', s.unspent_refunded],
+    ['escrow held (pending results)', s.escrow.held],
+    ['escrow available', s.escrow.available],
+  ];
+  if (s.clawed_back > 0n) rows.splice(2, 0, ['  clawed back (deducted above)', s.clawed_back]);
+  const amounts = rows.map(([, v]) => formatAmount(v, c.currency));
+  const width = Math.max(...amounts.map((a) => a.length));
+  const g = s.guarantee;
+  const verdict = !g.decided ? 'decided at settlement' : g.applied ? 'applied' : 'not applied (KPI met)';
+  return [
+    `Statement of campaign ${c.id} "${c.name}" (${c.status}), in ${c.currency}`,
+    ...rows.map(([label, _], i) => `  ${label.padEnd(32)} ${(amounts[i] as string).padStart(width)}`),
+    `  reconciles: ${s.reconciles ? 'yes' : 'NO'} (${STATEMENT_IDENTITY})`,
+    `Results: ${s.results.map((r) => `${r.status} ${r.count}${reasonList(r.reasons)}`).join(', ') || 'none'}`,
+    `KPI: ${g.validated} validated of a target of ${g.kpi_target} (${g.kpi_met ? 'met' : 'missed'}); guarantee ${g.guarantee_bps} bps: ${verdict}`,
+  ];
+}
+
+function reasonList(reasons: Record<string, number>): string {
+  const parts = Object.entries(reasons).map(([reason, n]) => `${reason} ${n}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { objectiveReasons } from './attribution.js';
+import { type ConversionInput, conversionInputSchema, firstDifference, normaliseRequest, requestHash } from './input.js';
+
+const sale: ConversionInput = { external_id: 'o-1', type: 'sale', customer: { id: 'c-1' }, amount: '80.00', currency: 'USD' };
+
+describe('normaliseRequest', () => {
+  it('reads the amount exactly and formats it back', () => {
+    const { request, orderAmount } = normaliseRequest({ ...sale, amount: '80' });
+    expect(orderAmount).toBe(8000n);
+    expect(request.amount).toBe('80.00');
+    expect(normaliseRequest({ ...sale, amount: '5', currency: 'JPY' }).orderAmount).toBe(5n);
+    expect(normaliseRequest({ ...sale, amount: '1.234', currency: 'KWD' }).orderAmount).toBe(1234n);
+  });
+
+  it.each([
+    ['12.345', 'USD', 'inexact_amount'],
+    ['0', 'USD', 'invalid_amount'],
+    ['0.000', 'USD', 'invalid_amount'],
+    ['1.5', 'JPY', 'inexact_amount'],
+    ['10', 'XYZ', 'unknown_currency'],
+  ])('refuses %s %s with %s', (amount, currency, code) => {
+    expect(() => normaliseRequest({ ...sale, amount, currency })).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('writes times in UTC and absent fields as null', () => {
+    const { request } = normaliseRequest({ external_id: 'l', type: 'lead', customer: { id: 'c' }, occurred_at: '2026-11-20T11:00:00+01:00' });
+    expect(request).toEqual({
+      external_id: 'l',
+      type: 'lead',
+      click_id: null,
+      promo_code: null,
+      customer: { id: 'c', email: null, phone: null, country: null },
+      amount: null,
+      currency: null,
+      occurred_at: '2026-11-20T10:00:00.000Z',
+    });
+  });
+});
+
+describe('idempotency comparison', () => {
+  const base = normaliseRequest(sale).request;
+
+  it('hashes equal meanings equally and different ones differently', () => {
+    expect(requestHash(normaliseRequest({ ...sale, amount: '80' }).request)).toBe(requestHash(base));
+    expect(requestHash(normaliseRequest({ ...sale, amount: '80.01' }).request)).not.toBe(requestHash(base));
+    expect(requestHash(normaliseRequest({ ...sale, customer: { id: 'c-1', email: 'a@b.example' } }).request)).not.toBe(requestHash(base));
+  });
+
+  it.each([
+    [{ type: 'lead', amount: undefined, currency: undefined }, 'type'],
+    [{ click_id: 'clk_1' }, 'click_id'],
+    [{ promo_code: 'X', customer: { id: 'c-2' } }, 'promo_code'],
+    [{ customer: { id: 'c-2', email: 'a@b.example' } }, 'customer.id'],
+    [{ customer: { id: 'c-1', country: 'US' } }, 'customer.country'],
+    [{ amount: '80.5', currency: 'EUR' }, 'amount'],
+    [{ currency: 'EUR' }, 'currency'],
+    [{ occurred_at: '2026-01-01T00:00:00Z' }, 'occurred_at'],
+    [{}, null],
+  ] as const)('names the first differing field of %o: %s', (change, field) => {
+    expect(firstDifference(base, normaliseRequest({ ...sale, ...change } as ConversionInput).request)).toBe(field);
+  });
+});
+
+describe('the input schema', () => {
+  it.each([
+    [{ ...sale, amount: undefined }, 'amount'],
+    [{ ...sale, currency: undefined }, 'currency'],
+    [{ external_id: 'l', type: 'lead', customer: { id: 'c' }, amount: '1.00' }, 'amount'],
+    [{ external_id: 'l', type: 'lead', customer: { id: 'c' }, currency: 'USD' }, 'currency'],
+  ])('ties amounts to sales %#', (value, path) => {
+    const r = conversionInputSchema.safeParse(value);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.path).toEqual([path]);
+  });
+
+  it('takes a lead without an amount and a sale with one', () => {
+    expect(conversionInputSchema.safeParse({ external_id: 'l', type: 'lead', customer: { id: 'c' } }).success).toBe(true);
+    expect(conversionInputSchema.safeParse(sale).success).toBe(true);
+  });
+});
+
+describe('objective fit', () => {
+  it.each([
+    ['cpl', 'lead', []],
+    ['cpl', 'sale', ['objective_mismatch']],
+    ['cpa_fixed', 'sale', []],
+    ['cpa_percent', 'sale', []],
+    ['cpa_fixed', 'lead', ['objective_mismatch']],
+    ['cpc', 'lead', ['objective_mismatch']],
+    ['cpm', 'sale', ['objective_mismatch']],
+  ] as const)('%s campaign, %s → %o', (objective, type, reasons) => {
+    expect(objectiveReasons(objective, type)).toEqual(reasons);
+  });
+});

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { AppError } from '../errors/index.js';
+import { formatAmount, parseAmount } from '../money/index.js';
+
+/**
+ * A brand's conversion as it arrives, and the normalised request that is stored, hashed and compared
+ * when the same external_id comes again (the idempotency key).
+ */
+export const CONVERSION_TYPES = ['lead', 'sale'] as const;
+export type ConversionType = (typeof CONVERSION_TYPES)[number];
+
+export const conversionInputSchema = z
+  .strictObject({
+    external_id: z.string().min(1).max(200).describe("The brand's own id for this conversion (order or sign-up id): the idempotency key"),
+    type: z.enum(CONVERSION_TYPES),
+    click_id: z.string().min(1).max(100).optional().describe('The Earnest click id: the ern_cid parameter the tracking redirect added to your landing page URL'),
+    promo_code: z.string().min(1).max(64).optional(),
+    customer: z.strictObject({
+      id: z.string().min(1).max(200).describe("The brand's id for the customer"),
+      email: z.email().max(320).optional(),
+      phone: z.string().regex(/^\+?[0-9 ().-]{4,31}$/, 'a phone number such as +14155550100').optional(),
+      country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as US').optional(),
+    }),
+    amount: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a positive decimal string such as "12.50"')
+      .optional()
+      .describe('Sales only: the order value in the major unit, exact'),
+    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').optional(),
+    occurred_at: z.iso.datetime({ offset: true }).optional().describe('When it happened; default: when it is received'),
+  })
+  .superRefine((v, ctx) => {
+    for (const field of ['amount', 'currency'] as const) {
+      if (v.type === 'sale' && v[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `a sale needs ${field}` });
+      if (v.type === 'lead' && v[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `a lead takes no ${field}` });
+    }
+  });
+export type ConversionInput = z.infer<typeof conversionInputSchema>;
+
+/** Every field present (null when absent), amounts formatted and times in UTC: one form per meaning. */
+export interface ConversionRequest {
+  external_id: string;
+  type: ConversionType;
+  click_id: string | null;
+  promo_code: string | null;
+  customer: { id: string; email: string | null; phone: string | null; country: string | null };
+  amount: string | null;
+  currency: string | null;
+  occurred_at: string | null;
+}
+
+/** The order in which a changed retry names the first field that differs (error.field). */
+export const COMPARED_FIELDS = [
+  'type',
+  'click_id',
+  'promo_code',
+  'customer.id',
+  'customer.email',
+  'customer.phone',
+  'customer.country',
+  'amount',
+  'currency',
+  'occurred_at',
+] as const;
+
+/**
+ * Normalises the input and reads the order amount exactly: "12.345" USD is inexact_amount, an unknown
+ * currency unknown_currency, zero invalid_amount — before anything is recorded.
+ */
+export function normaliseRequest(input: ConversionInput): { request: ConversionRequest; orderAmount: bigint | null } {
+  let orderAmount: bigint | null = null;
+  if (input.amount !== undefined && input.currency !== undefined) {
+    orderAmount = parseAmount(input.amount, input.currency);
+    if (orderAmount <= 0n) throw new AppError('invalid_amount', 'a sale amount must be more than zero', { details: { field: 'amount' } });
+  }
+  const request: ConversionRequest = {
+    external_id: input.external_id,
+    type: input.type,
+    click_id: input.click_id ?? null,
+    promo_code: input.promo_code ?? null,
+    customer: {
+      id: input.customer.id,
+      email: input.customer.email ?? null,
+      phone: input.customer.phone ?? null,
+      country: input.customer.country ?? null,
+    },
+    amount: orderAmount === null ? null : formatAmount(orderAmount, input.currency as string),
+    currency: input.currency ?? null,
+    occurred_at: input.occurred_at === undefined ? null : new Date(input.occurred_at).toISOString(),
+  };
+  return { request, orderAmount };
+}
+
+export function requestHash(r: ConversionRequest): string {
+  const values = [r.external_id, ...COMPARED_FIELDS.map((f) => fieldOf(r, f))];
+  return createHash('sha256').update(JSON.stringify(values)).digest('hex');
+}
+
+/** The first field (in COMPARED_FIELDS order) whose value differs, or null when the requests match. */
+export function firstDifference(stored: ConversionRequest, given: ConversionRequest): string | null {
+  return COMPARED_FIELDS.find((f) => fieldOf(stored, f) !== fieldOf(given, f)) ?? null;
+}
+
+function fieldOf(r: ConversionRequest, field: (typeof COMPARED_FIELDS)[number]): string | null {
+  switch (field) {
+    case 'customer.id':
+      return r.customer.id;
+    case 'customer.email':
+      return r.customer.email ?? null;
+    case 'customer.phone':
+      return r.customer.phone ?? null;
+    case 'customer.country':
+      return r.customer.country ?? null;
+    default:
+      return r[field] ?? null;
+  }
+}

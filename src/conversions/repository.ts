@@ -1,0 +1,157 @@
+import { type Kysely, sql } from 'kysely';
+import type { ClickStatus } from '../validation/index.js';
+import type { ConversionRequest, ConversionType } from './input.js';
+
+/** The only SQL on conversions and view_reports (and the read-only click lookup attribution needs). */
+export type ConversionStatus = 'attributed' | 'unattributed' | 'rejected' | 'over_budget';
+
+export interface ConversionRow {
+  id: string;
+  org_id: string;
+  external_id: string;
+  request: ConversionRequest;
+  request_sha256: string;
+  /** 'recording' between the decision and its result (see migration 0005). */
+  status: ConversionStatus | 'recording';
+  response: unknown;
+  type: ConversionType;
+  campaign_id: string | null;
+  enrolment_id: string | null;
+  attributed_by: 'click' | 'promo' | null;
+  click_id: string | null;
+  customer_id: string;
+  customer_email: string | null;
+  order_amount: bigint | null;
+  occurred_at: Date;
+  reasons: string[];
+  result_id: string | null;
+  created_at: Date;
+}
+
+export type NewConversion = Omit<ConversionRow, 'result_id' | 'created_at'>;
+
+type Db = Kysely<any>;
+
+/** Concurrent posts of one external id wait for each other: the second sees the first's row. */
+export async function lockExternalId(trx: Db, orgId: string, externalId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`${orgId}:${externalId}`}, 7101))`.execute(trx);
+}
+
+/** Decisions on one campaign are taken one at a time, so promo caps and lead de-duplication are exact. */
+/**
+ * Serialises the decisions that could race: the same customer on the same campaign (lead
+ * de-duplication, once-per-customer promo codes), and — only when the promo code has a usage cap —
+ * the enrolment's promo uses. Conversions of different customers run in parallel. Keys are taken in
+ * sorted order, so two decisions never deadlock.
+ */
+export async function lockCampaignDecisions(
+  trx: Db,
+  p: { campaignId: string; customerId: string; email: string | null; cappedEnrolmentId: string | null },
+): Promise<void> {
+  const keys = [`${p.campaignId}:c:${p.customerId}`];
+  if (p.email) keys.push(`${p.campaignId}:e:${p.email}`);
+  if (p.cappedEnrolmentId) keys.push(`${p.cappedEnrolmentId}:promo`);
+  await sql`select pg_advisory_xact_lock(k) from (
+      select distinct hashtextextended(x, 7102) as k from unnest(${keys}::text[]) as x order by 1) as keys`.execute(trx);
+}
+
+const COLUMNS = sql`id, org_id, external_id, request, request_sha256, status, response, type, campaign_id, enrolment_id,
+  attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons, result_id, created_at`;
+
+export async function findConversion(db: Db, orgId: string, externalId: string): Promise<ConversionRow | undefined> {
+  const r = await sql<ConversionRow>`select ${COLUMNS} from conversions where org_id = ${orgId} and external_id = ${externalId}`.execute(db);
+  return r.rows[0];
+}
+
+export async function conversionById(db: Db, id: string, orgId?: string): Promise<ConversionRow | undefined> {
+  const owner = orgId ? sql`and org_id = ${orgId}` : sql``;
+  const r = await sql<ConversionRow>`select ${COLUMNS} from conversions where id = ${id} ${owner}`.execute(db);
+  return r.rows[0];
+}
+
+export async function insertConversion(trx: Db, c: NewConversion): Promise<void> {
+  await sql`insert into conversions (id, org_id, external_id, request, request_sha256, status, response, type, campaign_id,
+      enrolment_id, attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons)
+    values (${c.id}, ${c.org_id}, ${c.external_id}, ${JSON.stringify(c.request)}::jsonb, ${c.request_sha256}, ${c.status},
+      ${JSON.stringify(c.response)}::jsonb, ${c.type}, ${c.campaign_id}, ${c.enrolment_id}, ${c.attributed_by}, ${c.click_id},
+      ${c.customer_id}, ${c.customer_email}, ${c.order_amount?.toString() ?? null}::int8, ${c.occurred_at.toISOString()}::timestamptz,
+      ${c.reasons}::text[])`.execute(trx);
+}
+
+/** Writes the answer once; a concurrent finisher of the same conversion wrote the same one. */
+export async function completeConversion(
+  db: Db,
+  id: string,
+  p: { status: ConversionStatus; resultId: string; response: unknown },
+): Promise<void> {
+  await sql`update conversions set status = ${p.status}, result_id = ${p.resultId}, response = ${JSON.stringify(p.response)}::jsonb
+    where id = ${id} and status = 'recording'`.execute(db);
+}
+
+/** Conversions a crash left between their decision and their result, oldest first, a bounded batch. */
+export async function recordingConversions(db: Db, olderThanSeconds: number, limit: number): Promise<ConversionRow[]> {
+  const r = await sql<ConversionRow>`select ${COLUMNS} from conversions
+    where status = 'recording' and created_at <= now() - make_interval(secs => ${olderThanSeconds})
+    order by created_at limit ${limit}`.execute(db);
+  return r.rows;
+}
+
+export async function listConversions(
+  db: Db,
+  filter: { orgId?: string; campaignId?: string; status?: ConversionStatus | 'recording' },
+  page: { after?: string | undefined; limit: number },
+): Promise<ConversionRow[]> {
+  const conditions = [
+    filter.orgId ? sql`org_id = ${filter.orgId}` : sql`true`,
+    filter.campaignId ? sql`campaign_id = ${filter.campaignId}` : sql`true`,
+    filter.status ? sql`status = ${filter.status}` : sql`true`,
+    page.after ? sql`id > ${page.after}` : sql`true`,
+  ];
+  const r = await sql<ConversionRow>`select ${COLUMNS} from conversions where ${sql.join(conditions, sql` and `)}
+    order by id limit ${page.limit}`.execute(db);
+  return r.rows;
+}
+
+/** Any earlier lead attributed to the campaign from this customer, by id or by normalised email. */
+export async function hasEarlierLead(trx: Db, campaignId: string, customer: { id: string; email: string | null }): Promise<boolean> {
+  const byEmail = customer.email ? sql`or customer_email = ${customer.email}` : sql``;
+  const r = await sql`select 1 from conversions where campaign_id = ${campaignId} and type = 'lead'
+    and (customer_id = ${customer.id} ${byEmail}) limit 1`.execute(trx);
+  return r.rows.length > 0;
+}
+
+/**
+ * Accepted uses of an enrolment's promo code: all of them (counted only when the code has a cap) and
+ * whether this customer used it already (an index probe).
+ */
+export async function promoUses(
+  trx: Db,
+  enrolmentId: string,
+  customer: { id: string; email: string | null },
+  countAll: boolean,
+): Promise<{ total: number; byCustomer: number }> {
+  const byEmail = customer.email ? sql`or customer_email = ${customer.email}` : sql``;
+  const total = countAll
+    ? sql`(select count(*) from conversions where enrolment_id = ${enrolmentId} and attributed_by = 'promo' and reasons = '{}')`
+    : sql`0::int8`;
+  const r = await sql<{ total: bigint; by_customer: bigint }>`select ${total} as total,
+      (select count(*) from (select 1 from conversions where enrolment_id = ${enrolmentId} and attributed_by = 'promo'
+         and reasons = '{}' and (customer_id = ${customer.id} ${byEmail}) limit 1) as used) as by_customer`.execute(trx);
+  const row = r.rows[0];
+  return { total: Number(row?.total ?? 0n), byCustomer: Number(row?.by_customer ?? 0n) };
+}
+
+export interface BrandClick {
+  id: string;
+  enrolment_id: string;
+  campaign_id: string;
+  occurred_at: Date;
+  status: ClickStatus;
+}
+
+/** A click on one of this brand's campaigns; another brand's click is as unknown as a made-up id. */
+export async function brandClick(trx: Db, orgId: string, clickId: string): Promise<BrandClick | undefined> {
+  const r = await sql<BrandClick>`select k.id, k.enrolment_id, k.campaign_id, k.occurred_at, k.status
+    from clicks k join campaigns c on c.id = k.campaign_id where k.id = ${clickId} and c.org_id = ${orgId}`.execute(trx);
+  return r.rows[0];
+}

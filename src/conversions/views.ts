@@ -1,0 +1,142 @@
+import { type Kysely, sql } from 'kysely';
+import { enrolmentById, getCampaign } from '../campaigns/index.js';
+import { inTransaction } from '../db/index.js';
+import { AppError, assert } from '../errors/index.js';
+import { newId } from '../ids/index.js';
+import { getResult, recordResults, type Result } from '../results/index.js';
+
+/**
+ * Verified views (CPM): a creator reports a number of views with evidence; the brand confirms the
+ * report — a 'views' result paid at rate × views / 1,000 (half to even) and held on the escrow — or
+ * rejects it, holding nothing. Confirming is idempotent (the result's source is the report); a
+ * decision is final: rejecting a confirmed report, or confirming a rejected one, is invalid_state.
+ */
+export type ViewReportStatus = 'submitted' | 'confirmed' | 'rejected';
+export const VIEW_REPORT_STATUSES = ['submitted', 'confirmed', 'rejected'] as const;
+
+export interface ViewReport {
+  id: string;
+  enrolment_id: string;
+  campaign_id: string;
+  creator_id: string;
+  views: bigint;
+  evidence_url: string;
+  status: ViewReportStatus;
+  decision_reason: string | null;
+  decision_note: string | null;
+  result_id: string | null;
+  created_at: Date;
+  decided_at: Date | null;
+}
+
+type Db = Kysely<any>;
+
+/** Reports are taken while the campaign runs (active, or paused: views already earned may be reported). */
+const OPEN_STATUSES = ['active', 'paused'];
+
+export async function submitViewReport(
+  db: Db,
+  p: { creatorId: string; campaignId: string; views: bigint; evidenceUrl: string },
+): Promise<ViewReport> {
+  assert(p.views > 0n, 'views must be positive');
+  const campaign = await getCampaign(db, { kind: 'creator', id: p.creatorId }, p.campaignId);
+  const found = await sql<{ id: string }>`select id from enrolments where campaign_id = ${campaign.id} and creator_id = ${p.creatorId}`.execute(db);
+  const enrolment = found.rows[0] ? await enrolmentById(db, found.rows[0].id) : undefined;
+  if (!enrolment) throw new AppError('forbidden', `join campaign ${campaign.id} before reporting views for it`);
+  if (enrolment.terms.objective !== 'cpm') {
+    throw new AppError('invalid_state', `campaign ${campaign.id} pays per ${enrolment.terms.objective}, not per view: it takes no view reports`, {
+      details: { field: 'campaign_id' },
+    });
+  }
+  if (!OPEN_STATUSES.includes(campaign.status)) {
+    throw new AppError('invalid_state', `campaign ${campaign.id} is ${campaign.status}: it takes no view reports`);
+  }
+  const r = await sql<ViewReport>`insert into view_reports (id, enrolment_id, campaign_id, creator_id, views, evidence_url, created_at)
+    values (${newId('vr')}, ${enrolment.id}, ${campaign.id}, ${p.creatorId}, ${p.views.toString()}::int8, ${p.evidenceUrl}, earnest_now())
+    returning *`.execute(db);
+  return r.rows[0] as ViewReport;
+}
+
+/** Locks a report of one of the brand's campaigns; another brand's report is not_found. */
+async function lockReport(trx: Db, orgId: string, id: string): Promise<ViewReport> {
+  const r = await sql<ViewReport>`select v.* from view_reports v join campaigns c on c.id = v.campaign_id
+    where v.id = ${id} and c.org_id = ${orgId} for update of v`.execute(trx);
+  if (!r.rows[0]) throw new AppError('not_found', `no view report ${id}`);
+  return r.rows[0];
+}
+
+/**
+ * Marks the report confirmed (first transaction), then records its result and hold (recordResults'
+ * own transaction, idempotent on the report id): a retry after a failure in between finishes it.
+ */
+export async function confirmViewReport(db: Db, p: { orgId: string; id: string }): Promise<{ report: ViewReport; result: Result }> {
+  const report = await inTransaction(db, async (trx) => {
+    const v = await lockReport(trx, p.orgId, p.id);
+    if (v.status === 'rejected') throw new AppError('invalid_state', `view report ${v.id} was rejected; it cannot be confirmed`);
+    if (v.status === 'submitted') {
+      await sql`update view_reports set status = 'confirmed', decided_at = earnest_now() where id = ${v.id}`.execute(trx);
+    }
+    return v;
+  });
+  if (report.result_id) return { report, result: await getResult(db, report.result_id) };
+  const enrolment = await enrolmentById(db, report.enrolment_id);
+  assert(enrolment, `view report ${report.id} names enrolment ${report.enrolment_id}, which does not exist`);
+  const [result] = await recordResults(db, [
+    { kind: 'views', sourceId: report.id, enrolment, occurredAt: report.created_at, views: BigInt(report.views) },
+  ]);
+  assert(result, `recordResults returned no result for view report ${report.id}`);
+  await sql`update view_reports set result_id = ${result.id} where id = ${report.id} and result_id is null`.execute(db);
+  return { report: await viewReportById(db, report.id), result };
+}
+
+export async function rejectViewReport(db: Db, p: { orgId: string; id: string; reason: string; note: string | null }): Promise<ViewReport> {
+  return inTransaction(db, async (trx) => {
+    const v = await lockReport(trx, p.orgId, p.id);
+    if (v.status === 'confirmed') throw new AppError('invalid_state', `view report ${v.id} was confirmed; reject its result instead`);
+    if (v.status === 'rejected') return v;
+    await sql`update view_reports set status = 'rejected', decision_reason = ${p.reason}, decision_note = ${p.note}, decided_at = earnest_now()
+      where id = ${v.id}`.execute(trx);
+    return viewReportById(trx, v.id);
+  });
+}
+
+async function viewReportById(db: Db, id: string): Promise<ViewReport> {
+  const r = await sql<ViewReport>`select * from view_reports where id = ${id}`.execute(db);
+  assert(r.rows[0], `view report ${id} vanished`);
+  return r.rows[0];
+}
+
+export interface ViewReportScope {
+  orgId?: string;
+  creatorId?: string;
+}
+
+function scoped(scope: ViewReportScope) {
+  return [
+    scope.orgId ? sql`v.campaign_id in (select id from campaigns where org_id = ${scope.orgId})` : sql`true`,
+    scope.creatorId ? sql`v.creator_id = ${scope.creatorId}` : sql`true`,
+  ];
+}
+
+export async function getViewReport(db: Db, id: string, scope: ViewReportScope): Promise<ViewReport> {
+  const r = await sql<ViewReport>`select v.* from view_reports v where v.id = ${id} and ${sql.join(scoped(scope), sql` and `)}`.execute(db);
+  if (!r.rows[0]) throw new AppError('not_found', `no view report ${id}`);
+  return r.rows[0];
+}
+
+export async function listViewReports(
+  db: Db,
+  scope: ViewReportScope,
+  filter: { campaignId?: string; status?: ViewReportStatus },
+  page: { after?: string | undefined; limit: number },
+): Promise<ViewReport[]> {
+  const conditions = [
+    ...scoped(scope),
+    filter.campaignId ? sql`v.campaign_id = ${filter.campaignId}` : sql`true`,
+    filter.status ? sql`v.status = ${filter.status}` : sql`true`,
+    page.after ? sql`v.id > ${page.after}` : sql`true`,
+  ];
+  const r = await sql<ViewReport>`select v.* from view_reports v where ${sql.join(conditions, sql` and `)}
+    order by v.id limit ${page.limit}`.execute(db);
+  return r.rows;
+}

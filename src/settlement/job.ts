@@ -1,0 +1,30 @@
+import type { Services } from '../api/services.js';
+import { isAppError } from '../errors/index.js';
+import { errorFields, type Logger } from '../server/logger.js';
+import { type Periodic, startRepeating } from '../server/periodic.js';
+import { runSettlement, type SettlementReport } from './run.js';
+
+export function startSettlement(services: Services): Periodic {
+  return startRepeating({
+    name: 'settlement',
+    intervalMs: services.config.SETTLE_INTERVAL_MS,
+    logger: services.logger,
+    work: async () => logReport(services.logger, await runSettlement(services.db)),
+  });
+}
+
+export function logReport(logger: Logger, report: SettlementReport): void {
+  if (report.approved > 0 || report.campaigns_ended.length > 0 || report.campaigns_settled.length > 0) {
+    logger.info('settlement', {
+      approved: report.approved,
+      batches: report.batches,
+      campaigns_ended: report.campaigns_ended.length,
+      campaigns_settled: report.campaigns_settled.length,
+    });
+  }
+  for (const f of report.failures) {
+    const fields = { campaign_id: f.campaign_id, ...errorFields(f.error) };
+    if (isAppError(f.error)) logger.warn('campaign not settled', fields);
+    else logger.error('campaign settlement failed', fields);
+  }
+}

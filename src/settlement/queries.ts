@@ -1,0 +1,96 @@
+import { type Kysely, sql } from 'kysely';
+import { AccountId, TransferCode } from '../ledger/index.js';
+
+/**
+ * Read-only queries settlement needs across domains (campaigns, results, the ledger's journal).
+ * Settlement writes nothing here: it changes state only through the domains' own functions
+ * (`approveDue`, `transition`, `settleEscrow`, `refundFees`).
+ */
+type Db = Kysely<any>;
+
+/** Campaigns still open whose current terms' `ends_at` has passed on the database clock. */
+export async function campaignsPastEnd(db: Db, limit: number): Promise<string[]> {
+  const r = await sql<{ id: string }>`select c.id from campaigns c
+      join campaign_terms t on t.campaign_id = c.id and t.version = c.terms_version
+     where c.status in ('draft', 'funded', 'active', 'paused')
+       and (t.terms ->> 'ends_at')::timestamptz <= earnest_now()
+     order by c.id limit ${limit}`.execute(db);
+  return r.rows.map((x) => x.id);
+}
+
+/** Ended campaigns with no pending result left: every hold is resolved, so they can be settled. */
+export async function campaignsReadyToSettle(db: Db, limit: number): Promise<string[]> {
+  const r = await sql<{ id: string }>`select c.id from campaigns c
+     where c.status = 'ended'
+       and not exists (select 1 from results r where r.campaign_id = c.id and r.status = 'pending')
+     order by c.id limit ${limit}`.execute(db);
+  return r.rows.map((x) => x.id);
+}
+
+export async function approvedCount(db: Db, campaignId: string): Promise<number> {
+  const r = await sql<{ n: bigint }>`select count(*) as n from results
+     where campaign_id = ${campaignId} and status = 'approved'`.execute(db);
+  return Number(r.rows[0]?.n ?? 0n);
+}
+
+/** Money that went in and out of a campaign's escrow, summed from the journal by transfer code. */
+export interface EscrowFlows {
+  /** 201 escrow funding, credited. */
+  funded: bigint;
+  /** 301 result net, posted: what creators were paid. */
+  paidToCreators: bigint;
+  /** 302 result fee, posted: what the platform earned, before any guarantee refund. */
+  platformFees: bigint;
+  /** 202 escrow refund: unspent budget returned to the brand. */
+  unspentRefunded: bigint;
+  /** 601 + 602 clawbacks, credited back to the escrow. */
+  clawedBack: bigint;
+  /** Posted movements with any other code (none are expected: they would break the statement's identity). */
+  otherIn: bigint;
+  otherOut: bigint;
+}
+
+/**
+ * Posted transfers only: a pending hold (flag 2) is not money moved, and a void or expiry (flag 8)
+ * moves nothing. A post of a hold carries the hold's code and accounts and the amount posted.
+ */
+export async function escrowFlows(db: Db, campaignId: string): Promise<EscrowFlows> {
+  const escrow = AccountId.escrow(campaignId);
+  const r = await sql<{ code: number; incoming: boolean; total: bigint }>`
+    select code, credit_account_id = ${escrow} as incoming, sum(amount) as total
+      from ledger_transfers
+     where (debit_account_id = ${escrow} or credit_account_id = ${escrow}) and flags & 2 = 0 and flags & 8 = 0
+     group by code, incoming`.execute(db);
+  const flows: EscrowFlows = { funded: 0n, paidToCreators: 0n, platformFees: 0n, unspentRefunded: 0n, clawedBack: 0n, otherIn: 0n, otherOut: 0n };
+  for (const row of r.rows) {
+    const total = BigInt(row.total);
+    if (row.incoming && row.code === TransferCode.escrow_funding) flows.funded += total;
+    else if (row.incoming && (row.code === TransferCode.clawback || row.code === TransferCode.clawback_shortfall)) flows.clawedBack += total;
+    else if (row.incoming) flows.otherIn += total;
+    else if (row.code === TransferCode.result_net) flows.paidToCreators += total;
+    else if (row.code === TransferCode.result_fee) flows.platformFees += total;
+    else if (row.code === TransferCode.escrow_refund) flows.unspentRefunded += total;
+    else flows.otherOut += total;
+  }
+  return flows;
+}
+
+export interface ResultTally {
+  status: string;
+  count: number;
+  reasons: Record<string, number>;
+}
+
+/** A campaign's results by status, with how often each reason code was given. */
+export async function resultTallies(db: Db, campaignId: string): Promise<ResultTally[]> {
+  const counts = await sql<{ status: string; n: bigint }>`select status, count(*) as n from results
+     where campaign_id = ${campaignId} group by status`.execute(db);
+  const reasons = await sql<{ status: string; reason: string; n: bigint }>`
+    select status, reason, count(*) as n from results, unnest(reasons) as reason
+     where campaign_id = ${campaignId} group by status, reason order by status, reason`.execute(db);
+  return counts.rows.map((c) => ({
+    status: c.status,
+    count: Number(c.n),
+    reasons: Object.fromEntries(reasons.rows.filter((x) => x.status === c.status).map((x) => [x.reason, Number(x.n)])),
+  }));
+}

@@ -1,0 +1,150 @@
+import type { Kysely } from 'kysely';
+import { type Campaign, getCampaign, transition } from '../campaigns/index.js';
+import { AppError, assert, isAppError } from '../errors/index.js';
+import { refundFees, settleEscrow } from '../ledger/index.js';
+import { Money } from '../money/index.js';
+import { approveDue, pendingCount } from '../results/index.js';
+import { guaranteeRefund } from './guarantee.js';
+import { approvedCount, campaignsPastEnd, campaignsReadyToSettle, escrowFlows } from './queries.js';
+
+/**
+ * Settlement: approve results whose hold period has passed, end campaigns past their end date, and
+ * settle ended campaigns whose holds are all resolved. Every step is idempotent (row locks with SKIP
+ * LOCKED for results, ledger ids for money, guarded status transitions for campaigns), so any number
+ * of settlers may run at once, and a settler killed at any point is finished by the next run.
+ */
+type Db = Kysely<any>;
+
+/** Limits: a run always ends, and one transaction never locks more than a batch. */
+export const SETTLEMENT_LIMITS = {
+  batch_size_default: 500,
+  batch_size_max: 2000,
+  batches_per_run_max: 10_000,
+  campaigns_per_run_max: 1000,
+} as const;
+
+export interface SettlementOptions {
+  /** Results approved per transaction. */
+  batchSize?: number;
+  /** Called after each batch of approvals (progress for the CLI). */
+  onBatch?: (approved: number, total: number) => void;
+}
+
+export interface CampaignSettlement {
+  campaign_id: string;
+  currency: string;
+  /** True if this call made the campaign settled (false: it already was, or another settler did). */
+  settled_now: boolean;
+  unspent_refunded: bigint;
+  fees_refunded: bigint;
+  validated: number;
+  kpi_target: number;
+}
+
+export interface SettlementFailure {
+  campaign_id: string;
+  error: unknown;
+}
+
+export interface SettlementReport {
+  approved: number;
+  batches: number;
+  campaigns_ended: string[];
+  campaigns_settled: CampaignSettlement[];
+  failures: SettlementFailure[];
+}
+
+export async function runSettlement(db: Db, options: SettlementOptions = {}): Promise<SettlementReport> {
+  const { approved, batches } = await approveAllDue(db, options);
+  const ended = await endCampaignsPastEnd(db);
+  const settled: CampaignSettlement[] = [];
+  const failures: SettlementFailure[] = [];
+  for (const campaignId of await campaignsReadyToSettle(db, SETTLEMENT_LIMITS.campaigns_per_run_max)) {
+    try {
+      const s = await settleCampaign(db, campaignId);
+      if (s.settled_now) settled.push(s);
+    } catch (error) {
+      // One campaign that cannot settle (reported) must not keep the others from settling.
+      failures.push({ campaign_id: campaignId, error });
+    }
+  }
+  return { approved, batches, campaigns_ended: ended, campaigns_settled: settled, failures };
+}
+
+/** Approves due results batch after batch until a batch comes back short: nothing else is due and free. */
+export async function approveAllDue(db: Db, options: SettlementOptions = {}): Promise<{ approved: number; batches: number }> {
+  const batchSize = options.batchSize ?? SETTLEMENT_LIMITS.batch_size_default;
+  assert(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= SETTLEMENT_LIMITS.batch_size_max, `batch size ${batchSize} out of range`);
+  let approved = 0;
+  let batches = 0;
+  while (batches < SETTLEMENT_LIMITS.batches_per_run_max) {
+    const n = await approveDue(db, batchSize);
+    if (n === 0) break;
+    approved += n;
+    batches += 1;
+    options.onBatch?.(n, approved);
+    // Rows locked by another settler were skipped: they are that settler's to approve.
+    if (n < batchSize) break;
+  }
+  return { approved, batches };
+}
+
+/** Campaigns whose end date passed become `ended` (results are refused from then on). Returns those this call ended. */
+export async function endCampaignsPastEnd(db: Db): Promise<string[]> {
+  const ended: string[] = [];
+  for (const id of await campaignsPastEnd(db, SETTLEMENT_LIMITS.campaigns_per_run_max)) {
+    if (await moveIfStill(db, id, 'ended')) ended.push(id);
+  }
+  return ended;
+}
+
+/** A transition another settler (or the brand) already made is not an error: report whether we made it. */
+async function moveIfStill(db: Db, id: string, to: 'ended' | 'settled'): Promise<boolean> {
+  try {
+    await transition(db, id, to);
+    return true;
+  } catch (e) {
+    if (isAppError(e) && e.code === 'invalid_state') return false;
+    throw e;
+  }
+}
+
+/**
+ * Settles one ended campaign whose holds are all resolved, in idempotent steps: (1) the unspent
+ * escrow returns to the brand's wallet and the escrow closes (`settle:<id>`); (2) if validated
+ * results fell short of the KPI target, the guarantee refunds fees (`guarantee:<id>`); (3) the
+ * campaign becomes `settled`. A crash between steps is finished by the next call: steps already
+ * done answer `exists` in the ledger.
+ */
+export async function settleCampaign(db: Db, campaignId: string): Promise<CampaignSettlement> {
+  const c = await getCampaign(db, { kind: 'operator' }, campaignId);
+  if (c.status !== 'ended' && c.status !== 'settled') {
+    throw new AppError('invalid_state', `campaign ${c.id} is ${c.status}; only ended campaigns are settled`);
+  }
+  const pending = await pendingCount(db, c.id);
+  if (pending > 0) throw new AppError('invalid_state', `campaign ${c.id} still has ${pending} pending results; settle after their hold period`);
+  const escrow = await settleEscrow(db, { id: `settle:${c.id}`, orgId: c.org_id, campaignId: c.id, currency: c.currency });
+  if (!escrow.ok) throw new AppError('conflict', `closing the escrow of campaign ${c.id} was refused: ${escrow.result}`);
+  const validated = await approvedCount(db, c.id);
+  const refund = await refundGuarantee(db, c, validated);
+  const settledNow = c.status === 'ended' && (await moveIfStill(db, c.id, 'settled'));
+  return {
+    campaign_id: c.id,
+    currency: c.currency,
+    settled_now: settledNow,
+    unspent_refunded: escrow.refunded.amount,
+    fees_refunded: refund,
+    validated,
+    kpi_target: c.terms.kpi_target,
+  };
+}
+
+/** Fees earned come from the journal (posted 302 transfers out of this escrow), never a stored total. */
+async function refundGuarantee(db: Db, c: Campaign, validated: number): Promise<bigint> {
+  const { platformFees } = await escrowFlows(db, c.id);
+  const refund = guaranteeRefund({ feesEarned: platformFees, validated, kpiTarget: c.terms.kpi_target, guaranteeBps: c.terms.guarantee_bps });
+  if (refund === 0n) return 0n;
+  const moved = await refundFees(db, { id: `guarantee:${c.id}`, orgId: c.org_id, amount: Money.of(refund, c.currency) });
+  if (!moved.ok) throw new AppError('conflict', `the guarantee refund of campaign ${c.id} was refused: ${moved.result}`);
+  return refund;
+}

@@ -1,0 +1,88 @@
+import type { Kysely } from 'kysely';
+import { type Campaign, getCampaign, type Viewer } from '../campaigns/index.js';
+import { AppError } from '../errors/index.js';
+import { AccountId, lookupAccounts, lookupTransfers } from '../ledger/index.js';
+import { approvedCount, escrowFlows, type ResultTally, resultTallies } from './queries.js';
+
+/**
+ * A campaign's statement: where every unit of the budget went, read from the ledger's journal and
+ * accounts (never from stored running totals), in one repeatable-read snapshot. The figures satisfy
+ *
+ *   funded = paid_to_creators + platform_fees_gross + unspent_refunded + escrow_held + escrow_available
+ *
+ * where the left side and the first three terms are sums of journal transfers by code and the escrow
+ * balance comes from the account's counters; `reconciles` says whether the identity holds (it always
+ * should: a false means the ledger holds a movement the statement does not know).
+ */
+export interface CampaignStatement {
+  campaign: Pick<Campaign, 'id' | 'org_id' | 'name' | 'status' | 'currency' | 'ended_at' | 'settled_at'>;
+  funded: bigint;
+  /** Net of clawbacks. */
+  paid_to_creators: bigint;
+  clawed_back: bigint;
+  /** Fees the platform earned on this campaign, before the guarantee refund. */
+  platform_fees_gross: bigint;
+  /** Returned to the brand under the money-back guarantee. */
+  fees_refunded: bigint;
+  /** platform_fees_gross − fees_refunded: what the platform keeps. */
+  platform_fees_kept: bigint;
+  unspent_refunded: bigint;
+  escrow: { held: bigint; available: bigint; closed: boolean };
+  results: ResultTally[];
+  guarantee: {
+    kpi_target: number;
+    validated: number;
+    kpi_met: boolean;
+    guarantee_bps: number;
+    /** The campaign is settled, so the guarantee has been decided. */
+    decided: boolean;
+    /** Decided, and the KPI target was missed. */
+    applied: boolean;
+  };
+  reconciles: boolean;
+}
+
+export const STATEMENT_IDENTITY =
+  'funded = paid_to_creators + platform_fees_gross + unspent_refunded + escrow_balance, where escrow_balance = escrow.held + escrow.available';
+
+/** Brands see their own campaigns' statements and operators all; creators none (not_found, as for a stranger). */
+export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaignId: string): Promise<CampaignStatement> {
+  if (viewer.kind === 'creator') throw new AppError('not_found', `no campaign ${campaignId}`);
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      const c = await getCampaign(trx, viewer, campaignId);
+      const flows = await escrowFlows(trx, c.id);
+      const [escrow] = await lookupAccounts(trx, [AccountId.escrow(c.id)]);
+      const [refund] = await lookupTransfers(trx, [`guarantee:${c.id}`]);
+      const validated = await approvedCount(trx, c.id);
+      const held = escrow?.debits_pending ?? 0n;
+      const available = escrow ? escrow.credits_posted - escrow.debits_posted - escrow.debits_pending : 0n;
+      const paid = flows.paidToCreators - flows.clawedBack;
+      const feesRefunded = refund?.amount ?? 0n;
+      const kpiMet = validated >= c.terms.kpi_target;
+      const noStrangers = flows.otherIn === 0n && flows.otherOut === 0n;
+      return {
+        campaign: { id: c.id, org_id: c.org_id, name: c.name, status: c.status, currency: c.currency, ended_at: c.ended_at, settled_at: c.settled_at },
+        funded: flows.funded,
+        paid_to_creators: paid,
+        clawed_back: flows.clawedBack,
+        platform_fees_gross: flows.platformFees,
+        fees_refunded: feesRefunded,
+        platform_fees_kept: flows.platformFees - feesRefunded,
+        unspent_refunded: flows.unspentRefunded,
+        escrow: { held, available, closed: escrow?.closed ?? false },
+        results: await resultTallies(trx, c.id),
+        guarantee: {
+          kpi_target: c.terms.kpi_target,
+          validated,
+          kpi_met: kpiMet,
+          guarantee_bps: c.terms.guarantee_bps,
+          decided: c.status === 'settled',
+          applied: c.status === 'settled' && !kpiMet,
+        },
+        reconciles: noStrangers && flows.funded === paid + flows.platformFees + flows.unspentRefunded + held + available,
+      };
+    });
+}

@@ -1,0 +1,82 @@
+import { isbot } from 'isbot';
+
+/**
+ * Which clicks are paid. Every accepted click is recorded; a flagged one never becomes a result:
+ * - `head`: a HEAD request (link checkers and unfurlers ask for headers only; Dub treats them as bots);
+ * - `bot`: a declared bot or a non-browser client (MRC's GIVT), or no user agent at all;
+ * - `repeat`: the same visitor (IP hash + user agent) on the same link within an hour of a valid click.
+ * Precedence is that order: a HEAD from a bot is `head`; repeats are only looked for among clicks that
+ * would otherwise be valid.
+ */
+export const CLICK_STATUSES = ['valid', 'bot', 'repeat', 'head'] as const;
+export type ClickStatus = (typeof CLICK_STATUSES)[number];
+
+export const REPEAT_WINDOW_MS = 60 * 60 * 1000;
+
+/**
+ * isbot knows the declared bots; these are automation tools that sometimes pass for browsers, listed
+ * here too so a change in isbot's list cannot let them through.
+ */
+const AUTOMATION = /headlesschrome|headless|phantomjs|puppeteer|playwright|selenium|webdriver|curl\/|wget\/|python-requests|python-urllib|httpie/i;
+
+const VERDICTS_MAX = 2_000;
+const verdicts = new Map<string, boolean>();
+
+/** True for bots and automation. Memoised: a few user agents make most of the traffic. */
+export function isAutomatedAgent(userAgent: string | null): boolean {
+  if (userAgent === null || userAgent.trim() === '') return true;
+  const known = verdicts.get(userAgent);
+  if (known !== undefined) return known;
+  const verdict = isbot(userAgent) || AUTOMATION.test(userAgent);
+  if (verdicts.size >= VERDICTS_MAX) verdicts.clear();
+  verdicts.set(userAgent, verdict);
+  return verdict;
+}
+
+export function statusAtAccept(method: string, userAgent: string | null): ClickStatus {
+  if (method === 'HEAD') return 'head';
+  return isAutomatedAgent(userAgent) ? 'bot' : 'valid';
+}
+
+/**
+ * The visitor's country from a trusted CDN header: two letters, upper-cased. `XX` (Cloudflare's
+ * "unknown") and anything else (`T1` for Tor, garbage) are null.
+ */
+export function countryFrom(value: string | string[] | undefined): string | null {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined) return null;
+  const code = raw.trim().toUpperCase();
+  return /^[A-Z]{2}$/.test(code) && code !== 'XX' ? code : null;
+}
+
+/** One visitor on one link: what repeat detection compares. */
+export function visitorKey(enrolmentId: string, ipHash: string, userAgent: string | null): string {
+  return `${enrolmentId}\n${ipHash}\n${userAgent ?? ''}`;
+}
+
+export interface RepeatCandidate {
+  key: string;
+  occurredMs: number;
+  status: ClickStatus;
+}
+
+/**
+ * Marks as `repeat` every would-be-valid click within REPEAT_WINDOW_MS of a valid click of the same
+ * visitor: one already written (`written`, valid clicks' times by key, before or after — another
+ * process may have written a later one first) or an earlier one of this batch. Clicks are taken in
+ * time order, so the first of a burst is the valid one. Mutates `status`.
+ */
+export function markRepeats(clicks: RepeatCandidate[], written: ReadonlyMap<string, readonly number[]>): void {
+  const valid = new Map<string, number[]>();
+  for (const [key, times] of written) valid.set(key, [...times]);
+  const ordered = clicks.filter((c) => c.status === 'valid').sort((a, b) => a.occurredMs - b.occurredMs);
+  for (const click of ordered) {
+    const times = valid.get(click.key) ?? [];
+    if (times.some((t) => Math.abs(t - click.occurredMs) < REPEAT_WINDOW_MS)) {
+      click.status = 'repeat';
+    } else {
+      times.push(click.occurredMs);
+      valid.set(click.key, times);
+    }
+  }
+}

@@ -1,0 +1,384 @@
+import { createHash } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { type EnrolmentWithTerms, enrolmentById, enrolmentByLinkCode } from '../campaigns/index.js';
+import { inTransaction } from '../db/index.js';
+import { AppError, assert, isAppError } from '../errors/index.js';
+import { newId } from '../ids/index.js';
+import { recordResults, type ResultDraft } from '../results/index.js';
+import { errorFields, type Logger } from '../server/logger.js';
+import { type Destination, landingUrl, parseDestination } from './destination.js';
+import { type ClickStatus, markRepeats, REPEAT_WINDOW_MS, statusAtAccept, visitorKey } from './flags.js';
+import { ClickBuffer } from './click-buffer.js';
+import { TtlCache, type TtlCacheOptions } from './link-cache.js';
+import {
+  clicksAwaitingResult,
+  insertClicks,
+  ipHashSalt,
+  lockWriterAndReadClockOffsetMs,
+  type NewClick,
+  setResultIds,
+  writtenValidClicks,
+} from './repository.js';
+
+/**
+ * The click tracker behind `GET /c/{code}`: the redirect looks the link up in memory, appends the
+ * click to a bounded buffer and answers; a writer flushes the buffer in batches (every
+ * `flushIntervalMs`, or at once when a full batch is waiting), flags repeats against the database and
+ * the batch, and turns valid CPC clicks into results. The redirect never waits for a database write,
+ * except for backpressure when the buffer is full, and at the very first click of a fresh installation
+ * while the IP-hash salt is made.
+ */
+export const TRACKING_LIMITS = {
+  batch_size_max: 1_000,
+  buffer_capacity: 100_000,
+  link_cache_entries: 10_000,
+  link_ttl_ms: 60_000,
+  unknown_link_ttl_ms: 10_000,
+  /** Billable clicks taken per round when recording results left over by a crash. */
+  recovery_batch: 1_000,
+  recovery_rounds_max: 10,
+  /** After a failed recovery (say, a result that cannot be recorded), the next try waits this long. */
+  recovery_retry_ms: 60_000,
+  retry_backoff_max_ms: 5_000,
+  stop_attempts_max: 10,
+} as const;
+
+/** What the redirect knows of a visit; the HTTP layer extracts it (client IP, trusted country header). */
+export interface Visit {
+  method: string;
+  ip: string;
+  userAgent: string | null;
+  referrer: string | null;
+  country: string | null;
+}
+
+interface Link {
+  enrolment: EnrolmentWithTerms;
+  destination: Destination;
+  /** Valid clicks of a CPC campaign are paid. */
+  cpc: boolean;
+}
+
+interface Accepted {
+  id: string;
+  /** Date.now() when the redirect accepted it; the database clock's offset is added at write time. */
+  acceptedMs: number;
+  link: Link;
+  ipHash: string;
+  visit: Visit;
+  landingUrl: string;
+  status: ClickStatus;
+}
+
+/** A click in the database, as its result needs it. */
+interface Written {
+  clickId: string;
+  occurredAt: Date;
+  billable: boolean;
+  enrolment: EnrolmentWithTerms;
+}
+
+export interface ClickTrackerOptions {
+  flushIntervalMs: number;
+  logger: Logger;
+  batchSize?: number;
+  capacity?: number;
+  cache?: Partial<TtlCacheOptions>;
+}
+
+/** Link codes are short base32-ish tokens; anything else is unknown without asking the database. */
+const CODE = /^[A-Za-z0-9_-]{1,64}$/;
+
+export class ClickTracker {
+  readonly #db: Kysely<any>;
+  readonly #logger: Logger;
+  readonly #intervalMs: number;
+  readonly #batchSize: number;
+  readonly #buffer: ClickBuffer<Accepted>;
+  readonly #links: TtlCache<Link>;
+  #salt: string | undefined;
+  #saltLoading: Promise<string> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #writing: Promise<void> | undefined;
+  #stopped = false;
+  /** A process may have died between writing clicks and their results: look once at start. */
+  #recoveryNeeded = true;
+  #recoveryRetryAtMs = 0;
+  #failures = 0;
+  #retryAtMs = 0;
+  #written = 0;
+
+  constructor(db: Kysely<any>, options: ClickTrackerOptions) {
+    this.#db = db;
+    this.#logger = options.logger;
+    this.#intervalMs = options.flushIntervalMs;
+    this.#batchSize = Math.min(options.batchSize ?? TRACKING_LIMITS.batch_size_max, TRACKING_LIMITS.batch_size_max);
+    this.#buffer = new ClickBuffer(options.capacity ?? TRACKING_LIMITS.buffer_capacity);
+    this.#links = new TtlCache((code) => this.#loadLink(code), {
+      maxEntries: TRACKING_LIMITS.link_cache_entries,
+      hitTtlMs: TRACKING_LIMITS.link_ttl_ms,
+      missTtlMs: TRACKING_LIMITS.unknown_link_ttl_ms,
+      ...options.cache,
+    });
+  }
+
+  /** Starts the flush timer and makes (or reads) the salt before the first click needs it. */
+  start(): this {
+    this.#timer = setInterval(() => this.#kick(), this.#intervalMs);
+    this.#timer.unref();
+    this.#saltFor().catch((e) => this.#logger.warn('could not read the IP hash salt yet; retried at the first click', errorFields(e)));
+    return this;
+  }
+
+  get stats(): { buffered: number; waiting: number; written: number; linkLoads: number } {
+    return { buffered: this.#buffer.size, waiting: this.#buffer.waiting, written: this.#written, linkLoads: this.#links.loads };
+  }
+
+  /** Accepts a click on `code` and returns where to send the visitor. Unknown codes are not_found. */
+  async track(code: string, visit: Visit): Promise<string> {
+    if (this.#stopped) throw new AppError('database_unavailable', 'the server is stopping; try again');
+    const link = CODE.test(code) ? await this.#lookup(code) : undefined;
+    if (!link) throw new AppError('not_found', `no tracking link ${code}`);
+    const salt = this.#salt ?? (await this.#saltFor());
+    const id = newId('clk');
+    const landing = landingUrl(link.destination, id);
+    const click: Accepted = {
+      id,
+      acceptedMs: Date.now(),
+      link,
+      ipHash: hashIp(salt, visit.ip),
+      visit,
+      landingUrl: landing,
+      status: statusAtAccept(visit.method, visit.userAgent),
+    };
+    const admitted = this.#buffer.push(click);
+    if (admitted || this.#buffer.size >= this.#batchSize) this.#kick();
+    if (admitted) await admitted;
+    return landing;
+  }
+
+  /** Writes every buffered click (and any waiting for room) now; throws if the database refuses. */
+  async flush(): Promise<void> {
+    for (;;) {
+      const running = this.#writing;
+      if (running) {
+        await running.catch(() => {});
+        continue;
+      }
+      await this.#write(true);
+      if (this.#buffer.size === 0 && this.#buffer.waiting === 0) return;
+    }
+  }
+
+  /**
+   * Stops the timer and writes every accepted click before returning, retrying a failing database a
+   * bounded number of times; if it still fails, throws (the process then exits non-zero).
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.flush();
+        return;
+      } catch (e) {
+        if (attempt >= TRACKING_LIMITS.stop_attempts_max) {
+          const left = this.#buffer.size + this.#buffer.waiting;
+          throw new Error(`${left} accepted clicks could not be written at stop: ${(e as Error).message}`, { cause: e });
+        }
+        await sleep(Math.min(TRACKING_LIMITS.retry_backoff_max_ms, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  async #lookup(code: string): Promise<Link | undefined> {
+    try {
+      return await this.#links.get(code);
+    } catch (e) {
+      if (isAppError(e)) throw e;
+      this.#logger.error('tracking link lookup failed', errorFields(e));
+      throw new AppError('database_unavailable', 'the tracking link cannot be looked up right now; try again', { cause: e });
+    }
+  }
+
+  async #loadLink(code: string): Promise<Link | undefined> {
+    const enrolment = await enrolmentByLinkCode(this.#db, code);
+    if (!enrolment) return undefined;
+    return { enrolment, destination: parseDestination(enrolment.terms.destination_url), cpc: enrolment.terms.objective === 'cpc' };
+  }
+
+  #saltFor(): Promise<string> {
+    this.#saltLoading ??= ipHashSalt(this.#db).then(
+      (salt) => (this.#salt = salt),
+      (e) => {
+        this.#saltLoading = undefined;
+        throw e;
+      },
+    );
+    return this.#saltLoading;
+  }
+
+  /** Starts a background write unless one runs or the last one failed a moment ago. */
+  #kick(): void {
+    if (this.#writing || Date.now() < this.#retryAtMs) return;
+    if (this.#buffer.size === 0 && this.#buffer.waiting === 0 && !this.#recoveryNeeded) return;
+    this.#write(false).catch(() => {
+      // Logged (and backed off) by #writeAll; the clicks stay buffered for the next attempt.
+    });
+  }
+
+  #write(all: boolean): Promise<void> {
+    this.#writing ??= this.#writeAll(all).finally(() => {
+      this.#writing = undefined;
+    });
+    return this.#writing;
+  }
+
+  /**
+   * A timer tick (or a full batch) writes one batch, then keeps going while full batches wait; the
+   * remainder waits for the next tick. `all` (flush, stop) writes until the buffer is empty.
+   */
+  async #writeAll(all: boolean): Promise<void> {
+    if (this.#recoveryNeeded && Date.now() >= this.#recoveryRetryAtMs) await this.#recordLeftoverResults();
+    try {
+      let first = true;
+      while (this.#buffer.size > 0 && (all || first || this.#buffer.size >= this.#batchSize)) {
+        const batch = this.#buffer.peek(this.#batchSize);
+        await this.#writeBatch(batch);
+        this.#buffer.remove(batch.length);
+        first = false;
+      }
+      this.#failures = 0;
+      this.#retryAtMs = 0;
+    } catch (e) {
+      this.#failures++;
+      this.#retryAtMs = Date.now() + Math.min(TRACKING_LIMITS.retry_backoff_max_ms, this.#intervalMs * 2 ** this.#failures);
+      this.#logger.error('writing clicks failed; they stay buffered and are retried', { buffered: this.#buffer.size, ...errorFields(e) });
+      throw e;
+    }
+  }
+
+  async #writeBatch(batch: readonly Accepted[]): Promise<void> {
+    const written = await inTransaction(this.#db, (trx) => insertBatch(trx, batch));
+    this.#written += batch.length;
+    // Fewer rows than clicks: an earlier attempt committed the batch but its acknowledgement was lost;
+    // that attempt's results (if any) are found by the recovery.
+    if (written.length < batch.length) this.#recoveryNeeded = true;
+    try {
+      await this.#recordResults(written);
+    } catch (e) {
+      // The clicks are safely written; their results are recorded by the next write's recovery.
+      this.#recoveryNeeded = true;
+      this.#logger.error('recording results for written clicks failed; retried at the next write', errorFields(e));
+    }
+  }
+
+  /** One recordResults call for all the batch's billable clicks, then their result ids on the rows. */
+  async #recordResults(written: readonly Written[]): Promise<void> {
+    const billable = written.filter((w) => w.billable);
+    if (billable.length === 0) return;
+    const drafts: ResultDraft[] = billable.map((w) => ({ kind: 'click', sourceId: w.clickId, enrolment: w.enrolment, occurredAt: w.occurredAt }));
+    const results = await recordResults(this.#db, drafts);
+    assert(results.length === drafts.length, 'recordResults answers one result per draft');
+    await setResultIds(this.#db, results.map((r, i) => ({ clickId: (billable[i] as Written).clickId, resultId: r.id })));
+  }
+
+  /**
+   * Billable clicks written without a result — a process died between the two steps, or recording
+   * failed — get it now. Bounded rounds; recordResults is idempotent on the click id, so a process
+   * doing the same at the same moment records nothing twice.
+   */
+  async #recordLeftoverResults(): Promise<void> {
+    try {
+      for (let round = 0; round < TRACKING_LIMITS.recovery_rounds_max; round++) {
+        const orphans = await clicksAwaitingResult(this.#db, TRACKING_LIMITS.recovery_batch);
+        if (orphans.length === 0) {
+          this.#recoveryNeeded = false;
+          return;
+        }
+        const enrolments = new Map<string, EnrolmentWithTerms>();
+        for (const id of new Set(orphans.map((o) => o.enrolment_id))) {
+          const e = await enrolmentById(this.#db, id);
+          assert(e, `click enrolment ${id} exists`);
+          enrolments.set(id, e);
+        }
+        const written = orphans.map((o) => ({
+          clickId: o.id,
+          occurredAt: o.occurred_at,
+          billable: true,
+          enrolment: enrolments.get(o.enrolment_id) as EnrolmentWithTerms,
+        }));
+        await this.#recordResults(written);
+        this.#logger.warn('recorded results for clicks written without one', { clicks: orphans.length });
+      }
+    } catch (e) {
+      this.#recoveryRetryAtMs = Date.now() + TRACKING_LIMITS.recovery_retry_ms;
+      this.#logger.error('recording results for earlier clicks failed; retried in a minute', errorFields(e));
+    }
+  }
+}
+
+export function hashIp(salt: string, ip: string): string {
+  return createHash('sha256').update(salt).update('\n').update(ip).digest('hex');
+}
+
+/** Inside one transaction: lock out other writers, flag repeats, insert. Returns the rows inserted. */
+async function insertBatch(trx: Transaction<any>, batch: readonly Accepted[]): Promise<Written[]> {
+  const offsetMs = await lockWriterAndReadClockOffsetMs(trx);
+  const pending = batch.map((c) => ({ row: rowOf(c, offsetMs), enrolment: c.link.enrolment, cpc: c.link.cpc }));
+  await markRepeatsIn(trx, pending.map((p) => p.row));
+  for (const p of pending) p.row.billable = p.cpc && p.row.status === 'valid';
+  const inserted = await insertClicks(trx, pending.map((p) => p.row));
+  return pending
+    .filter((p) => inserted.has(p.row.id))
+    .map((p) => ({ clickId: p.row.id, occurredAt: p.row.occurred_at, billable: p.row.billable, enrolment: p.enrolment }));
+}
+
+function rowOf(c: Accepted, offsetMs: number): NewClick {
+  const e = c.link.enrolment;
+  return {
+    id: c.id,
+    enrolment_id: e.id,
+    campaign_id: e.campaign_id,
+    creator_id: e.creator_id,
+    occurred_at: new Date(c.acceptedMs + offsetMs),
+    ip_hash: c.ipHash,
+    user_agent: c.visit.userAgent,
+    referrer: c.visit.referrer,
+    country: c.visit.country,
+    landing_url: c.landingUrl,
+    status: c.status,
+    billable: false,
+  };
+}
+
+/** One query for the batch's visitors' valid clicks already written near these times, then the pure rule. */
+async function markRepeatsIn(trx: Transaction<any>, rows: NewClick[]): Promise<void> {
+  const candidates = rows.filter((r) => r.status === 'valid');
+  assert(candidates.every((r) => r.user_agent !== null), 'a click without a user agent is a bot, never valid');
+  if (candidates.length === 0) return;
+  const times = candidates.map((r) => r.occurred_at.getTime());
+  const visitors = new Map(
+    candidates.map((r) => [
+      visitorKey(r.enrolment_id, r.ip_hash, r.user_agent),
+      { enrolmentId: r.enrolment_id, ipHash: r.ip_hash, userAgent: r.user_agent as string },
+    ]),
+  );
+  const written = await writtenValidClicks(trx, {
+    visitors: [...visitors.values()],
+    from: new Date(Math.min(...times) - REPEAT_WINDOW_MS),
+    to: new Date(Math.max(...times) + REPEAT_WINDOW_MS),
+  });
+  const validTimes = new Map<string, number[]>();
+  for (const w of written) {
+    const key = visitorKey(w.enrolment_id, w.ip_hash, w.user_agent);
+    validTimes.set(key, [...(validTimes.get(key) ?? []), new Date(w.occurred_at).getTime()]);
+  }
+  const marks = candidates.map((row) => ({ row, key: visitorKey(row.enrolment_id, row.ip_hash, row.user_agent), occurredMs: row.occurred_at.getTime(), status: row.status }));
+  markRepeats(marks, validTimes);
+  for (const m of marks) m.row.status = m.status;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
