@@ -37,7 +37,6 @@ export async function lockExternalId(trx: Db, orgId: string, externalId: string)
   await sql`select pg_advisory_xact_lock(hashtextextended(${`${orgId}:${externalId}`}, 7101))`.execute(trx);
 }
 
-/** Decisions on one campaign are taken one at a time, so promo caps and lead de-duplication are exact. */
 /**
  * Serialises the decisions that could race: the same customer on the same campaign (lead
  * de-duplication, once-per-customer promo codes), and — only when the promo code has a usage cap —
