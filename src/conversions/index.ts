@@ -3,6 +3,7 @@
  * validated before their result is held) and verified view reports (CPM).
  */
 export { REJECTIONS } from './attribution.js';
+export { type ConversionSubmission, recordConversionBatch, recordConversionGrouped } from './batch.js';
 export {
   COMPARED_FIELDS,
   CONVERSION_TYPES,

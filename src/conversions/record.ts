@@ -44,7 +44,7 @@ export type Presenter = (outcome: ConversionOutcome) => unknown;
 /** A conversion may be dated at most this far ahead of the database clock (clock skew). */
 export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
-interface Decision {
+export interface Decision {
   orgId: string;
   request: ConversionRequest;
   orderAmount: bigint | null;
@@ -87,7 +87,7 @@ async function decide(trx: Kysely<any>, d: Decision): Promise<{ row: NewConversi
   return { row, created: true };
 }
 
-function requireSameRequest(existing: ConversionRow, request: ConversionRequest): void {
+export function requireSameRequest(existing: ConversionRow, request: ConversionRequest): void {
   if (existing.request_sha256 === requestHash(request)) return;
   const field = firstDifference(existing.request, request) ?? 'external_id';
   throw new AppError('idempotency_conflict', `external_id ${request.external_id} was recorded with a different ${field}`, {
@@ -98,7 +98,7 @@ function requireSameRequest(existing: ConversionRow, request: ConversionRequest)
 type Decided = 'status' | 'response' | 'campaign_id' | 'enrolment_id' | 'attributed_by' | 'click_id' | 'reasons';
 
 /** What every conversion stores, attributed or not. */
-function base(d: Decision, occurredAt: Date): Omit<NewConversion, Decided> {
+export function base(d: Decision, occurredAt: Date): Omit<NewConversion, Decided> {
   return {
     id: newId('cnv'),
     org_id: d.orgId,
@@ -113,14 +113,14 @@ function base(d: Decision, occurredAt: Date): Omit<NewConversion, Decided> {
   };
 }
 
-function unattributed(d: Decision, occurredAt: Date): NewConversion {
+export function unattributed(d: Decision, occurredAt: Date): NewConversion {
   const b = base(d, occurredAt);
   const conversion = { id: b.id, external_id: b.external_id, status: 'unattributed' as const, campaign_id: null };
   const response = d.present({ conversion, result: null });
   return { ...b, status: 'unattributed', response, campaign_id: null, enrolment_id: null, attributed_by: null, click_id: null, reasons: [] };
 }
 
-async function judge(trx: Kysely<any>, d: Decision, a: Attribution, occurredAt: Date): Promise<NewConversion> {
+export async function judge(trx: Kysely<any>, d: Decision, a: Attribution, occurredAt: Date): Promise<NewConversion> {
   const { enrolment, click } = a;
   if (d.request.currency !== null && d.request.currency !== enrolment.terms.currency) {
     const message = `the campaign pays in ${enrolment.terms.currency}, not ${d.request.currency}`;
@@ -202,7 +202,7 @@ export async function finishRecordingConversions(
   return rows.length;
 }
 
-function statusOf(r: Result): ConversionStatus {
+export function statusOf(r: Result): ConversionStatus {
   if (r.status === 'rejected') return 'rejected';
   if (r.status === 'over_budget') return 'over_budget';
   return 'attributed';

@@ -32,6 +32,35 @@ export type NewConversion = Omit<ConversionRow, 'result_id' | 'created_at'>;
 
 type Db = Kysely<any>;
 
+/** A batch's external ids, locked in sorted order (the same keys as lockExternalId). */
+export async function lockExternalIds(trx: Db, keys: readonly { orgId: string; externalId: string }[]): Promise<void> {
+  if (keys.length === 0) return;
+  const texts = keys.map((k) => `${k.orgId}:${k.externalId}`);
+  await sql`select pg_advisory_xact_lock(k) from (
+      select distinct hashtextextended(x, 7101) as k from unnest(${texts}::text[]) as x order by 1) as keys`.execute(trx);
+}
+
+/** The decision locks of many conversions at once, in one sorted order (see lockCampaignDecisions). */
+export async function lockManyCampaignDecisions(trx: Db, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await sql`select pg_advisory_xact_lock(k) from (
+      select distinct hashtextextended(x, 7102) as k from unnest(${[...keys]}::text[]) as x order by 1) as keys`.execute(trx);
+}
+
+export function campaignDecisionKeys(p: { campaignId: string; customerId: string; email: string | null; cappedEnrolmentId: string | null }): string[] {
+  const keys = [`${p.campaignId}:c:${p.customerId}`];
+  if (p.email) keys.push(`${p.campaignId}:e:${p.email}`);
+  if (p.cappedEnrolmentId) keys.push(`${p.cappedEnrolmentId}:promo`);
+  return keys;
+}
+
+export async function findConversions(db: Db, keys: readonly { orgId: string; externalId: string }[]): Promise<ConversionRow[]> {
+  if (keys.length === 0) return [];
+  const r = await sql<ConversionRow>`select ${COLUMNS} from conversions where (org_id, external_id) in (
+      select * from unnest(${keys.map((k) => k.orgId)}::text[], ${keys.map((k) => k.externalId)}::text[]))`.execute(db);
+  return r.rows;
+}
+
 /** Concurrent posts of one external id wait for each other: the second sees the first's row. */
 export async function lockExternalId(trx: Db, orgId: string, externalId: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtextextended(${`${orgId}:${externalId}`}, 7101))`.execute(trx);
@@ -47,11 +76,7 @@ export async function lockCampaignDecisions(
   trx: Db,
   p: { campaignId: string; customerId: string; email: string | null; cappedEnrolmentId: string | null },
 ): Promise<void> {
-  const keys = [`${p.campaignId}:c:${p.customerId}`];
-  if (p.email) keys.push(`${p.campaignId}:e:${p.email}`);
-  if (p.cappedEnrolmentId) keys.push(`${p.cappedEnrolmentId}:promo`);
-  await sql`select pg_advisory_xact_lock(k) from (
-      select distinct hashtextextended(x, 7102) as k from unnest(${keys}::text[]) as x order by 1) as keys`.execute(trx);
+  await lockManyCampaignDecisions(trx, campaignDecisionKeys(p));
 }
 
 const COLUMNS = sql`id, org_id, external_id, request, request_sha256, status, response, type, campaign_id, enrolment_id,

@@ -8,7 +8,7 @@ import {
   getViewReport,
   listConversions,
   listViewReports,
-  recordConversion,
+  recordConversionGrouped,
   rejectViewReport,
   submitViewReport,
   VIEW_REPORT_STATUSES,
@@ -105,7 +105,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
     body: conversionInputSchema,
     status: 201,
     handle: async ({ body, principal, services }) => {
-      const r = await recordConversion(services.db, { orgId: orgOf(principal), input: body, present: conversionAnswer });
+      const r = await recordConversionGrouped(services.db, { orgId: orgOf(principal), input: body, present: conversionAnswer });
       return respond(r.created ? 201 : 200, r.answer);
     },
   }),

@@ -1,0 +1,194 @@
+import type { Kysely, Transaction } from 'kysely';
+import { databaseNow, GroupCommit, inTransaction } from '../db/index.js';
+import { AppError } from '../errors/index.js';
+import { recordResultsIn, type ResultDraft } from '../results/index.js';
+import { basicValidator } from '../validation/index.js';
+import { type Attribution, attribute } from './attribution.js';
+import type { ConversionInput } from './input.js';
+import { normaliseRequest, requestHash } from './input.js';
+import {
+  base,
+  type Decision,
+  judge,
+  MAX_FUTURE_SKEW_MS,
+  type Presenter,
+  recordConversion,
+  requireSameRequest,
+  statusOf,
+  unattributed,
+} from './record.js';
+import {
+  campaignDecisionKeys,
+  completeConversion,
+  type ConversionRow,
+  findConversions,
+  insertConversion,
+  lockExternalIds,
+  lockManyCampaignDecisions,
+  type NewConversion,
+} from './repository.js';
+
+/**
+ * Group commit for conversions: request handlers submit one conversion each; concurrent ones are
+ * decided and recorded together in ONE transaction — idempotency, attribution, validation, the
+ * conversion rows, their results and escrow holds — so the per-conversion cost is a few statements
+ * instead of three transactions. Same semantics as `recordConversion`: every lock the single path
+ * takes is taken here too (all external ids, then all decision keys, each set in sorted order), and a
+ * conversion decided earlier in the batch is visible to the ones after it (duplicate leads, promo
+ * uses). A conversion's own mistake (an idempotency conflict, a future date, a currency that is not
+ * the campaign's) fails only that conversion.
+ */
+export interface ConversionSubmission {
+  orgId: string;
+  input: ConversionInput;
+  present: Presenter;
+}
+
+type Outcome = { created: boolean; answer: unknown } | { error: unknown } | { single: true };
+
+const groups = new WeakMap<Kysely<any>, GroupCommit<ConversionSubmission, Outcome>>();
+
+export async function recordConversionGrouped(db: Kysely<any>, p: ConversionSubmission): Promise<{ created: boolean; answer: unknown }> {
+  let group = groups.get(db);
+  if (!group) {
+    group = new GroupCommit((items) => recordConversionBatch(db, items), { maxBatchSize: 200, maxInFlight: 2 });
+    groups.set(db, group);
+  }
+  const [outcome] = await group.submit([p]);
+  if (!outcome || 'single' in outcome) return recordConversion(db, p);
+  if ('error' in outcome) throw outcome.error;
+  return outcome;
+}
+
+interface Pending {
+  index: number;
+  d: Decision;
+  key: string;
+}
+
+export async function recordConversionBatch(db: Kysely<any>, items: readonly ConversionSubmission[]): Promise<Outcome[]> {
+  const early: Outcome[] = new Array(items.length);
+  const pending: Pending[] = [];
+  items.forEach((item, index) => {
+    try {
+      const { request, orderAmount } = normaliseRequest(item.input);
+      const d: Decision = { orgId: item.orgId, request, orderAmount, validator: basicValidator(), present: item.present };
+      pending.push({ index, d, key: `${item.orgId}:${request.external_id}` });
+    } catch (error) {
+      early[index] = { error };
+    }
+  });
+  const decided = await inTransaction(db, (trx) => decideBatch(trx, pending));
+  return items.map((_, i) => early[i] ?? decided.get(i) ?? { single: true });
+}
+
+async function decideBatch(trx: Transaction<any>, pending: readonly Pending[]): Promise<Map<number, Outcome>> {
+  const outcomes = new Map<number, Outcome>();
+  await lockExternalIds(trx, pending.map((p) => ({ orgId: p.d.orgId, externalId: p.d.request.external_id })));
+  const existing = new Map(
+    (await findConversions(trx, pending.map((p) => ({ orgId: p.d.orgId, externalId: p.d.request.external_id })))).map((r) => [
+      `${r.org_id}:${r.external_id}`,
+      r,
+    ]),
+  );
+  const now = await databaseNow(trx);
+  const fresh: { p: Pending; occurredAt: Date; attribution: Attribution | null }[] = [];
+  const firstInBatch = new Map<string, Pending>();
+  for (const p of pending) {
+    const known = existing.get(p.key);
+    const earlier = firstInBatch.get(p.key);
+    try {
+      if (known) {
+        requireSameRequest(known, p.d.request);
+        // A conversion a crash left half-recorded is finished by the single path, after this batch.
+        if (known.status !== 'recording') outcomes.set(p.index, { created: false, answer: known.response });
+        continue;
+      }
+      if (earlier) {
+        requireSameRequest({ request: earlier.d.request, request_sha256: requestHash(earlier.d.request) } as ConversionRow, p.d.request);
+        continue; // answered below with the first one's answer, as a replay
+      }
+      firstInBatch.set(p.key, p);
+      const occurredAt = p.d.request.occurred_at ? new Date(p.d.request.occurred_at) : now;
+      if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
+        throw new AppError('invalid_request', `occurred_at is in the future (now is ${now.toISOString()})`, { details: { field: 'occurred_at' } });
+      }
+      fresh.push({ p, occurredAt, attribution: await attribute(trx, p.d.orgId, p.d.request, occurredAt) });
+    } catch (error) {
+      outcomes.set(p.index, { error });
+    }
+  }
+  await lockManyCampaignDecisions(trx, fresh.flatMap(({ p, attribution: a }) => (a ? decisionKeys(p.d, a) : [])));
+  const rows = await decideFresh(trx, fresh, outcomes);
+  await recordAndAnswer(trx, rows, outcomes);
+  for (const p of pending) {
+    const first = firstInBatch.get(p.key);
+    if (outcomes.has(p.index) || !first || first === p) continue;
+    const answer = outcomes.get(first.index);
+    if (answer && 'answer' in answer) outcomes.set(p.index, { created: false, answer: answer.answer });
+  }
+  return outcomes;
+}
+
+function decisionKeys(d: Decision, a: Attribution): string[] {
+  const b = base(d, new Date(0));
+  return campaignDecisionKeys({
+    campaignId: a.enrolment.campaign_id,
+    customerId: b.customer_id,
+    email: b.customer_email,
+    cappedEnrolmentId: a.by === 'promo' && a.enrolment.promo_max_uses !== null ? a.enrolment.id : null,
+  });
+}
+
+interface Decided {
+  p: Pending;
+  row: NewConversion;
+  attribution: Attribution | null;
+}
+
+/** Judges and inserts each new conversion in order, so later ones see earlier ones. */
+async function decideFresh(
+  trx: Kysely<any>,
+  fresh: readonly { p: Pending; occurredAt: Date; attribution: Attribution | null }[],
+  outcomes: Map<number, Outcome>,
+): Promise<Decided[]> {
+  const rows: Decided[] = [];
+  for (const { p, occurredAt, attribution } of fresh) {
+    try {
+      const row = attribution ? await judge(trx, p.d, attribution, occurredAt) : unattributed(p.d, occurredAt);
+      await insertConversion(trx, row);
+      rows.push({ p, row, attribution });
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      outcomes.set(p.index, { error });
+    }
+  }
+  return rows;
+}
+
+/** Records the results (and their holds) of the attributed conversions, then stores every answer. */
+async function recordAndAnswer(trx: Transaction<any>, rows: readonly Decided[], outcomes: Map<number, Outcome>): Promise<void> {
+  const recording = rows.filter((r) => r.row.status === 'recording' && r.attribution);
+  const drafts: ResultDraft[] = recording.map(({ row, attribution }) => ({
+    kind: row.type,
+    sourceId: row.id,
+    enrolment: (attribution as Attribution).enrolment,
+    occurredAt: row.occurred_at,
+    customerId: row.customer_id,
+    ...(row.order_amount !== null ? { orderAmount: row.order_amount } : {}),
+    rejectReasons: row.reasons,
+  }));
+  const results = await recordResultsIn(trx, drafts);
+  for (const [i, { p, row }] of recording.entries()) {
+    const result = results[i];
+    if (!result) throw new AppError('internal', `no result for conversion ${row.id}`);
+    const status = statusOf(result);
+    const conversion = { id: row.id, external_id: row.external_id, status, campaign_id: row.campaign_id };
+    const answer = p.d.present({ conversion, result });
+    await completeConversion(trx, row.id, { status, resultId: result.id, response: answer });
+    outcomes.set(p.index, { created: true, answer });
+  }
+  for (const { p, row } of rows) {
+    if (row.status !== 'recording') outcomes.set(p.index, { created: true, answer: row.response });
+  }
+}
