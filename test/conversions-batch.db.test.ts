@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversionAnswer } from '../src/api/routes/conversions.js';
+import { type ConversionSubmission, recordConversionBatch } from '../src/conversions/index.js';
+import { checkLedger } from '../src/ledger/index.js';
+import { createBrand, createCreator, escrowHeld, launchCampaign, type Launched, type Party } from './conversions-support.js';
+import { startTestApi, type TestApi } from './support/api.js';
+
+/**
+ * Conversions recorded together in one batch (group commit) decide exactly as they would one by one:
+ * a later conversion sees the earlier ones of its own batch, and one conversion's mistake fails only it.
+ */
+let api: TestApi;
+let brand: Party;
+let campaign: Launched;
+
+beforeAll(async () => {
+  api = await startTestApi({ SETTLE_INTERVAL_MS: '86400000' });
+  brand = await createBrand(api, 'Batch brand');
+  const creator = await createCreator(api, 'batch@creators.example');
+  campaign = await launchCampaign(api, brand, creator, { objective: 'cpl', rate: '3.00', budget: '30.00', promo_once_per_customer: true });
+});
+afterAll(async () => {
+  await api?.close();
+});
+
+function lead(externalId: string, customer: string, extra: Record<string, unknown> = {}): ConversionSubmission {
+  return {
+    orgId: brand.id,
+    input: { external_id: externalId, type: 'lead', promo_code: campaign.promoCode, customer: { id: customer }, ...extra } as never,
+    present: conversionAnswer,
+  };
+}
+
+describe('a batch of conversions', () => {
+  it('sees its own earlier conversions: the second lead of one customer is a duplicate', async () => {
+    const out = await recordConversionBatch(api.database.db, [lead('b-1', 'same'), lead('b-2', 'same'), lead('b-3', 'other')]);
+    const answers = out.map((o) => ('answer' in o ? (o.answer as any) : o));
+    expect(answers.map((a) => a.status)).toEqual(['attributed', 'rejected', 'attributed']);
+    expect(answers[1].result.reasons).toContain('duplicate_lead');
+    expect(await escrowHeld(api, brand, campaign.id)).toBe('6.00');
+  });
+
+  it('answers a repeated external id within the batch like a replay, and a changed one as a conflict', async () => {
+    const out = await recordConversionBatch(api.database.db, [
+      lead('r-1', 'c1'),
+      lead('r-1', 'c1'),
+      lead('r-1', 'c2'),
+      lead('r-2', 'c3', { occurred_at: '2099-01-01T00:00:00Z' }),
+    ]);
+    expect(out[0]).toMatchObject({ created: true });
+    expect(out[1]).toMatchObject({ created: false, answer: (out[0] as any).answer });
+    expect((out[2] as any).error.code).toBe('idempotency_conflict');
+    expect((out[3] as any).error.code).toBe('invalid_request');
+    expect(await escrowHeld(api, brand, campaign.id)).toBe('9.00');
+  });
+
+  it('pauses the campaign when the escrow runs out in the middle of a batch', async () => {
+    const out = await recordConversionBatch(
+      api.database.db,
+      Array.from({ length: 10 }, (_, i) => lead(`o-${i}`, `o-customer-${i}`)),
+    );
+    const statuses = out.map((o) => (o as any).answer.status);
+    expect(statuses.filter((s) => s === 'attributed')).toHaveLength(7);
+    expect(statuses.slice(7)).toEqual(['over_budget', 'over_budget', 'over_budget']);
+    expect(await escrowHeld(api, brand, campaign.id)).toBe('30.00');
+    expect((await checkLedger(api.database.db)).mismatches).toBe(0);
+  });
+});
