@@ -427,6 +427,13 @@ async function measureEarnest(engine: Engine, ctx: BenchContext): Promise<Row> {
   }
 }
 
+/** Two runs per server (warm-up and measured), each leaving at most one request in flight per connection. */
+function clicksAccountedFor(r: Row): boolean {
+  const written = r.written ?? 0;
+  const answered = r.answered ?? 0;
+  return written >= answered && written - answered <= 2 * CONNECTIONS;
+}
+
 function rate(row: Row | undefined): number | undefined {
   return row ? row.load.requests / row.load.seconds : undefined;
 }
@@ -449,7 +456,9 @@ function aims(bare: Row, earnest: Row[], serverSkipped: string | undefined): Aim
     {
       aim: 'every request answered 302 is a click written to the database (after SIGTERM)',
       measured: earnest.map((r) => `${r.server}: ${formatInt(r.written ?? 0)} written of ${formatInt(r.answered ?? 0)} answered`).join('; '),
-      met: earnest.length === 0 ? undefined : earnest.every((r) => r.written === r.answered),
+      // The generator stops counting at its deadline: answers still in flight then (at most one per
+      // connection per run) were written but not counted, so written may exceed answered by that much.
+      met: earnest.length === 0 ? undefined : earnest.every((r) => clicksAccountedFor(r)),
     },
   ];
 }
