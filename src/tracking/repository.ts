@@ -59,7 +59,7 @@ export async function lockWriterAndReadClockOffsetMs(trx: Trx): Promise<number> 
 /**
  * Valid clicks already written by these visitors (link, IP hash, user agent) between `from` and `to`.
  * Valid clicks always have a user agent (none is a bot), so each visitor is one probe of the partial
- * index clicks_visitor, however many visitors share an IP (carrier NAT, offices). The lateral
+ * index clicks_visitor_key (a hash of the three), however many visitors share an IP. The lateral
  * subquery is fenced (`offset 0`) so the planner cannot flatten it into a scan of every recent click
  * that is joined against the batch, which it picks when the table's statistics are stale.
  */
@@ -75,7 +75,8 @@ export async function writtenValidClicks(
       as v(enrolment_id, ip_hash, user_agent)
     cross join lateral (
       select c.occurred_at from clicks c
-      where c.enrolment_id = v.enrolment_id and c.ip_hash = v.ip_hash and c.user_agent = v.user_agent and c.status = 'valid'
+      where c.visitor_key = hashtextextended(v.enrolment_id || '|' || v.ip_hash || '|' || coalesce(v.user_agent, ''), 0)
+        and c.enrolment_id = v.enrolment_id and c.ip_hash = v.ip_hash and c.user_agent = v.user_agent and c.status = 'valid'
         and c.occurred_at > ${p.from.toISOString()}::timestamptz and c.occurred_at < ${p.to.toISOString()}::timestamptz
       offset 0) as c`.execute(trx);
   return r.rows;
