@@ -1,3 +1,4 @@
 export * from './campaigns.js';
 export * from './enrolments.js';
 export * from './terms.js';
+export * from './scope.js';

@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import { advanceClock, databaseNow, type Database } from '../db/index.js';
 import { assert } from '../errors/index.js';
+import { parseAmount } from '../money/index.js';
 import { type Random, seededRandom } from '../random/index.js';
 import { createLogger, startServer } from '../server/index.js';
 import { Progress } from './progress.js';
@@ -29,6 +30,7 @@ export interface DemoResult {
 }
 
 const DAY = 86_400;
+const CURRENCY = 'USD';
 const CLICKS = 300;
 const USER_AGENTS = [
   'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
@@ -188,7 +190,7 @@ async function rejectOne(api: Client, world: World): Promise<void> {
 
 function summarise(statements: DemoStatement[], clicks: SentClick[], payouts: any): DemoResult {
   const sum = (pick: (s: any) => string | undefined) =>
-    statements.reduce((total, s) => total + toMinor(pick(s.statement) ?? '0'), 0n);
+    statements.reduce((total, s) => total + parseAmount(pick(s.statement) ?? '0', CURRENCY), 0n);
   const totals = {
     funded: sum((s) => s.funded?.amount),
     paid_to_creators: sum((s) => s.paid_to_creators?.amount),
@@ -201,17 +203,13 @@ function summarise(statements: DemoStatement[], clicks: SentClick[], payouts: an
   return {
     statements,
     totals: Object.fromEntries(Object.entries(totals).map(([k, v]) => [k, v.toString()])) as DemoResult['totals'],
-    currency: 'USD',
+    currency: CURRENCY,
     results: { approved: count('approved'), rejected: count('rejected'), over_budget: count('over_budget') },
     clicks: { total: clicks.length, flagged: clicks.filter((c) => c.bot).length },
     payouts: Array.isArray(payouts?.payouts) ? payouts.payouts.length : Number(payouts?.created ?? 0),
   };
 }
 
-function toMinor(amount: string): bigint {
-  const [whole, fraction = ''] = amount.split('.');
-  return BigInt(whole ?? '0') * 100n + BigInt((fraction + '00').slice(0, 2));
-}
 
 interface Client {
   post(path: string, key: string, body: unknown): Promise<any>;

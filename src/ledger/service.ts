@@ -132,41 +132,64 @@ export async function fundEscrow(db: Db, p: { id: string; orgId: string; campaig
   );
 }
 
-export interface HoldLegs {
-  net: string | undefined;
-  fee: string | undefined;
-}
-
 /** Transfer ids of a result hold's legs: the creator's net and the platform's fee. */
 export function holdLegIds(holdId: string): { net: string; fee: string } {
   return { net: `${holdId}.net`, fee: `${holdId}.fee` };
 }
 
 /**
- * A result's payout reserved on the campaign escrow: two linked pending transfers, escrow → creator
- * payable (net) and escrow → platform fees (fee), so settling or voiding it moves both or neither.
+ * The transfers of a hold on a campaign escrow: escrow → creator payable (net) and escrow → platform
+ * fees (fee), pending and linked, so settling or voiding it moves both or neither. A zero leg is left
+ * out. Ids are `<holdId>.net` and `<holdId>.fee`.
  */
+export function holdRequests(p: {
+  holdId: string;
+  campaignId: string;
+  creatorId: string;
+  currency: string;
+  net: bigint;
+  fee: bigint;
+  timeoutSeconds?: number;
+  userData?: string;
+}): TransferRequest[] {
+  const legs = holdLegIds(p.holdId);
+  const escrow = AccountId.escrow(p.campaignId);
+  const common = { debit_account_id: escrow, currency: p.currency, flags: F.pending, timeout: p.timeoutSeconds ?? 0, ...(p.userData ? { user_data: p.userData } : {}) };
+  const requests: TransferRequest[] = [];
+  if (p.net > 0n) requests.push({ ...common, id: legs.net, credit_account_id: AccountId.payable(p.creatorId, p.currency), amount: p.net, code: TransferCode.result_net });
+  if (p.fee > 0n) requests.push({ ...common, id: legs.fee, credit_account_id: AccountId.fees(p.currency), amount: p.fee, code: TransferCode.result_fee });
+  return linkChain(requests);
+}
+
+/** Resolves a hold's legs together (post or void), as one linked chain with ids `<resolutionId>.<leg>`. */
+export function resolveHoldRequests(p: {
+  resolutionId: string;
+  legs: ReadonlyArray<{ leg: 'net' | 'fee'; pendingId: string; amount?: bigint }>;
+  flag: typeof F.post_pending_transfer | typeof F.void_pending_transfer;
+}): TransferRequest[] {
+  return linkChain(
+    p.legs.map((l) => ({
+      id: `${p.resolutionId}.${l.leg}`,
+      pending_id: l.pendingId,
+      flags: p.flag,
+      ...(l.amount !== undefined ? { amount: l.amount } : {}),
+    })),
+  );
+}
+
+/** Links transfers into one chain: they commit together or not at all. */
+export function linkChain(requests: TransferRequest[]): TransferRequest[] {
+  return requests.map((r, i) => (i < requests.length - 1 ? { ...r, flags: (r.flags ?? 0) | F.linked } : r));
+}
+
+/** A result's payout reserved on the campaign escrow (see holdRequests). */
 export async function hold(
   db: Db,
   p: { id: string; campaignId: string; creatorId: string; gross: Money; feeBps: number; timeoutSeconds?: number },
 ): Promise<Movement> {
-  const c = p.gross.currency;
   const { fee, net } = splitFee(positive(p.gross), p.feeBps);
-  const legs = holdLegIds(p.id);
-  const escrow = AccountId.escrow(p.campaignId);
-  const timeout = p.timeoutSeconds ?? 0;
-  const requests: TransferRequest[] = [];
-  if (net > 0n) {
-    requests.push({ id: legs.net, debit_account_id: escrow, credit_account_id: AccountId.payable(p.creatorId, c), amount: net, currency: c, code: TransferCode.result_net, flags: F.pending, timeout });
-  }
-  if (fee > 0n) {
-    requests.push({ id: legs.fee, debit_account_id: escrow, credit_account_id: AccountId.fees(c), amount: fee, currency: c, code: TransferCode.result_fee, flags: F.pending, timeout });
-  }
-  return movement(await createTransfers(db, link(requests)));
-}
-
-function link(requests: TransferRequest[]): TransferRequest[] {
-  return requests.map((r, i) => (i < requests.length - 1 ? { ...r, flags: (r.flags ?? 0) | F.linked } : r));
+  const requests = holdRequests({ holdId: p.id, campaignId: p.campaignId, creatorId: p.creatorId, currency: p.gross.currency, net, fee, ...(p.timeoutSeconds ? { timeoutSeconds: p.timeoutSeconds } : {}) });
+  return movement(await createTransfers(db, requests));
 }
 
 async function holdLegs(db: Db, holdId: string): Promise<Transfer[]> {
@@ -176,6 +199,10 @@ async function holdLegs(db: Db, holdId: string): Promise<Transfer[]> {
   return legs;
 }
 
+function legName(leg: Transfer): 'net' | 'fee' {
+  return leg.code === TransferCode.result_net ? 'net' : 'fee';
+}
+
 /**
  * Settles a hold: posts both legs together. With `amount` less than the hold, each leg posts its
  * share of it (largest remainder, so the parts sum exactly) and the rest returns to the escrow.
@@ -183,24 +210,23 @@ async function holdLegs(db: Db, holdId: string): Promise<Transfer[]> {
 export async function postHold(db: Db, p: { id: string; holdId: string; amount?: Money }): Promise<Movement> {
   const legs = await holdLegs(db, p.holdId);
   const shares = p.amount === undefined ? legs.map((l) => l.amount) : allocate(p.amount.amount, legs.map((l) => l.amount));
-  const requests = legs.map((leg, i) => ({
-    id: `${p.id}.${leg.code === TransferCode.result_net ? 'net' : 'fee'}`,
-    pending_id: leg.id,
-    amount: shares[i] as bigint,
-    flags: F.post_pending_transfer,
-  }));
-  return movement(await createTransfers(db, link(requests)));
+  const requests = resolveHoldRequests({
+    resolutionId: p.id,
+    legs: legs.map((leg, i) => ({ leg: legName(leg), pendingId: leg.id, amount: shares[i] as bigint })),
+    flag: F.post_pending_transfer,
+  });
+  return movement(await createTransfers(db, requests));
 }
 
 /** Rejects a hold: voids both legs, returning the whole amount to the escrow. */
 export async function voidHold(db: Db, p: { id: string; holdId: string }): Promise<Movement> {
   const legs = await holdLegs(db, p.holdId);
-  const requests = legs.map((leg) => ({
-    id: `${p.id}.${leg.code === TransferCode.result_net ? 'net' : 'fee'}`,
-    pending_id: leg.id,
-    flags: F.void_pending_transfer,
-  }));
-  return movement(await createTransfers(db, link(requests)));
+  const requests = resolveHoldRequests({
+    resolutionId: p.id,
+    legs: legs.map((leg) => ({ leg: legName(leg), pendingId: leg.id })),
+    flag: F.void_pending_transfer,
+  });
+  return movement(await createTransfers(db, requests));
 }
 
 /**
@@ -259,21 +285,32 @@ export async function refundFees(db: Db, p: { id: string; orgId: string; amount:
   return movement(await createTransfers(db, [plain(p.id, AccountId.fees(c), AccountId.wallet(p.orgId, c), p.amount, TransferCode.fee_refund)]));
 }
 
-/** A payout leaves the creator's payable and waits in transit until the provider confirms it. */
-export async function sendPayout(db: Db, p: { id: string; creatorId: string; amount: Money }): Promise<Movement> {
+/** The transfers of a payout's life: sent (payable → transit), completed (transit → world), failed (transit → payable). */
+export function payoutRequest(
+  step: 'sent' | 'completed' | 'failed',
+  p: { id: string; creatorId: string; amount: Money; userData?: string },
+): TransferRequest {
   const c = p.amount.currency;
-  return movement(await createTransfers(db, [plain(p.id, AccountId.payable(p.creatorId, c), AccountId.transit(c), p.amount, TransferCode.payout_sent)]));
+  const [debit, credit, code] = {
+    sent: [AccountId.payable(p.creatorId, c), AccountId.transit(c), TransferCode.payout_sent],
+    completed: [AccountId.transit(c), AccountId.world(c), TransferCode.payout_completed],
+    failed: [AccountId.transit(c), AccountId.payable(p.creatorId, c), TransferCode.payout_failed],
+  }[step] as [string, string, number];
+  return { ...plain(p.id, debit, credit, p.amount, code), ...(p.userData ? { user_data: p.userData } : {}) };
 }
 
-export async function completePayout(db: Db, p: { id: string; amount: Money }): Promise<Movement> {
-  const c = p.amount.currency;
-  return movement(await createTransfers(db, [plain(p.id, AccountId.transit(c), AccountId.world(c), p.amount, TransferCode.payout_completed)]));
+/** A payout leaves the creator's payable and waits in transit until the provider confirms it. */
+export async function sendPayout(db: Db, p: { id: string; creatorId: string; amount: Money }): Promise<Movement> {
+  return movement(await createTransfers(db, [payoutRequest('sent', p)]));
+}
+
+export async function completePayout(db: Db, p: { id: string; creatorId: string; amount: Money }): Promise<Movement> {
+  return movement(await createTransfers(db, [payoutRequest('completed', p)]));
 }
 
 /** A failed payout returns the money to the creator's payable. */
 export async function failPayout(db: Db, p: { id: string; creatorId: string; amount: Money }): Promise<Movement> {
-  const c = p.amount.currency;
-  return movement(await createTransfers(db, [plain(p.id, AccountId.transit(c), AccountId.payable(p.creatorId, c), p.amount, TransferCode.payout_failed)]));
+  return movement(await createTransfers(db, [payoutRequest('failed', p)]));
 }
 
 /**
@@ -303,7 +340,7 @@ export async function clawback(
     if (shortfall > 0n) {
       requests.push({ id: ids.receivable, debit_account_id: AccountId.receivable(p.creatorId, c), credit_account_id: escrow, amount: shortfall, currency: c, code: TransferCode.clawback_shortfall });
     }
-    const m = movement(await createTransfersIn(trx, link(requests)));
+    const m = movement(await createTransfersIn(trx, linkChain(requests)));
     return m.ok && shortfall > 0n ? { ...m, shortfall: Money.of(shortfall, c) } : m;
   });
 }

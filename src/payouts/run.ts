@@ -2,7 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { inTransaction } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { AccountId, createTransfersIn, TransferCode, type TransferOutcome, type TransferRequest } from '../ledger/index.js';
+import { createTransfersIn, payoutRequest, type TransferOutcome, type TransferRequest } from '../ledger/index.js';
 import { Money } from '../money/index.js';
 import type { PayoutAnswer, PayoutProvider } from './providers.js';
 import {
@@ -31,9 +31,9 @@ import {
  *   failed    the provider refused: in transit → payable (503, `<payout>.failed`), or it never left
  *
  * Each status change and its ledger transfer commit in one transaction with the payout row locked, so
- * a completion racing a failure moves money once. The ledger's `sendPayout`, `completePayout` and
- * `failPayout` make the same transfers but open their own transactions; here they must share the
- * payout's. Every step is idempotent on the payout id, and a batch is handed to the provider under
+ * a completion racing a failure moves money once: the transfers come from the ledger's
+ * `payoutRequest` (the same ones `sendPayout`, `completePayout` and `failPayout` make in their own
+ * transactions) and go in with the payout's. Every step is idempotent on the payout id, and a batch is handed to the provider under
  * one reference, which providers treat as an idempotency key: a rerun after a crash never pays twice.
  */
 type Db = Kysely<any>;
@@ -177,19 +177,19 @@ function succeeded(o: TransferOutcome | undefined): boolean {
   return o?.result === 'ok' || o?.result === 'exists';
 }
 
+/** user_data carries the payout id, so the journal alone says which payouts are in transit. */
+function stepTransfer(step: 'sent' | 'completed' | 'failed', p: Payout): TransferRequest {
+  return payoutRequest(step, { id: `${p.id}.${step}`, creatorId: p.creator_id, amount: Money.of(p.amount, p.currency), userData: p.id });
+}
+
 function sentTransfer(p: Payout): TransferRequest {
-  return movement(`${p.id}.sent`, AccountId.payable(p.creator_id, p.currency), AccountId.transit(p.currency), p, TransferCode.payout_sent);
+  return stepTransfer('sent', p);
 }
 
 function completedTransfer(p: Payout): TransferRequest {
-  return movement(`${p.id}.completed`, AccountId.transit(p.currency), AccountId.world(p.currency), p, TransferCode.payout_completed);
+  return stepTransfer('completed', p);
 }
 
 function failedTransfer(p: Payout): TransferRequest {
-  return movement(`${p.id}.failed`, AccountId.transit(p.currency), AccountId.payable(p.creator_id, p.currency), p, TransferCode.payout_failed);
-}
-
-/** user_data carries the payout id, so the journal alone says which payouts are in transit. */
-function movement(id: string, debit: string, credit: string, p: Payout, code: number): TransferRequest {
-  return { id, debit_account_id: debit, credit_account_id: credit, amount: p.amount, currency: p.currency, code, user_data: p.id };
+  return stepTransfer('failed', p);
 }

@@ -1,9 +1,9 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { grossPayout, type EnrolmentWithTerms } from '../campaigns/index.js';
+import { campaignRowsWhere, type EnrolmentWithTerms, grossPayout } from '../campaigns/index.js';
 import { GroupCommit, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { AccountId, createTransfersIn, TransferCode, TransferFlags as F, type TransferRequest } from '../ledger/index.js';
+import { createTransfersIn, holdRequests, resolveHoldRequests, TransferFlags as F, type TransferRequest } from '../ledger/index.js';
 import { splitFee } from '../money/index.js';
 
 /**
@@ -97,7 +97,7 @@ async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Resul
   }
   const rows = [...fresh.values()];
   const holds = rows.filter((r) => r.status === 'pending');
-  const outcomes = await createTransfersIn(trx, holds.flatMap(holdRequests));
+  const outcomes = await createTransfersIn(trx, holds.flatMap(holdRequestsOf));
   let i = 0;
   const overBudget = new Set<string>();
   for (const r of holds) {
@@ -178,39 +178,16 @@ function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Resul
   };
 }
 
-function holdRequests(r: Result): TransferRequest[] {
-  const legs = holdLegs(r);
-  const escrow = AccountId.escrow(r.campaign_id);
-  const requests: TransferRequest[] = [];
-  if (legs.net) {
-    requests.push({
-      id: legs.net,
-      debit_account_id: escrow,
-      credit_account_id: AccountId.payable(r.creator_id, r.currency),
-      amount: r.gross - r.fee,
-      currency: r.currency,
-      code: TransferCode.result_net,
-      flags: F.pending,
-      user_data: r.id,
-    });
-  }
-  if (legs.fee) {
-    requests.push({
-      id: legs.fee,
-      debit_account_id: escrow,
-      credit_account_id: AccountId.fees(r.currency),
-      amount: r.fee,
-      currency: r.currency,
-      code: TransferCode.result_fee,
-      flags: F.pending,
-      user_data: r.id,
-    });
-  }
-  return linkAll(requests);
-}
-
-function linkAll(requests: TransferRequest[]): TransferRequest[] {
-  return requests.map((q, i) => (i < requests.length - 1 ? { ...q, flags: (q.flags ?? 0) | F.linked } : q));
+function holdRequestsOf(r: Result): TransferRequest[] {
+  return holdRequests({
+    holdId: r.id,
+    campaignId: r.campaign_id,
+    creatorId: r.creator_id,
+    currency: r.currency,
+    net: r.gross - r.fee,
+    fee: r.fee,
+    userData: r.id,
+  });
 }
 
 async function insertResults(trx: Trx, rows: readonly Result[]): Promise<void> {
@@ -257,14 +234,9 @@ export async function approveDue(db: Db, limit = 500): Promise<number> {
   });
 }
 
-function resolveRequests(r: Result, flag: number, verb: string): TransferRequest[] {
-  const legs = holdLegs(r);
-  const requests: TransferRequest[] = Object.entries(legs).map(([leg, pendingId]) => ({
-    id: `${r.id}.${verb}.${leg}`,
-    pending_id: pendingId as string,
-    flags: flag,
-  }));
-  return linkAll(requests);
+function resolveRequests(r: Result, flag: typeof F.post_pending_transfer | typeof F.void_pending_transfer, verb: string): TransferRequest[] {
+  const legs = Object.entries(holdLegs(r)).map(([leg, pendingId]) => ({ leg: leg as 'net' | 'fee', pendingId: pendingId as string }));
+  return resolveHoldRequests({ resolutionId: `${r.id}.${verb}`, legs, flag });
 }
 
 /** The brand (or an operator) rejects a pending result during its hold period: the hold is voided. */
@@ -302,14 +274,7 @@ export async function listResults(
   filter: { campaignId?: string; orgId?: string; creatorId?: string; status?: ResultStatus },
   page: { after?: string | undefined; limit: number },
 ): Promise<Result[]> {
-  const conditions = [
-    filter.campaignId ? sql`campaign_id = ${filter.campaignId}` : sql`true`,
-    filter.orgId ? sql`campaign_id in (select id from campaigns where org_id = ${filter.orgId})` : sql`true`,
-    filter.creatorId ? sql`creator_id = ${filter.creatorId}` : sql`true`,
-    filter.status ? sql`status = ${filter.status}` : sql`true`,
-    page.after ? sql`id > ${page.after}` : sql`true`,
-  ];
-  const r = await sql<Result>`select * from results where ${sql.join(conditions, sql` and `)} order by id limit ${page.limit}`.execute(db);
+  const r = await sql<Result>`select * from results where ${campaignRowsWhere({ ...filter, after: page.after })} order by id limit ${page.limit}`.execute(db);
   return r.rows.map(normalise);
 }
 

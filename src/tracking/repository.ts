@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { campaignRowsWhere } from '../campaigns/index.js';
 import { assert } from '../errors/index.js';
 import type { ClickStatus } from './flags.js';
 
@@ -122,15 +123,8 @@ export interface ClickFilter {
 }
 
 export async function listClicks(db: Db, filter: ClickFilter, page: { after?: string | undefined; limit: number }): Promise<Click[]> {
-  const conditions = [
-    filter.campaignId ? sql`campaign_id = ${filter.campaignId}` : sql`true`,
-    filter.orgId ? sql`campaign_id in (select id from campaigns where org_id = ${filter.orgId})` : sql`true`,
-    filter.creatorId ? sql`creator_id = ${filter.creatorId}` : sql`true`,
-    filter.status ? sql`status = ${filter.status}` : sql`true`,
-    page.after ? sql`id > ${page.after}` : sql`true`,
-  ];
   const r = await sql<Click>`select id, enrolment_id, campaign_id, creator_id, occurred_at, ip_hash, user_agent, referrer,
       trim(country) as country, landing_url, status, result_id, billable
-    from clicks where ${sql.join(conditions, sql` and `)} order by id limit ${page.limit}`.execute(db);
+    from clicks where ${campaignRowsWhere({ ...filter, after: page.after })} order by id limit ${page.limit}`.execute(db);
   return r.rows;
 }
