@@ -183,9 +183,9 @@ function freePort(): Promise<number> {
  * SIGTERM and SIGKILLs its child if that does not acknowledge within about 60 ms — under full load, a
  * busy event loop can miss that, and the buffered clicks with it.
  */
-function spawnNode(args: string[], env: Record<string, string | undefined> = process.env): ChildProcess {
+function spawnNode(args: string[], env: Record<string, string | undefined> = process.env, flags: string[] = []): ChildProcess {
   const loader = args[0]?.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  return spawn(process.execPath, [...loader, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [...flags, ...loader, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Resolves with the first match of `pattern` on the child's stderr; fails on exit or timeout. */
@@ -403,7 +403,9 @@ async function measureEarnest(engine: Engine, ctx: BenchContext): Promise<Row> {
     const port = await freePort();
     const env: Record<string, string | undefined> = { ...process.env, ...place.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_CLICKS_PER_MIN: '0' };
     if (env.DATABASE_URL === undefined) delete env.DATABASE_URL;
-    child = spawnNode(['bin/earnest.js', 'serve', '--port', String(port), ...place.args], env);
+    // BENCH_CPU_PROFILE_DIR=dir: the server writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
+    const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`] : [];
+    child = spawnNode(['bin/earnest.js', 'serve', '--port', String(port), ...place.args], env, profile);
     const key = await waitForStderr(child, /Operator API key[^:]*: (ek_[0-9a-z_]+)/, `earnest serve (${engine})`);
     const base = `http://127.0.0.1:${port}`;
     const code = await setUp(base, key[1] as string);

@@ -34,8 +34,8 @@ export interface Endpoint<B = unknown, Q = unknown, P = unknown> {
   response?: z.ZodType;
   /** The success status (200 unless said). */
   status?: number;
-  /** Which rate-limit bucket the call draws from. */
-  limit?: 'api' | 'conversions' | 'clicks';
+  /** Which rate-limit bucket the call draws from; `own`: the handler takes from its bucket itself. */
+  limit?: 'api' | 'conversions' | 'own';
   handle(input: HandlerInput<B, Q, P>): Promise<unknown | JsonResponse>;
 }
 
@@ -52,7 +52,7 @@ export function toRoute(e: Endpoint<any, any, any>, services: Services): Route {
     path: e.path,
     async handle(context) {
       const principal = await services.auth.authenticate(context.request, e.access);
-      services.limiter.take(e.limit ?? 'api', principal, context.request);
+      if (e.limit !== 'own') services.limiter.take(e.limit ?? 'api', principal, context.request);
       const body = e.body ? parse(e.body, await readJson(context.request), 'body') : undefined;
       const query = e.query ? parse(e.query, Object.fromEntries(context.query), 'query') : undefined;
       const params = e.params ? parse(e.params, context.params, 'path') : context.params;

@@ -6,6 +6,7 @@ import { type Database, migrate, openDatabase } from '../db/index.js';
 import { apiRoutes, countOperatorKeys, createApiKey, createServices, type Services as ApiServices } from '../api/index.js';
 import { AppError } from '../errors/index.js';
 import { conversionAnswer } from '../api/routes/conversions.js';
+import { redirect } from '../api/routes/tracking.js';
 import { finishRecordingConversions } from '../conversions/index.js';
 import { startPayouts } from '../payouts/index.js';
 import { startSettlement } from '../settlement/index.js';
@@ -87,7 +88,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const operatorKey = await bootstrapOperatorKey(database);
     const router = createRouter([...healthRoutes, ...apiRoutes(services), ...(options.routes ?? [])]);
     const state = { stopping: false };
-    const http = createHttpServer({ router, database, logger, state });
+    const http = createHttpServer({ router, database, logger, state, redirect: (request, code) => redirect(services, request, code) });
     await listen(http, config.PORT, config.HOST);
     const expiry = startHoldExpiry({ db: database.db, intervalMs: config.HOLD_EXPIRY_INTERVAL_MS, logger });
     const port = (http.address() as AddressInfo).port;
@@ -132,10 +133,16 @@ interface Services {
   logger: Logger;
   /** Set by stop(): responses then close their connection instead of keeping it alive. */
   state: { stopping: boolean };
+  /** The click redirect: where `/c/{code}` goes (synchronously when it can), the click accepted. */
+  redirect(request: IncomingMessage, code: string): string | Promise<string>;
 }
 
+const CLICK_PREFIX = '/c/';
+
 function createHttpServer(services: Services): Server {
-  const server = createServer((req, res) => void handleRequest(req, res, services));
+  const server = createServer((req, res) => {
+    if (!serveClick(req, res, services)) void handleRequest(req, res, services);
+  });
   server.on('clientError', answerMalformedRequest);
   return server;
 }
@@ -163,6 +170,47 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, services
     if (res.headersSent) res.destroy();
     else respond(res, errorResponse(e), state);
   }
+}
+
+/**
+ * `GET|HEAD /c/{code}` ahead of the router and the endpoint wrapper: the redirect is the one path
+ * served tens of thousands of times a second, so it parses nothing it does not need, answers with raw
+ * headers and logs a success only at debug level (every click is recorded in the clicks table
+ * anyway). Returns false for what it does not serve (other methods, nested paths): the router answers
+ * those as usual.
+ */
+function serveClick(req: IncomingMessage, res: ServerResponse, services: Services): boolean {
+  const url = req.url ?? '/';
+  if (!url.startsWith(CLICK_PREFIX) || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+  const query = url.indexOf('?');
+  let code = query === -1 ? url.slice(CLICK_PREFIX.length) : url.slice(CLICK_PREFIX.length, query);
+  if (code === '' || code.includes('/')) return false;
+  const started = performance.now();
+  const requestId = requestIdOf(req);
+  const fail = (e: unknown) => {
+    const { logger, state } = services;
+    if (!(e instanceof AppError)) logger.error('request failed', { request_id: requestId, ...errorFields(e) });
+    res.setHeader('x-request-id', requestId);
+    respond(res, errorResponse(e), state);
+    logger.info('request', { request_id: requestId, method: req.method, path: pathOf(url), status: res.statusCode, duration_ms: elapsedMs(started) });
+  };
+  try {
+    if (code.includes('%')) code = decodeURIComponent(code);
+    const location = services.redirect(req, code);
+    if (typeof location === 'string') sendRedirect(res, location, requestId, services, started);
+    else location.then((l) => sendRedirect(res, l, requestId, services, started), fail);
+  } catch (e) {
+    fail(e instanceof URIError ? new AppError('not_found', 'no such tracking link') : e);
+  }
+  return true;
+}
+
+function sendRedirect(res: ServerResponse, location: string, requestId: string, services: Services, started: number): void {
+  const headers = ['location', location, 'content-length', '0', 'cache-control', 'no-store', 'x-request-id', requestId];
+  if (services.state.stopping) headers.push('connection', 'close');
+  res.writeHead(302, headers);
+  res.end();
+  services.logger.debug('request', { request_id: requestId, method: res.req.method, path: CLICK_PREFIX, status: 302, duration_ms: elapsedMs(started) });
 }
 
 function respond(res: ServerResponse, response: JsonResponse, state: { stopping: boolean }): void {

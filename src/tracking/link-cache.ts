@@ -41,14 +41,22 @@ export class TtlCache<V> {
   }
 
   async get(key: string): Promise<V | undefined> {
+    const fresh = this.peek(key);
+    if (fresh) return fresh.value;
+    return this.#refresh(key, this.#entries.get(key));
+  }
+
+  /**
+   * The fresh cached answer for `key` without waiting (`{value}`, where value undefined means "known
+   * unknown"), or undefined when only `get` can tell. Lets a hot path stay synchronous on a hit.
+   */
+  peek(key: string): { value: V | undefined } | undefined {
     const entry = this.#entries.get(key);
-    if (entry && entry.expiresMs > this.#options.now()) {
-      // Most recently used goes last: Map keeps insertion order, so the first key is the LRU.
-      this.#entries.delete(key);
-      this.#entries.set(key, entry);
-      return entry.value;
-    }
-    return this.#refresh(key, entry);
+    if (!entry || entry.expiresMs <= this.#options.now()) return undefined;
+    // Most recently used goes last: Map keeps insertion order, so the first key is the LRU.
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry;
   }
 
   #refresh(key: string, stale: Entry<V> | undefined): Promise<V | undefined> {

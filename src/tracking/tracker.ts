@@ -7,7 +7,7 @@ import { newId } from '../ids/index.js';
 import { recordResults, type ResultDraft } from '../results/index.js';
 import { errorFields, type Logger } from '../server/logger.js';
 import { type Destination, landingUrl, parseDestination } from './destination.js';
-import { type ClickStatus, markRepeats, REPEAT_WINDOW_MS, statusAtAccept, visitorKey } from './flags.js';
+import { markRepeats, REPEAT_WINDOW_MS, statusAtAccept, visitorKey } from './flags.js';
 import { ClickBuffer } from './click-buffer.js';
 import { TtlCache, type TtlCacheOptions } from './link-cache.js';
 import {
@@ -59,15 +59,14 @@ interface Link {
   cpc: boolean;
 }
 
+/** A click as the redirect accepted it; its IP hash and status are worked out by the writer. */
 interface Accepted {
   id: string;
   /** Date.now() when the redirect accepted it; the database clock's offset is added at write time. */
   acceptedMs: number;
   link: Link;
-  ipHash: string;
   visit: Visit;
   landingUrl: string;
-  status: ClickStatus;
 }
 
 /** A click in the database, as its result needs it. */
@@ -134,27 +133,36 @@ export class ClickTracker {
     return { buffered: this.#buffer.size, waiting: this.#buffer.waiting, written: this.#written, linkLoads: this.#links.loads };
   }
 
-  /** Accepts a click on `code` and returns where to send the visitor. Unknown codes are not_found. */
-  async track(code: string, visit: Visit): Promise<string> {
+  /**
+   * Accepts a click on `code` and returns where to send the visitor; unknown codes are not_found. On
+   * the hot path (link cached, salt read, room in the buffer) it answers synchronously — no promise,
+   * no database, no hashing: the IP hash and the bot verdict are computed by the writer.
+   */
+  track(code: string, visit: Visit): string | Promise<string> {
     if (this.#stopped) throw new AppError('database_unavailable', 'the server is stopping; try again');
-    const link = CODE.test(code) ? await this.#lookup(code) : undefined;
-    if (!link) throw new AppError('not_found', `no tracking link ${code}`);
-    const salt = this.#salt ?? (await this.#saltFor());
+    if (!CODE.test(code)) throw unknownLink(code);
+    const cached = this.#links.peek(code);
+    if (cached === undefined || this.#salt === undefined) return this.#trackSlowly(code, visit);
+    if (cached.value === undefined) throw unknownLink(code);
+    const accepted = this.#accept(cached.value, visit);
+    return accepted.admitted ? accepted.admitted.then(() => accepted.landing) : accepted.landing;
+  }
+
+  async #trackSlowly(code: string, visit: Visit): Promise<string> {
+    const link = await this.#lookup(code);
+    if (!link) throw unknownLink(code);
+    await this.#saltFor();
+    const accepted = this.#accept(link, visit);
+    if (accepted.admitted) await accepted.admitted;
+    return accepted.landing;
+  }
+
+  #accept(link: Link, visit: Visit): { landing: string; admitted: Promise<void> | undefined } {
     const id = newId('clk');
     const landing = landingUrl(link.destination, id);
-    const click: Accepted = {
-      id,
-      acceptedMs: Date.now(),
-      link,
-      ipHash: hashIp(salt, visit.ip),
-      visit,
-      landingUrl: landing,
-      status: statusAtAccept(visit.method, visit.userAgent),
-    };
-    const admitted = this.#buffer.push(click);
+    const admitted = this.#buffer.push({ id, acceptedMs: Date.now(), link, visit, landingUrl: landing });
     if (admitted || this.#buffer.size >= this.#batchSize) this.#kick();
-    if (admitted) await admitted;
-    return landing;
+    return { landing, admitted };
   }
 
   /** Writes every buffered click (and any waiting for room) now; throws if the database refuses. */
@@ -259,7 +267,8 @@ export class ClickTracker {
   }
 
   async #writeBatch(batch: readonly Accepted[]): Promise<void> {
-    const written = await inTransaction(this.#db, (trx) => insertBatch(trx, batch));
+    const salt = this.#salt ?? (await this.#saltFor());
+    const written = await inTransaction(this.#db, (trx) => insertBatch(trx, batch, salt));
     this.#written += batch.length;
     // Fewer rows than clicks: an earlier attempt committed the batch but its acknowledgement was lost;
     // that attempt's results (if any) are found by the recovery.
@@ -323,9 +332,9 @@ export function hashIp(salt: string, ip: string): string {
 }
 
 /** Inside one transaction: lock out other writers, flag repeats, insert. Returns the rows inserted. */
-async function insertBatch(trx: Transaction<any>, batch: readonly Accepted[]): Promise<Written[]> {
+async function insertBatch(trx: Transaction<any>, batch: readonly Accepted[], salt: string): Promise<Written[]> {
   const offsetMs = await lockWriterAndReadClockOffsetMs(trx);
-  const pending = batch.map((c) => ({ row: rowOf(c, offsetMs), enrolment: c.link.enrolment, cpc: c.link.cpc }));
+  const pending = batch.map((c) => ({ row: rowOf(c, offsetMs, salt), enrolment: c.link.enrolment, cpc: c.link.cpc }));
   await markRepeatsIn(trx, pending.map((p) => p.row));
   for (const p of pending) p.row.billable = p.cpc && p.row.status === 'valid';
   const inserted = await insertClicks(trx, pending.map((p) => p.row));
@@ -334,7 +343,7 @@ async function insertBatch(trx: Transaction<any>, batch: readonly Accepted[]): P
     .map((p) => ({ clickId: p.row.id, occurredAt: p.row.occurred_at, billable: p.row.billable, enrolment: p.enrolment }));
 }
 
-function rowOf(c: Accepted, offsetMs: number): NewClick {
+function rowOf(c: Accepted, offsetMs: number, salt: string): NewClick {
   const e = c.link.enrolment;
   return {
     id: c.id,
@@ -342,12 +351,12 @@ function rowOf(c: Accepted, offsetMs: number): NewClick {
     campaign_id: e.campaign_id,
     creator_id: e.creator_id,
     occurred_at: new Date(c.acceptedMs + offsetMs),
-    ip_hash: c.ipHash,
+    ip_hash: hashIp(salt, c.visit.ip),
     user_agent: c.visit.userAgent,
     referrer: c.visit.referrer,
     country: c.visit.country,
     landing_url: c.landingUrl,
-    status: c.status,
+    status: statusAtAccept(c.visit.method, c.visit.userAgent),
     billable: false,
   };
 }
@@ -377,6 +386,10 @@ async function markRepeatsIn(trx: Transaction<any>, rows: NewClick[]): Promise<v
   const marks = candidates.map((row) => ({ row, key: visitorKey(row.enrolment_id, row.ip_hash, row.user_agent), occurredMs: row.occurred_at.getTime(), status: row.status }));
   markRepeats(marks, validTimes);
   for (const m of marks) m.row.status = m.status;
+}
+
+function unknownLink(code: string): AppError {
+  return new AppError('not_found', `no tracking link ${code}`);
 }
 
 function sleep(ms: number): Promise<void> {
