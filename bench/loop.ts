@@ -3,7 +3,9 @@ import { advanceClock } from '../src/db/index.js';
 import { checkLedger } from '../src/ledger/index.js';
 import { createLogger, startServer } from '../src/server/index.js';
 import { runSettlement } from '../src/settlement/run.js';
+import { sql } from 'kysely';
 import { withFreshDatabase } from './engines.js';
+import { findWrk, parseWrk, runWrkScript } from './wrk.js';
 import { formatInt, formatRate, formatSeconds } from './report.js';
 import type { Aim, BenchContext, BenchSection, SectionResult } from './types.js';
 
@@ -16,6 +18,9 @@ import type { Aim, BenchContext, BenchSection, SectionResult } from './types.js'
 const SCALE = Math.min(1, Math.max(0.01, Number(process.env.BENCH_SCALE ?? 1) || 1));
 const CONVERSIONS = Math.round(6_000 * SCALE);
 const CLIENTS = 32;
+const WRK = findWrk();
+const WARMUP_SECONDS = 2;
+const RUN_SECONDS = Math.max(2, Math.round(10 * SCALE));
 const AIM_CONVERSIONS = 1_000;
 const AIM_SETTLED = 2_000;
 
@@ -60,23 +65,16 @@ async function measure(serverUrl: string, log: (m: string) => void): Promise<Mea
           terms_version: campaign.terms_version,
           terms_sha256: campaign.terms_sha256,
         });
-        log(`  loop · postgres: ${formatInt(CONVERSIONS)} conversions from ${CLIENTS} clients…`);
-        let next = 0;
-        const started = performance.now();
-        await Promise.all(
-          Array.from({ length: CLIENTS }, async () => {
-            for (let i = next++; i < CONVERSIONS; i = next++) {
-              const r = await call('POST', '/v1/conversions', brand, {
-                external_id: `lead-${i}`,
-                type: 'lead',
-                promo_code: enrolment.promo_code,
-                customer: { id: `customer-${i}`, email: `customer${i}@mail.example` },
-              }, true);
-              if (r.status !== 'attributed') throw new Error(`bench conversion ${i}: ${JSON.stringify(r)}`);
-            }
-          }),
-        );
-        const conversionSeconds = (performance.now() - started) / 1000;
+        const posted = WRK
+          ? await postWithWrk(WRK, server.url, brand, enrolment.promo_code, log)
+          : await postInProcess(call, brand, enrolment.promo_code, log);
+        const recorded = await sql<{ n: bigint }>`select count(*) as n from conversions where status = 'attributed'`.execute(db);
+        // wrk stops counting at its deadline: answers in flight then (one per connection per run) were recorded but not counted.
+        const held = Number(recorded.rows[0]?.n ?? 0n);
+        if (held < posted.total || held - posted.total > 2 * CLIENTS) {
+          throw new Error(`bench: ${posted.total} conversions answered 201 but ${held} recorded as attributed`);
+        }
+        const { conversions: CONVERSIONS, seconds: conversionSeconds } = posted;
         await advanceClock(db, 2 * 86_400);
         log('  loop · postgres: settling…');
         const settleStarted = performance.now();
@@ -90,6 +88,66 @@ async function measure(serverUrl: string, log: (m: string) => void): Promise<Mea
     },
     { poolSize: 24 },
   );
+}
+
+interface Posted {
+  /** Conversions posted in the measured run, and how long it took. */
+  conversions: number;
+  seconds: number;
+  /** With the warm-up: what the database must hold afterwards. */
+  total: number;
+}
+
+/**
+ * wrk posts the conversions from its own process (C, one thread, CLIENTS connections), as a brand's
+ * servers would: the server's process does only the server's work. Every answer must be 201.
+ */
+async function postWithWrk(wrk: string, base: string, brandKey: string, promoCode: string, log: (m: string) => void): Promise<Posted> {
+  const run = async (prefix: string, seconds: number) => {
+    const out = await runWrkScript(wrk, { url: base, connections: CLIENTS, seconds, script: conversionScript(brandKey, promoCode, prefix) });
+    const r = parseWrk(out, seconds, CLIENTS);
+    if (Object.keys(r.others).length > 0) throw new Error(`bench: conversions answered other than 201: ${JSON.stringify(r.others)}\n${out}`);
+    return r;
+  };
+  const warm = await run('warm', WARMUP_SECONDS);
+  log(`  loop · postgres: conversions from ${CLIENTS} wrk connections for ${RUN_SECONDS} s…`);
+  const measured = await run('run', RUN_SECONDS);
+  return { conversions: measured.requests, seconds: measured.seconds, total: warm.requests + measured.requests };
+}
+
+/** Each request a new lead (its own external id and customer) by the creator's promo code. */
+function conversionScript(brandKey: string, promoCode: string, prefix: string): string {
+  return `local n = 0
+wrk.method = "POST"
+wrk.headers["authorization"] = "Bearer ${brandKey}"
+wrk.headers["content-type"] = "application/json"
+request = function()
+  n = n + 1
+  local body = '{"external_id":"lead-${prefix}-' .. n .. '","type":"lead","promo_code":"${promoCode}","customer":{"id":"customer-${prefix}-' .. n .. '","email":"customer.${prefix}.' .. n .. '@mail.example"}}'
+  return wrk.format("POST", "/v1/conversions", nil, body)
+end
+`;
+}
+
+/** Without wrk: CLIENTS fetch loops in this process — the client's own cost then weighs on the server. */
+async function postInProcess(call: ReturnType<typeof client>, brandKey: string, promoCode: string, log: (m: string) => void): Promise<Posted> {
+  log(`  loop · postgres: ${formatInt(CONVERSIONS)} conversions from ${CLIENTS} in-process clients…`);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      for (let i = next++; i < CONVERSIONS; i = next++) {
+        const r = await call('POST', '/v1/conversions', brandKey, {
+          external_id: `lead-${i}`,
+          type: 'lead',
+          promo_code: promoCode,
+          customer: { id: `customer-${i}`, email: `customer${i}@mail.example` },
+        }, true);
+        if (r.status !== 'attributed') throw new Error(`bench conversion ${i}: ${JSON.stringify(r)}`);
+      }
+    }),
+  );
+  return { conversions: CONVERSIONS, seconds: (performance.now() - started) / 1000, total: CONVERSIONS };
 }
 
 function client(base: string) {

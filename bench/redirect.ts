@@ -8,9 +8,9 @@
  * This file is also the children's entry point: `tsx bench/redirect.ts load '<plan>'` (the load
  * generator) and `tsx bench/redirect.ts bare <port>` (the bare server).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import os from 'node:os';
@@ -20,6 +20,7 @@ import { sql } from 'kysely';
 import { dropSchema, type Engine, openDatabase } from '../src/db/index.js';
 import { formatInt, formatRate, formatSeconds } from './report.js';
 import type { Aim, BenchContext, BenchSection, SectionResult } from './types.js';
+import { findWrk, type LoadResult, parseWrk, runWrkScript } from './wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -46,15 +47,6 @@ interface LoadPlan {
   durationMs: number;
 }
 
-interface LoadResult {
-  requests: number;
-  redirects: number;
-  /** Answers other than 302, by status ("0" for a failed request). */
-  others: Record<string, number>;
-  seconds: number;
-  sockets: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
-}
 
 /** 10 µs buckets up to 100 ms; slower answers count in the last bucket (and in max). */
 const BUCKET_US = 10;
@@ -224,12 +216,8 @@ function kill(child: ChildProcess | undefined): void {
 }
 
 /** wrk (C, epoll) loads a server with far less CPU than a node client: used when installed (`apt-get install wrk`). */
-const WRK = process.env.BENCH_LOAD_GENERATOR === 'node' ? undefined : findWrk();
+const WRK = findWrk();
 
-function findWrk(): string | undefined {
-  const r = spawnSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
-}
 
 export function loadGeneratorName(): string {
   return WRK ? 'wrk (one thread, a distinct browser version per request)' : 'node:http keep-alive agents in a child process';
@@ -248,47 +236,9 @@ end
 `;
 
 async function runWrk(wrk: string, plan: LoadPlan): Promise<LoadResult> {
-  const dir = mkdtempSync(join(os.tmpdir(), 'earnest-wrk-'));
-  const script = join(dir, 'distinct-visitors.lua');
-  writeFileSync(script, WRK_SCRIPT);
-  try {
-    const seconds = Math.max(1, Math.round(plan.durationMs / 1000));
-    const child = spawn(wrk, ['-t1', `-c${plan.connections}`, `-d${seconds}s`, '--latency', '--timeout', '5s', '-s', script, plan.url], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const code = await exited(child, plan.durationMs + 30_000);
-    if (code !== 0) throw new Error(`wrk exited ${code}: ${out}`);
-    return parseWrk(out, seconds, plan.connections);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** Reads wrk's report: "N requests in Xs", "Non-2xx or 3xx responses: M", the latency distribution. */
-export function parseWrk(out: string, seconds: number, connections: number): LoadResult {
-  const toMs = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit]!;
-  const quantile = (q: string) => {
-    const m = new RegExp(`^\\s*${q}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
-    return m ? toMs(m[1] as string, m[2] as string) : Number.NaN;
-  };
-  const total = /(\d+) requests in ([\d.]+)(us|ms|s|m)/.exec(out);
-  if (!total) throw new Error(`cannot read wrk's report: ${out}`);
-  const requests = Number(total[1]);
-  const others = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const failed = errors ? errors.slice(1).reduce((n, x) => n + Number(x), 0) : 0;
-  const max = /Latency\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s|m)/.exec(out);
-  return {
-    requests,
-    // Every answer wrk counts as 2xx/3xx is the tracking link's 302 (it has no other success).
-    redirects: requests - others,
-    others: { ...(others > 0 ? { 'not 2xx/3xx': others } : {}), ...(failed > 0 ? { '0': failed } : {}) },
-    seconds: toMs(total[2] as string, total[3] as string) / 1000 || seconds,
-    sockets: connections,
-    latencyMs: { p50: quantile('50'), p90: quantile('90'), p99: quantile('99'), max: max ? toMs(max[1] as string, max[2] as string) : Number.NaN },
-  };
+  const seconds = Math.max(1, Math.round(plan.durationMs / 1000));
+  const out = await runWrkScript(wrk, { url: plan.url, connections: plan.connections, seconds, script: WRK_SCRIPT });
+  return parseWrk(out, seconds, plan.connections);
 }
 
 async function runNodeLoad(plan: LoadPlan): Promise<LoadResult> {

@@ -65,4 +65,32 @@ describe('a batch of conversions', () => {
     expect(await escrowHeld(api, brand, campaign.id)).toBe('30.00');
     expect((await checkLedger(api.database.db)).mismatches).toBe(0);
   });
+
+  it('decides promo caps, once-per-customer uses, normalised emails and self-referral from what is stored and what the batch adds', async () => {
+    const creator = await createCreator(api, 'capped@creators.example');
+    const capped = await launchCampaign(api, brand, creator, {
+      objective: 'cpl', rate: '1.00', budget: '50.00', promo_max_uses: 3, promo_once_per_customer: true,
+    });
+    const use = (externalId: string, customer: { id: string; email?: string }) => ({
+      orgId: brand.id,
+      input: { external_id: externalId, type: 'lead', promo_code: capped.promoCode.toLowerCase(), customer } as never,
+      present: conversionAnswer,
+    });
+    // Stored before the batch: one accepted use by "first".
+    const before = await recordConversionBatch(api.database.db, [use('cap-0', { id: 'first', email: 'First.Customer+x@GoogleMail.com' })]);
+    expect((before[0] as any).answer.status).toBe('attributed');
+    const out = await recordConversionBatch(api.database.db, [
+      use('cap-1', { id: 'other-id', email: 'firstcustomer@gmail.com' }), // the same person by normalised email: a duplicate lead
+      use('cap-2', { id: 'second' }),
+      use('cap-3', { id: 'capped-creator', email: 'Capped@Creators.example' }), // the creator's own email
+      use('cap-4', { id: 'third' }),
+      use('cap-5', { id: 'fourth' }), // the fourth accepted use would exceed the cap of 3
+    ]);
+    const answers = out.map((o) => (o as any).answer);
+    expect(answers.map((a) => a.status)).toEqual(['rejected', 'attributed', 'rejected', 'attributed', 'rejected']);
+    expect(answers[0].result.reasons).toEqual(expect.arrayContaining(['promo_already_used', 'duplicate_lead']));
+    expect(answers[2].result.reasons).toContain('self_referral');
+    expect(answers[4].result.reasons).toContain('promo_max_uses_reached');
+    expect((await checkLedger(api.database.db)).mismatches).toBe(0);
+  });
 });

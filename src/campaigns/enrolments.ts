@@ -102,6 +102,25 @@ export async function enrolmentById(db: Db, id: string): Promise<EnrolmentWithTe
   return r.rows[0];
 }
 
+/** Many enrolments at once (a batch of conversions), by id. */
+export async function enrolmentsByIds(db: Db, ids: readonly string[]): Promise<EnrolmentWithTerms[]> {
+  if (ids.length === 0) return [];
+  const r = await sql<EnrolmentWithTerms>`${WITH_TERMS} where e.id = any(${[...new Set(ids)]}::text[])`.execute(db);
+  return r.rows;
+}
+
+/** Many promo codes at once, each looked up among its brand's enrolments (codes compare case-insensitively). */
+export async function enrolmentsByPromoCodes(
+  db: Db,
+  codes: ReadonlyArray<{ orgId: string; code: string }>,
+): Promise<Array<EnrolmentWithTerms & { code: string }>> {
+  if (codes.length === 0) return [];
+  const r = await sql<EnrolmentWithTerms & { code: string }>`select x.code, w.* from unnest(${codes.map((c) => c.orgId)}::text[],
+      ${codes.map((c) => c.code.toUpperCase())}::text[]) as x(org_id, code)
+    cross join lateral (${WITH_TERMS} where upper(e.promo_code) = x.code and c.org_id = x.org_id) as w`.execute(db);
+  return r.rows;
+}
+
 export async function listEnrolments(
   db: Db,
   filter: { campaignId?: string; creatorId?: string; orgId?: string },

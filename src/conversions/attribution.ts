@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { type EnrolmentWithTerms, enrolmentById, enrolmentByPromoCode, type Objective } from '../campaigns/index.js';
 import type { ConversionRequest, ConversionType } from './input.js';
-import { type BrandClick, brandClick, promoUses } from './repository.js';
+import { type BrandClick, brandClick } from './repository.js';
 
 /**
  * Who gets the credit for a conversion, for now (a later issue brings multi-touch models):
@@ -27,11 +27,34 @@ export const REJECTIONS = {
   promoAlreadyUsed: 'promo_already_used',
 } as const;
 
-export async function attribute(trx: Kysely<any>, orgId: string, request: ConversionRequest, occurredAt: Date): Promise<Attribution | null> {
-  const click = request.click_id ? await brandClick(trx, orgId, request.click_id) : undefined;
-  const clicked = click ? await enrolmentById(trx, click.enrolment_id) : undefined;
+/**
+ * What attribution reads: straight from the database for one conversion, or from sets fetched once
+ * for a whole batch (src/conversions/batch.ts). The rule above is the same either way.
+ */
+export interface AttributionLookups {
+  click(orgId: string, clickId: string): Promise<BrandClick | undefined>;
+  enrolment(id: string): Promise<EnrolmentWithTerms | undefined>;
+  promo(orgId: string, code: string): Promise<EnrolmentWithTerms | undefined>;
+}
+
+export function databaseLookups(trx: Kysely<any>): AttributionLookups {
+  return {
+    click: (orgId, clickId) => brandClick(trx, orgId, clickId),
+    enrolment: (id) => enrolmentById(trx, id),
+    promo: (orgId, code) => enrolmentByPromoCode(trx, orgId, code),
+  };
+}
+
+export async function attribute(
+  lookups: AttributionLookups,
+  orgId: string,
+  request: ConversionRequest,
+  occurredAt: Date,
+): Promise<Attribution | null> {
+  const click = request.click_id ? await lookups.click(orgId, request.click_id) : undefined;
+  const clicked = click ? await lookups.enrolment(click.enrolment_id) : undefined;
   if (click && clicked && withinWindow(click, occurredAt, clicked)) return { enrolment: clicked, by: 'click', click };
-  const promo = request.promo_code ? await enrolmentByPromoCode(trx, orgId, request.promo_code) : undefined;
+  const promo = request.promo_code ? await lookups.promo(orgId, request.promo_code) : undefined;
   if (promo) return { enrolment: promo, by: 'promo', click: null };
   if (click && clicked) return { enrolment: clicked, by: 'click', click };
   return null;
@@ -58,12 +81,10 @@ export function objectiveReasons(objective: Objective, type: ConversionType): st
  * A promo code earns at most promo_max_uses results, and (promo_once_per_customer) one per customer.
  * Only accepted uses count: a use rejected for another reason leaves the creator's cap alone.
  */
-export async function promoReasons(
-  trx: Kysely<any>,
-  e: Pick<EnrolmentWithTerms, 'id' | 'promo_max_uses' | 'promo_once_per_customer'>,
-  customer: { id: string; email: string | null },
-): Promise<string[]> {
-  const uses = await promoUses(trx, e.id, customer, e.promo_max_uses !== null);
+export function promoReasons(
+  e: Pick<EnrolmentWithTerms, 'promo_max_uses' | 'promo_once_per_customer'>,
+  uses: { total: number; byCustomer: number },
+): string[] {
   const reasons: string[] = [];
   if (e.promo_max_uses !== null && uses.total >= e.promo_max_uses) reasons.push(REJECTIONS.promoMaxUsesReached);
   if (e.promo_once_per_customer && uses.byCustomer > 0) reasons.push(REJECTIONS.promoAlreadyUsed);

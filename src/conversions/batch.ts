@@ -6,8 +6,9 @@ import { basicValidator } from '../validation/index.js';
 import { type Attribution, attribute } from './attribution.js';
 import type { ConversionInput } from './input.js';
 import { normaliseRequest, requestHash } from './input.js';
+import { type BatchDecisionContext, prefetchAttribution, prefetchDecisions } from './batch-context.js';
 import {
-  base,
+  customerOf,
   type Decision,
   judge,
   MAX_FUTURE_SKEW_MS,
@@ -19,10 +20,10 @@ import {
 } from './record.js';
 import {
   campaignDecisionKeys,
-  completeConversion,
+  completeConversions,
   type ConversionRow,
   findConversions,
-  insertConversion,
+  insertConversions,
   lockExternalIds,
   lockManyCampaignDecisions,
   type NewConversion,
@@ -92,7 +93,7 @@ async function decideBatch(trx: Transaction<any>, pending: readonly Pending[]): 
     ]),
   );
   const now = await databaseNow(trx);
-  const fresh: { p: Pending; occurredAt: Date; attribution: Attribution | null }[] = [];
+  const fresh: Fresh[] = [];
   const firstInBatch = new Map<string, Pending>();
   for (const p of pending) {
     const known = existing.get(p.key);
@@ -113,13 +114,20 @@ async function decideBatch(trx: Transaction<any>, pending: readonly Pending[]): 
       if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
         throw new AppError('invalid_request', `occurred_at is in the future (now is ${now.toISOString()})`, { details: { field: 'occurred_at' } });
       }
-      fresh.push({ p, occurredAt, attribution: await attribute(trx, p.d.orgId, p.d.request, occurredAt) });
+      fresh.push({ p, occurredAt, attribution: null });
     } catch (error) {
       outcomes.set(p.index, { error });
     }
   }
+  const lookups = await prefetchAttribution(trx, fresh.map((f) => f.p.d));
+  for (const f of fresh) f.attribution = await attribute(lookups, f.p.d.orgId, f.p.d.request, f.occurredAt);
   await lockManyCampaignDecisions(trx, fresh.flatMap(({ p, attribution: a }) => (a ? decisionKeys(p.d, a) : [])));
-  const rows = await decideFresh(trx, fresh, outcomes);
+  const context = await prefetchDecisions(
+    trx,
+    fresh.flatMap(({ p, attribution }) => (attribution ? [{ d: p.d, attribution }] : [])),
+  );
+  const rows = await decideFresh(context, fresh, outcomes);
+  await insertConversions(trx, rows.map((r) => r.row));
   await recordAndAnswer(trx, rows, outcomes);
   for (const p of pending) {
     const first = firstInBatch.get(p.key);
@@ -130,12 +138,18 @@ async function decideBatch(trx: Transaction<any>, pending: readonly Pending[]): 
   return outcomes;
 }
 
+interface Fresh {
+  p: Pending;
+  occurredAt: Date;
+  attribution: Attribution | null;
+}
+
 function decisionKeys(d: Decision, a: Attribution): string[] {
-  const b = base(d, new Date(0));
+  const customer = customerOf(d);
   return campaignDecisionKeys({
     campaignId: a.enrolment.campaign_id,
-    customerId: b.customer_id,
-    email: b.customer_email,
+    customerId: customer.id,
+    email: customer.email,
     cappedEnrolmentId: a.by === 'promo' && a.enrolment.promo_max_uses !== null ? a.enrolment.id : null,
   });
 }
@@ -146,17 +160,13 @@ interface Decided {
   attribution: Attribution | null;
 }
 
-/** Judges and inserts each new conversion in order, so later ones see earlier ones. */
-async function decideFresh(
-  trx: Kysely<any>,
-  fresh: readonly { p: Pending; occurredAt: Date; attribution: Attribution | null }[],
-  outcomes: Map<number, Outcome>,
-): Promise<Decided[]> {
+/** Judges each new conversion in order; each one decided is noted, so later ones see it. */
+async function decideFresh(context: BatchDecisionContext, fresh: readonly Fresh[], outcomes: Map<number, Outcome>): Promise<Decided[]> {
   const rows: Decided[] = [];
   for (const { p, occurredAt, attribution } of fresh) {
     try {
-      const row = attribution ? await judge(trx, p.d, attribution, occurredAt) : unattributed(p.d, occurredAt);
-      await insertConversion(trx, row);
+      const row = attribution ? await judge(context, p.d, attribution, occurredAt) : unattributed(p.d, occurredAt);
+      context.note(row);
       rows.push({ p, row, attribution });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
@@ -179,15 +189,17 @@ async function recordAndAnswer(trx: Transaction<any>, rows: readonly Decided[], 
     rejectReasons: row.reasons,
   }));
   const results = await recordResultsIn(trx, drafts);
+  const completed: Parameters<typeof completeConversions>[1][number][] = [];
   for (const [i, { p, row }] of recording.entries()) {
     const result = results[i];
     if (!result) throw new AppError('internal', `no result for conversion ${row.id}`);
     const status = statusOf(result);
     const conversion = { id: row.id, external_id: row.external_id, status, campaign_id: row.campaign_id };
     const answer = p.d.present({ conversion, result });
-    await completeConversion(trx, row.id, { status, resultId: result.id, response: answer });
+    completed.push({ id: row.id, status, resultId: result.id, response: answer });
     outcomes.set(p.index, { created: true, answer });
   }
+  await completeConversions(trx, completed);
   for (const { p, row } of rows) {
     if (row.status !== 'recording') outcomes.set(p.index, { created: true, answer: row.response });
   }

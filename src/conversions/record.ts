@@ -6,7 +6,7 @@ import { newId } from '../ids/index.js';
 import { recordResultsGrouped, type Result } from '../results/index.js';
 import { getCreator } from '../tenants/index.js';
 import { basicValidator, normaliseEmail, type Validator } from '../validation/index.js';
-import { type Attribution, attribute, objectiveReasons, promoReasons } from './attribution.js';
+import { type Attribution, attribute, databaseLookups, objectiveReasons, promoReasons } from './attribution.js';
 import { type ConversionInput, type ConversionRequest, firstDifference, normaliseRequest, requestHash } from './input.js';
 import {
   type ConversionRow,
@@ -19,6 +19,7 @@ import {
   lockCampaignDecisions,
   lockExternalId,
   type NewConversion,
+  promoUses,
   recordingConversions,
 } from './repository.js';
 
@@ -75,8 +76,8 @@ async function decide(trx: Kysely<any>, d: Decision): Promise<{ row: NewConversi
   if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
     throw new AppError('invalid_request', `occurred_at is in the future (now is ${now.toISOString()})`, { details: { field: 'occurred_at' } });
   }
-  const attribution = await attribute(trx, d.orgId, d.request, occurredAt);
-  const row = attribution ? await judge(trx, d, attribution, occurredAt) : unattributed(d, occurredAt);
+  const attribution = await attribute(databaseLookups(trx), d.orgId, d.request, occurredAt);
+  const row = attribution ? await judge(databaseContext(trx), d, attribution, occurredAt) : unattributed(d, occurredAt);
   try {
     await insertConversion(trx, row);
   } catch (e) {
@@ -97,8 +98,14 @@ export function requireSameRequest(existing: ConversionRow, request: ConversionR
 
 type Decided = 'status' | 'response' | 'campaign_id' | 'enrolment_id' | 'attributed_by' | 'click_id' | 'reasons';
 
+/** The customer as conversions are compared (lead de-duplication, promo uses, decision locks). */
+export function customerOf(d: Decision): { id: string; email: string | null } {
+  return { id: d.request.customer.id, email: d.request.customer.email ? normaliseEmail(d.request.customer.email) : null };
+}
+
 /** What every conversion stores, attributed or not. */
 export function base(d: Decision, occurredAt: Date): Omit<NewConversion, Decided> {
+  const customer = customerOf(d);
   return {
     id: newId('cnv'),
     org_id: d.orgId,
@@ -106,8 +113,8 @@ export function base(d: Decision, occurredAt: Date): Omit<NewConversion, Decided
     request: d.request,
     request_sha256: requestHash(d.request),
     type: d.request.type,
-    customer_id: d.request.customer.id,
-    customer_email: d.request.customer.email ? normaliseEmail(d.request.customer.email) : null,
+    customer_id: customer.id,
+    customer_email: customer.email,
     order_amount: d.orderAmount,
     occurred_at: occurredAt,
   };
@@ -120,36 +127,54 @@ export function unattributed(d: Decision, occurredAt: Date): NewConversion {
   return { ...b, status: 'unattributed', response, campaign_id: null, enrolment_id: null, attributed_by: null, click_id: null, reasons: [] };
 }
 
-export async function judge(trx: Kysely<any>, d: Decision, a: Attribution, occurredAt: Date): Promise<NewConversion> {
+/**
+ * What judging reads besides the conversion itself: the database for one conversion, or sets fetched
+ * once for a whole batch, to which each decided conversion is added so the next one sees it.
+ */
+export interface DecisionContext {
+  /** Takes the campaign decision locks (see lockCampaignDecisions); a batch took them all already. */
+  lockDecisions(p: { campaignId: string; customerId: string; email: string | null; cappedEnrolmentId: string | null }): Promise<void>;
+  creatorEmail(creatorId: string): Promise<string>;
+  hasEarlierLead(campaignId: string, customer: { id: string; email: string | null }): Promise<boolean>;
+  /** Accepted uses of the enrolment's promo code: in all (only when `countAll`) and by this customer. */
+  promoUses(enrolmentId: string, customer: { id: string; email: string | null }, countAll: boolean): Promise<{ total: number; byCustomer: number }>;
+}
+
+export function databaseContext(trx: Kysely<any>): DecisionContext {
+  return {
+    lockDecisions: (p) => lockCampaignDecisions(trx, p),
+    creatorEmail: async (id) => (await getCreator(trx, id)).email,
+    hasEarlierLead: (campaignId, customer) => hasEarlierLead(trx, campaignId, customer),
+    promoUses: (enrolmentId, customer, countAll) => promoUses(trx, enrolmentId, customer, countAll),
+  };
+}
+
+export async function judge(ctx: DecisionContext, d: Decision, a: Attribution, occurredAt: Date): Promise<NewConversion> {
   const { enrolment, click } = a;
   if (d.request.currency !== null && d.request.currency !== enrolment.terms.currency) {
     const message = `the campaign pays in ${enrolment.terms.currency}, not ${d.request.currency}`;
     throw new AppError('currency_mismatch', message, { details: { field: 'currency' } });
   }
   const b = base(d, occurredAt);
-  await lockCampaignDecisions(trx, {
+  await ctx.lockDecisions({
     campaignId: enrolment.campaign_id,
     customerId: b.customer_id,
     email: b.customer_email,
     cappedEnrolmentId: a.by === 'promo' && enrolment.promo_max_uses !== null ? enrolment.id : null,
   });
   const customer = { id: b.customer_id, email: b.customer_email };
-  const creator = await getCreator(trx, enrolment.creator_id);
   const validated = await d.validator.validateConversion({
     kind: d.request.type,
     campaignId: enrolment.campaign_id,
     occurredAt,
     terms: enrolment.terms,
     customer,
-    creatorEmail: normaliseEmail(creator.email),
+    creatorEmail: normaliseEmail(await ctx.creatorEmail(enrolment.creator_id)),
     click: click ? { occurredAt: click.occurred_at, status: click.status } : null,
-    history: { hasEarlierLead: (campaignId, c) => hasEarlierLead(trx, campaignId, c) },
+    history: { hasEarlierLead: (campaignId, c) => ctx.hasEarlierLead(campaignId, c) },
   });
-  const reasons = [
-    ...objectiveReasons(enrolment.terms.objective, d.request.type),
-    ...(a.by === 'promo' ? await promoReasons(trx, enrolment, customer) : []),
-    ...validated,
-  ];
+  const promo = a.by === 'promo' ? promoReasons(enrolment, await ctx.promoUses(enrolment.id, customer, enrolment.promo_max_uses !== null)) : [];
+  const reasons = [...objectiveReasons(enrolment.terms.objective, d.request.type), ...promo, ...validated];
   return {
     ...b,
     status: 'recording',

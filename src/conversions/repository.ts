@@ -102,6 +102,33 @@ export async function insertConversion(trx: Db, c: NewConversion): Promise<void>
       ${c.reasons}::text[])`.execute(trx);
 }
 
+/** A batch's conversions in one statement (rows travel as one JSON document). */
+export async function insertConversions(trx: Db, rows: readonly NewConversion[]): Promise<void> {
+  if (rows.length === 0) return;
+  const json = JSON.stringify(
+    rows.map((c) => ({ ...c, order_amount: c.order_amount?.toString() ?? null, occurred_at: c.occurred_at.toISOString() })),
+  );
+  await sql`insert into conversions (id, org_id, external_id, request, request_sha256, status, response, type, campaign_id,
+      enrolment_id, attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons)
+    select id, org_id, external_id, request, request_sha256, status, response, type, campaign_id, enrolment_id, attributed_by,
+      click_id, customer_id, customer_email, order_amount, occurred_at, reasons
+    from json_to_recordset(${json}::json) as x(id text, org_id text, external_id text, request jsonb, request_sha256 text,
+      status text, response jsonb, type text, campaign_id text, enrolment_id text, attributed_by text, click_id text,
+      customer_id text, customer_email text, order_amount int8, occurred_at timestamptz, reasons text[])`.execute(trx);
+}
+
+/** completeConversion for a batch, in one statement. */
+export async function completeConversions(
+  trx: Db,
+  done: ReadonlyArray<{ id: string; status: ConversionStatus; resultId: string; response: unknown }>,
+): Promise<void> {
+  if (done.length === 0) return;
+  const json = JSON.stringify(done.map((d) => ({ id: d.id, status: d.status, result_id: d.resultId, response: d.response })));
+  await sql`update conversions c set status = x.status, result_id = x.result_id, response = x.response
+    from json_to_recordset(${json}::json) as x(id text, status text, result_id text, response jsonb)
+    where c.id = x.id and c.status = 'recording'`.execute(trx);
+}
+
 /** Writes the answer once; a concurrent finisher of the same conversion wrote the same one. */
 export async function completeConversion(
   db: Db,
@@ -144,6 +171,47 @@ export async function hasEarlierLead(trx: Db, campaignId: string, customer: { id
   return r.rows.length > 0;
 }
 
+export interface CustomerProbe {
+  /** The campaign (earlier leads) or the enrolment (promo uses) asked about. */
+  scope: string;
+  customerId: string;
+  email: string | null;
+}
+
+/** hasEarlierLead for many (campaign, customer) probes at once: the indexes of the probes that have one. */
+export async function probesWithEarlierLead(trx: Db, probes: readonly CustomerProbe[]): Promise<Set<number>> {
+  if (probes.length === 0) return new Set();
+  const r = await sql<{ i: bigint }>`select v.i from unnest(${probes.map((p) => p.scope)}::text[], ${probes.map((p) => p.customerId)}::text[],
+      ${probes.map((p) => p.email)}::text[]) with ordinality as v(campaign_id, customer_id, email, i)
+    where exists (select 1 from conversions c where c.campaign_id = v.campaign_id and c.type = 'lead' and c.customer_id = v.customer_id)
+      or (v.email is not null and exists (select 1 from conversions c where c.campaign_id = v.campaign_id and c.type = 'lead'
+        and c.customer_email = v.email))`.execute(trx);
+  return new Set(r.rows.map((x) => Number(x.i) - 1));
+}
+
+/** promoUses for many probes at once: accepted uses per capped enrolment, and the probes whose customer used the code. */
+export async function promoUsesMany(
+  trx: Db,
+  probes: readonly CustomerProbe[],
+  cappedEnrolmentIds: readonly string[],
+): Promise<{ totals: Map<string, number>; used: Set<number> }> {
+  const totals = new Map<string, number>();
+  if (cappedEnrolmentIds.length > 0) {
+    const r = await sql<{ enrolment_id: string; n: bigint }>`select enrolment_id, count(*) as n from conversions
+      where enrolment_id = any(${[...new Set(cappedEnrolmentIds)]}::text[]) and attributed_by = 'promo' and reasons = '{}'
+      group by enrolment_id`.execute(trx);
+    for (const row of r.rows) totals.set(row.enrolment_id, Number(row.n));
+  }
+  if (probes.length === 0) return { totals, used: new Set() };
+  const r = await sql<{ i: bigint }>`select v.i from unnest(${probes.map((p) => p.scope)}::text[], ${probes.map((p) => p.customerId)}::text[],
+      ${probes.map((p) => p.email)}::text[]) with ordinality as v(enrolment_id, customer_id, email, i)
+    where exists (select 1 from conversions c where c.enrolment_id = v.enrolment_id and c.attributed_by = 'promo' and c.reasons = '{}'
+        and c.customer_id = v.customer_id)
+      or (v.email is not null and exists (select 1 from conversions c where c.enrolment_id = v.enrolment_id and c.attributed_by = 'promo'
+        and c.reasons = '{}' and c.customer_email = v.email))`.execute(trx);
+  return { totals, used: new Set(r.rows.map((x) => Number(x.i) - 1)) };
+}
+
 /**
  * Accepted uses of an enrolment's promo code: all of them (counted only when the code has a cap) and
  * whether this customer used it already (an index probe).
@@ -171,6 +239,15 @@ export interface BrandClick {
   campaign_id: string;
   occurred_at: Date;
   status: ClickStatus;
+}
+
+/** brandClick for many (brand, click id) pairs at once. */
+export async function brandClicks(trx: Db, keys: ReadonlyArray<{ orgId: string; clickId: string }>): Promise<Array<BrandClick & { org_id: string }>> {
+  if (keys.length === 0) return [];
+  const r = await sql<BrandClick & { org_id: string }>`select c.org_id, k.id, k.enrolment_id, k.campaign_id, k.occurred_at, k.status
+    from unnest(${keys.map((k) => k.orgId)}::text[], ${keys.map((k) => k.clickId)}::text[]) as x(org_id, click_id)
+    join clicks k on k.id = x.click_id join campaigns c on c.id = k.campaign_id and c.org_id = x.org_id`.execute(trx);
+  return r.rows;
 }
 
 /** A click on one of this brand's campaigns; another brand's click is as unknown as a made-up id. */

@@ -87,7 +87,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     startBackgroundWork(services);
     const operatorKey = await bootstrapOperatorKey(database);
     const router = createRouter([...healthRoutes, ...apiRoutes(services), ...(options.routes ?? [])]);
-    const state = { stopping: false };
+    const state: ServerState = { stopping: false, inFlight: 0 };
     const http = createHttpServer({ router, database, logger, state, redirect: (request, code) => redirect(services, request, code) });
     await listen(http, config.PORT, config.HOST);
     const expiry = startHoldExpiry({ db: database.db, intervalMs: config.HOLD_EXPIRY_INTERVAL_MS, logger });
@@ -97,6 +97,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const stop = once(async () => {
       state.stopping = true;
       await closeHttp(http);
+      await handlersDone(state);
       await services.stop();
       await expiry.stop();
       if (ownsDatabase) await database.close();
@@ -127,12 +128,19 @@ export function openConfiguredDatabase(config: Config): Promise<Database<any>> {
   });
 }
 
+interface ServerState {
+  /** Set by stop(): responses then close their connection instead of keeping it alive. */
+  stopping: boolean;
+  /** Handlers running, including those whose client hung up (their work must end before the database closes). */
+  inFlight: number;
+  idle?: (() => void) | undefined;
+}
+
 interface Services {
   router: Router;
   database: Database<any>;
   logger: Logger;
-  /** Set by stop(): responses then close their connection instead of keeping it alive. */
-  state: { stopping: boolean };
+  state: ServerState;
   /** The click redirect: where `/c/{code}` goes (synchronously when it can), the click accepted. */
   redirect(request: IncomingMessage, code: string): string | Promise<string>;
 }
@@ -148,6 +156,15 @@ function createHttpServer(services: Services): Server {
 }
 
 async function handleRequest(req: IncomingMessage, res: ServerResponse, services: Services): Promise<void> {
+  services.state.inFlight++;
+  try {
+    await handle(req, res, services);
+  } finally {
+    if (--services.state.inFlight === 0) services.state.idle?.();
+  }
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, services: Services): Promise<void> {
   const { router, database, logger, state } = services;
   const started = performance.now();
   const requestId = requestIdOf(req);
@@ -270,6 +287,23 @@ function listenError(e: NodeJS.ErrnoException, port: number, host: string): Erro
     return new AppError('invalid_config', `cannot listen on HOST ${host}: no such local address`);
   }
   return e;
+}
+
+/**
+ * A handler whose client hung up outlives its connection, so server.close() does not wait for it:
+ * wait here (bounded by the grace period) so its transaction ends before the database closes.
+ */
+function handlersDone(state: ServerState): Promise<void> {
+  if (state.inFlight === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, SHUTDOWN_GRACE_MS);
+    function done() {
+      clearTimeout(timer);
+      state.idle = undefined;
+      resolve();
+    }
+    state.idle = done;
+  });
 }
 
 /** Stops accepting, closes idle keep-alive sockets, and waits for in-flight requests (bounded by the grace period). */

@@ -52,6 +52,13 @@ export async function getCreator(db: Db, id: string): Promise<Creator> {
   return r.rows[0];
 }
 
+/** Creators' emails by id, for a batch of conversions (self-referral checks). */
+export async function creatorEmails(db: Db, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const r = await sql<{ id: string; email: string }>`select id, email from creators where id = any(${[...new Set(ids)]}::text[])`.execute(db);
+  return new Map(r.rows.map((c) => [c.id, c.email]));
+}
+
 export async function listOrganizations(db: Db, page: { after?: string | undefined; limit: number }): Promise<Organization[]> {
   const after = page.after ? sql`where id > ${page.after}` : sql``;
   return (await sql<Organization>`select * from organizations ${after} order by id limit ${page.limit}`.execute(db)).rows;

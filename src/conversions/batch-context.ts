@@ -1,0 +1,108 @@
+import type { Kysely } from 'kysely';
+import { enrolmentsByIds, enrolmentsByPromoCodes, type EnrolmentWithTerms } from '../campaigns/index.js';
+import { creatorEmails } from '../tenants/index.js';
+import type { Attribution, AttributionLookups } from './attribution.js';
+import { customerOf, databaseContext, type Decision, type DecisionContext } from './record.js';
+import { brandClicks, type BrandClick, type CustomerProbe, type NewConversion, probesWithEarlierLead, promoUsesMany } from './repository.js';
+
+/**
+ * What a batch of conversions reads, fetched once per batch in a few set-based statements instead of
+ * a handful of statements per conversion: the clicks, enrolments and promo codes attribution needs,
+ * then — under the decision locks — the creators, earlier leads and promo uses judging needs. Each
+ * conversion decided in the batch is `note`d, so the ones after it see it exactly as they would see
+ * its row in the database (lead de-duplication, promo caps). Anything not prefetched is read from the
+ * database, so a gap costs a query, never a wrong answer.
+ */
+export async function prefetchAttribution(trx: Kysely<any>, decisions: readonly Decision[]): Promise<AttributionLookups> {
+  const clickKeys = decisions.flatMap((d) => (d.request.click_id ? [{ orgId: d.orgId, clickId: d.request.click_id }] : []));
+  const promoKeys = decisions.flatMap((d) => (d.request.promo_code ? [{ orgId: d.orgId, code: d.request.promo_code }] : []));
+  const clicks = new Map<string, BrandClick>();
+  for (const c of await brandClicks(trx, clickKeys)) clicks.set(`${c.org_id}:${c.id}`, c);
+  const enrolments = new Map<string, EnrolmentWithTerms>();
+  for (const e of await enrolmentsByIds(trx, [...clicks.values()].map((c) => c.enrolment_id))) enrolments.set(e.id, e);
+  const promos = new Map<string, EnrolmentWithTerms>();
+  for (const e of await enrolmentsByPromoCodes(trx, promoKeys)) promos.set(`${e.org_id}:${e.code}`, e);
+  return {
+    click: async (orgId, clickId) => clicks.get(`${orgId}:${clickId}`),
+    enrolment: async (id) => enrolments.get(id) ?? (await enrolmentsByIds(trx, [id]))[0],
+    promo: async (orgId, code) => promos.get(`${orgId}:${code.toUpperCase()}`),
+  };
+}
+
+export interface BatchDecisionContext extends DecisionContext {
+  /** A conversion decided (and about to be inserted) in this batch: later ones must see it. */
+  note(row: NewConversion): void;
+}
+
+export async function prefetchDecisions(
+  trx: Kysely<any>,
+  items: ReadonlyArray<{ d: Decision; attribution: Attribution }>,
+): Promise<BatchDecisionContext> {
+  const fallback = databaseContext(trx);
+  const customers = items.map(({ d, attribution }) => ({ a: attribution, c: customerOf(d), type: d.request.type }));
+  const emails = await creatorEmails(trx, customers.map(({ a }) => a.enrolment.creator_id));
+  const leadProbes = customers.filter(({ type }) => type === 'lead').map(({ a, c }) => probe(a.enrolment.campaign_id, c));
+  const promoed = customers.filter(({ a }) => a.by === 'promo');
+  const promoProbes = promoed.map(({ a, c }) => probe(a.enrolment.id, c));
+  const capped = promoed.filter(({ a }) => a.enrolment.promo_max_uses !== null).map(({ a }) => a.enrolment.id);
+  const earlier = indexed(leadProbes, await probesWithEarlierLead(trx, leadProbes));
+  const uses = await promoUsesMany(trx, promoProbes, capped);
+  const used = indexed(promoProbes, uses.used);
+  const cappedSet = new Set(capped);
+  // What this batch adds, as the database would show it once inserted.
+  const leadsNow = new Set<string>();
+  const usesNow = new Set<string>();
+  const totalsNow = new Map<string, number>();
+  const seen = (set: Set<string>, scope: string, c: { id: string; email: string | null }) =>
+    set.has(`${scope}\nc\n${c.id}`) || (c.email !== null && set.has(`${scope}\ne\n${c.email}`));
+  const add = (set: Set<string>, scope: string, c: { id: string; email: string | null }) => {
+    set.add(`${scope}\nc\n${c.id}`);
+    if (c.email !== null) set.add(`${scope}\ne\n${c.email}`);
+  };
+  return {
+    lockDecisions: async () => {
+      // The batch took every decision lock, in one sorted order, before judging.
+    },
+    creatorEmail: async (id) => emails.get(id) ?? fallback.creatorEmail(id),
+    hasEarlierLead: async (campaignId, c) => {
+      if (seen(leadsNow, campaignId, c)) return true;
+      const known = earlier.get(probeKey(campaignId, c));
+      return known ?? fallback.hasEarlierLead(campaignId, c);
+    },
+    promoUses: async (enrolmentId, c, countAll) => {
+      const known = used.get(probeKey(enrolmentId, c));
+      if (known === undefined || (countAll && !cappedSet.has(enrolmentId))) {
+        const stored = await fallback.promoUses(enrolmentId, c, countAll);
+        return { total: stored.total + (countAll ? (totalsNow.get(enrolmentId) ?? 0) : 0), byCustomer: stored.byCustomer + (seen(usesNow, enrolmentId, c) ? 1 : 0) };
+      }
+      const total = countAll ? (uses.totals.get(enrolmentId) ?? 0) + (totalsNow.get(enrolmentId) ?? 0) : 0;
+      return { total, byCustomer: known || seen(usesNow, enrolmentId, c) ? 1 : 0 };
+    },
+    note(row) {
+      const c = { id: row.customer_id, email: row.customer_email };
+      if (row.campaign_id !== null && row.type === 'lead') add(leadsNow, row.campaign_id, c);
+      if (row.attributed_by === 'promo' && row.enrolment_id !== null && row.reasons.length === 0) {
+        add(usesNow, row.enrolment_id, c);
+        totalsNow.set(row.enrolment_id, (totalsNow.get(row.enrolment_id) ?? 0) + 1);
+      }
+    },
+  };
+}
+
+function probe(scope: string, c: { id: string; email: string | null }): CustomerProbe {
+  return { scope, customerId: c.id, email: c.email };
+}
+
+function probeKey(scope: string, c: { id: string; email: string | null }): string {
+  return `${scope}\n${c.id}\n${c.email ?? ''}`;
+}
+
+/** Probe key → whether the database answered yes for it (a probe asked twice in a batch gives one key). */
+function indexed(probes: readonly CustomerProbe[], yes: ReadonlySet<number>): Map<string, boolean> {
+  const m = new Map<string, boolean>();
+  probes.forEach((p, i) => {
+    const key = probeKey(p.scope, { id: p.customerId, email: p.email });
+    m.set(key, yes.has(i) || m.get(key) === true);
+  });
+  return m;
+}
