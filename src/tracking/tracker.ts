@@ -331,6 +331,29 @@ export function hashIp(salt: string, ip: string): string {
   return createHash('sha256').update(salt).update('\n').update(ip).digest('hex');
 }
 
+/** Visitors come back and share addresses (NAT): the writer remembers recent hashes instead of rehashing. */
+const IP_HASHES_MAX = 10_000;
+
+function memoisedHashIp(): (salt: string, ip: string) => string {
+  let forSalt = '';
+  const hashes = new Map<string, string>();
+  return (salt, ip) => {
+    if (salt !== forSalt) {
+      hashes.clear();
+      forSalt = salt;
+    }
+    let hash = hashes.get(ip);
+    if (hash === undefined) {
+      hash = hashIp(salt, ip);
+      if (hashes.size >= IP_HASHES_MAX) hashes.clear();
+      hashes.set(ip, hash);
+    }
+    return hash;
+  };
+}
+
+const hashIpMemoised = memoisedHashIp();
+
 /** Inside one transaction: lock out other writers, flag repeats, insert. Returns the rows inserted. */
 async function insertBatch(trx: Transaction<any>, batch: readonly Accepted[], salt: string): Promise<Written[]> {
   const offsetMs = await lockWriterAndReadClockOffsetMs(trx);
@@ -351,7 +374,7 @@ function rowOf(c: Accepted, offsetMs: number, salt: string): NewClick {
     campaign_id: e.campaign_id,
     creator_id: e.creator_id,
     occurred_at: new Date(c.acceptedMs + offsetMs),
-    ip_hash: hashIp(salt, c.visit.ip),
+    ip_hash: hashIpMemoised(salt, c.visit.ip),
     user_agent: c.visit.userAgent,
     referrer: c.visit.referrer,
     country: c.visit.country,
