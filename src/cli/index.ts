@@ -10,6 +10,7 @@ import { serveCommand } from './commands/serve.js';
 import { settleCommand } from './commands/settle.js';
 import { statementCommand } from './commands/statement.js';
 import { payoutsRunCommand } from './commands/payouts.js';
+import { scoreCommand } from './commands/score.js';
 
 export { type CliContext, type Command, EXIT } from './command.js';
 export { formatLedgerReport } from './commands/ledger-check.js';
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   settleCommand,
   statementCommand,
   payoutsRunCommand,
+  scoreCommand,
 ];
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);
