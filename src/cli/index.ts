@@ -10,6 +10,7 @@ import { serveCommand } from './commands/serve.js';
 import { settleCommand } from './commands/settle.js';
 import { statementCommand } from './commands/statement.js';
 import { payoutsRunCommand } from './commands/payouts.js';
+import { simulateCommand } from './commands/simulate.js';
 import { scoreCommand } from './commands/score.js';
 
 export { type CliContext, type Command, EXIT } from './command.js';
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   settleCommand,
   statementCommand,
   payoutsRunCommand,
+  simulateCommand,
   scoreCommand,
 ];
 
