@@ -63,15 +63,38 @@ export function benchmarksMarkdown(input: ReportInput): string {
     '- Embedded engine: PGlite (PostgreSQL compiled to WASM, in process, one session, file-backed in a temp data directory)',
     '',
   ];
-  for (const s of input.sections) {
-    out.push(`## ${s.title}`, '', s.intro, '', markdownTable(s.table), '');
-    if (s.aims.length) {
-      out.push('### Aims', '', '| aim | measured | |', '|---|---|---|');
-      for (const a of s.aims) out.push(`| ${a.aim} | ${a.measured ?? '—'} | ${aimMark(a.met)} |`);
-      out.push('');
-    }
-    if (s.notes.length) out.push(...s.notes.map((n) => `- ${n}`), '');
-    for (const d of s.details ?? []) out.push(`### ${d.title}`, '', d.markdown, '');
-  }
+  for (const s of input.sections) out.push(sectionMarkdown(s));
   return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** One section's block: from its `## title` line to the line before the next `## ` heading. */
+export function sectionMarkdown(s: SectionResult): string {
+  const out = [`## ${s.title}`, '', s.intro, '', markdownTable(s.table), ''];
+  if (s.aims.length) {
+    out.push('### Aims', '', '| aim | measured | |', '|---|---|---|');
+    for (const a of s.aims) out.push(`| ${a.aim} | ${a.measured ?? '—'} | ${aimMark(a.met)} |`);
+    out.push('');
+  }
+  if (s.notes.length) out.push(...s.notes.map((n) => `- ${n}`), '');
+  for (const d of s.details ?? []) out.push(`### ${d.title}`, '', d.markdown, '');
+  return out.join('\n');
+}
+
+/**
+ * BENCHMARKS.md with only these sections replaced (or appended when new): what `npm run bench:detection`
+ * records without rerunning the other sections. Each replaced section says when and by what it was run.
+ */
+export function replaceSections(markdown: string, sections: readonly SectionResult[], stamp: string): string {
+  let text = markdown.trimEnd();
+  for (const s of sections) {
+    const block = sectionMarkdown({ ...s, notes: [...s.notes, stamp] }).trimEnd();
+    const start = text.indexOf(`\n## ${s.title}\n`);
+    if (start === -1) {
+      text = `${text}\n\n${block}`;
+      continue;
+    }
+    const next = text.indexOf('\n## ', start + 1);
+    text = `${text.slice(0, start + 1)}${block}${next === -1 ? '' : `\n${text.slice(next)}`}`;
+  }
+  return `${text}\n`;
 }

@@ -6,20 +6,25 @@
  * not answer, the server parts are skipped (and marked so in BENCHMARKS.md) and the embedded engine
  * still runs. To add a section, write a module exporting a `BenchSection` and list it in SECTIONS.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serverUnreachable, serverUrlFromEnv } from './engines.js';
+import { detectionSection } from './detection.js';
 import { ledgerSection } from './ledger.js';
 import { loopSection } from './loop.js';
 import { machineInfo } from './machine.js';
 import { redirectSection } from './redirect.js';
-import { benchmarksMarkdown, formatSeconds, sectionText } from './report.js';
+import { benchmarksMarkdown, formatSeconds, replaceSections, sectionText } from './report.js';
 import type { BenchContext, BenchSection, SectionResult } from './types.js';
 
-const SECTIONS: BenchSection[] = [ledgerSection, redirectSection, loopSection];
+const SECTIONS: BenchSection[] = [ledgerSection, redirectSection, loopSection, detectionSection];
 
-/** BENCH_SECTIONS=loop,redirect runs only those and prints them, leaving BENCHMARKS.md as it is. */
+/**
+ * BENCH_SECTIONS=loop,redirect runs only those and prints them, leaving BENCHMARKS.md as it is; with
+ * BENCH_RECORD=1 their sections in BENCHMARKS.md are replaced (`npm run bench:detection` does that).
+ */
 const ONLY = process.env.BENCH_SECTIONS?.split(',').map((s) => s.trim()).filter(Boolean);
+const RECORD = process.env.BENCH_RECORD === '1';
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
 
@@ -46,8 +51,14 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${sectionText(result)}\n`);
   }
   const totalSeconds = (performance.now() - started) / 1000;
+  if (ONLY && RECORD) {
+    const stamp = `This section was refreshed on its own by \`${process.env.npm_lifecycle_event === 'bench:detection' ? 'npm run bench:detection' : `BENCH_SECTIONS=${ONLY.join(',')} BENCH_RECORD=1 npm run bench`}\` on ${date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} (same machine).`;
+    writeFileSync(OUTPUT, replaceSections(readFileSync(OUTPUT, 'utf8'), results, stamp));
+    log(`\nupdated ${results.map((r) => r.title).join(', ')} in ${OUTPUT}`);
+    return;
+  }
   if (ONLY) {
-    log(`\nBENCH_SECTIONS=${ONLY.join(',')}: printed only; BENCHMARKS.md left as it is`);
+    log(`\nBENCH_SECTIONS=${ONLY.join(',')}: printed only; BENCHMARKS.md left as it is (BENCH_RECORD=1 records them)`);
     return;
   }
   writeFileSync(OUTPUT, benchmarksMarkdown({ machine, date, command: 'npm run bench', totalSeconds, sections: results }));

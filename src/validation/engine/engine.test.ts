@@ -415,16 +415,24 @@ describe('lead quality', () => {
   const lead = (id: string, email: string | null, over = {}) =>
     conversion(id, 0, { creator: 'cr1', promo_code: 'ADA', customer: { id, email, phone: null, country: 'US', age: 30 }, ...over });
 
-  it('hard failures are invalid, a role account only lowers the score, a score under the minimum is review', () => {
+  it('hard failures are invalid, a role account waits for review, a score under the minimum is review', () => {
     const v = scoreAll([...BASE, lead('v1', 'bad-address'), lead('v2', 'x@trash.test'), lead('v3', 'info@customers.test'), lead('v4', 'ok@customers.test')]);
     expect(judged(v, 'v1')).toEqual(['invalid', ['email_invalid', 'lead_score_low']]);
     expect(judged(v, 'v2')).toEqual(['invalid', ['email_disposable', 'lead_score_low']]);
-    expect(v.get('v3')).toEqual({ id: 'v3', kind: 'conversion', verdict: 'valid', score: 80, reasons: ['email_role_account'] });
+    expect(v.get('v3')).toEqual({ id: 'v3', kind: 'conversion', verdict: 'review', score: 70, reasons: ['email_role_account'] });
     expect(v.get('v4')).toEqual({ id: 'v4', kind: 'conversion', verdict: 'valid', score: 100, reasons: [] });
     const strict = scoreAll([campaign({ rules: { leads: { min_score: 81 } } }), creator('cr1'), lead('v3', 'info@customers.test')]);
     expect(judged(strict, 'v3')).toEqual(['review', ['email_role_account', 'lead_score_low']]);
-    const exact = scoreAll([campaign({ rules: { leads: { min_score: 80 } } }), creator('cr1'), lead('v3', 'info@customers.test')]);
-    expect(judged(exact, 'v3')).toEqual(['valid', ['email_role_account']]);
+  });
+
+  it('a sale is not judged as a lead, but one from a disposable address waits for review', () => {
+    const sale = (id: string, email: string) => lead(id, email, { event: 'sale', amount: '20.00', currency: 'USD' });
+    const v = scoreAll([campaign({ objective: 'cpa_fixed' }), creator('cr1'), sale('s1', 'x@trash.test'), sale('s2', 'info@customers.test'), sale('s3', 'bad-address')]);
+    expect(judged(v, 's1')).toEqual(['review', ['email_disposable']]);
+    expect(judged(v, 's2')).toEqual(['valid', []]);
+    expect(judged(v, 's3')).toEqual(['valid', []]);
+    const off = scoreAll([campaign({ objective: 'cpa_fixed', rules: { leads: { enabled: false } } }), creator('cr1'), sale('s1', 'x@trash.test')]);
+    expect(judged(off, 's1')).toEqual(['valid', []]);
   });
 
   it("passes the campaign's lead settings to the checker", () => {

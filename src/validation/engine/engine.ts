@@ -43,8 +43,10 @@ const HOUR = 3_600_000;
 
 /**
  * What the lead checker's codes mean for payment. Hard failures (the lead reaches nobody or is not
- * what the campaign pays for) are invalid, a score under the campaign's minimum is review, a role
- * account only lowers the score. A code missing here fails closed (`lead_check_failed`, review).
+ * what the campaign pays for) are invalid; a score under the campaign's minimum is review; so is a
+ * role account (info@, sales@): a person may stand behind it (B2B), but nobody can tell who, so it
+ * waits for a person instead of paying by default. A code missing here fails closed
+ * (`lead_check_failed`, review).
  */
 const LEAD_REASON_LEVELS: ReadonlyArray<[ReasonCode, Level]> = [
   ['required_field_missing', INVALID],
@@ -52,7 +54,7 @@ const LEAD_REASON_LEVELS: ReadonlyArray<[ReasonCode, Level]> = [
   ['email_disposable', INVALID],
   ['email_typo_domain', INVALID],
   ['email_no_mx', INVALID],
-  ['email_role_account', NOTE],
+  ['email_role_account', REVIEW],
   ['phone_invalid', INVALID],
   ['country_not_targeted', INVALID],
   ['age_out_of_range', INVALID],
@@ -489,7 +491,12 @@ export function createEngine(deps: EngineDeps): Engine {
         rec.add(R.self_referral, INVALID);
       }
     }
-    if (!isLead) return;
+    if (!isLead) {
+      // A sale is paid for by a real order, so lead quality does not apply; but a disposable address on
+      // it is Dub's fraud signal (a creator buying through throwaway accounts, refunding later): review.
+      if (rules.leads.enabled && check.reasons.includes('email_disposable')) rec.add(R.email_disposable, REVIEW);
+      return;
+    }
     rec.leadScore = Math.max(0, Math.min(100, check.score));
     for (const reason of check.reasons) {
       const packed = LEAD_REASON_PACKED.get(reason);
