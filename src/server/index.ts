@@ -10,7 +10,7 @@ import { redirect } from '../api/routes/tracking.js';
 import { finishRecordingConversions } from '../conversions/index.js';
 import { startPayouts } from '../payouts/index.js';
 import { startSettlement } from '../settlement/index.js';
-import { startClickTracker } from '../tracking/index.js';
+import { browserSnippet, startClickTracker } from '../tracking/index.js';
 import { healthRoutes } from './health.js';
 import { startHoldExpiry } from './hold-expiry.js';
 import { startPeriodic } from './periodic.js';
@@ -149,7 +149,7 @@ const CLICK_PREFIX = '/c/';
 
 function createHttpServer(services: Services): Server {
   const server = createServer((req, res) => {
-    if (!serveClick(req, res, services)) void handleRequest(req, res, services);
+    if (!serveClick(req, res, services) && !serveSnippet(req, res)) void handleRequest(req, res, services);
   });
   server.on('clientError', answerMalformedRequest);
   return server;
@@ -221,6 +221,34 @@ function serveClick(req: IncomingMessage, res: ServerResponse, services: Service
   }
   return true;
 }
+
+/**
+ * `GET|HEAD /s.js`: the browser snippet for brands' landing pages (src/tracking/snippet.source.js), cached by
+ * browsers for an hour and revalidated by ETag. Loadable from any site (it is a public script).
+ */
+function serveSnippet(req: IncomingMessage, res: ServerResponse): boolean {
+  const url = req.url ?? '/';
+  if ((url !== SNIPPET_PATH && !url.startsWith(`${SNIPPET_PATH}?`)) || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+  const snippet = browserSnippet();
+  const common = {
+    'content-type': 'text/javascript; charset=utf-8',
+    'cache-control': 'public, max-age=3600',
+    etag: snippet.etag,
+    vary: 'accept-encoding',
+    'cross-origin-resource-policy': 'cross-origin',
+  };
+  if (req.headers['if-none-match'] === snippet.etag) {
+    res.writeHead(304, common).end();
+    return true;
+  }
+  const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  const body = gzip ? snippet.gzip : Buffer.from(snippet.js);
+  res.writeHead(200, { ...common, 'content-length': body.length, ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+  res.end(req.method === 'HEAD' ? undefined : body);
+  return true;
+}
+
+const SNIPPET_PATH = '/s.js';
 
 function sendRedirect(res: ServerResponse, location: string, requestId: string, services: Services, started: number): void {
   const headers = ['location', location, 'content-length', '0', 'cache-control', 'no-store', 'x-request-id', requestId];

@@ -10,6 +10,7 @@ export { CLICK_ID_PARAM, landingUrl, parseDestination } from './destination.js';
 export { CLICK_STATUSES, type ClickStatus, countryFrom, isAutomatedAgent, REPEAT_WINDOW_MS } from './flags.js';
 export { type Click, type ClickFilter, listClicks } from './repository.js';
 export { ClickTracker, type ClickTrackerOptions, hashIp, TRACKING_LIMITS, type Visit } from './tracker.js';
+export { type BrowserSnippet, browserSnippet } from './snippet.js';
 
 /** The server's tracker: flushes every CLICK_FLUSH_INTERVAL_MS; its stop() writes every accepted click. */
 export function startClickTracker(services: Services): ClickTracker {
