@@ -94,11 +94,11 @@ describe('the browser snippet', () => {
     await page.goto(second);
     const secondId = new URL(page.url()).searchParams.get('ern_cid') as string;
     await page.goto(`${shopUrl}/landing`); // later visit, no click id: the earlier ones are still there
-    expect(await page.evaluate(() => (window as any).Earnest.clickIds())).toEqual([firstId, secondId]);
+    expect(await page.evaluate(() => (globalThis as any).Earnest.clickIds())).toEqual([firstId, secondId]);
     expect(await page.inputValue('input[name="ern_click_ids"]')).toBe(`${firstId},${secondId}`);
     // The same click id twice is kept once, as the latest.
     await page.goto(`${shopUrl}/landing?ern_cid=${firstId}`);
-    expect(await page.evaluate(() => (window as any).Earnest.clickIds())).toEqual([secondId, firstId]);
+    expect(await page.evaluate(() => (globalThis as any).Earnest.clickIds())).toEqual([secondId, firstId]);
   });
 
   it('forgets click ids older than the window, and ignores a malformed ern_cid', async () => {
@@ -106,10 +106,10 @@ describe('the browser snippet', () => {
     await page.goto(`${shopUrl}/short?ern_cid=clk_recent`);
     const twoDaysAgo = Date.now() - 2 * 86_400_000;
     await page.evaluate((t) => {
-      const list = JSON.parse(localStorage.getItem('ern_clicks') ?? '[]');
-      localStorage.setItem('ern_clicks', JSON.stringify([{ id: 'clk_old', t }, ...list]));
+      const list = JSON.parse((globalThis as any).localStorage.getItem('ern_clicks') ?? '[]');
+      (globalThis as any).localStorage.setItem('ern_clicks', JSON.stringify([{ id: 'clk_old', t }, ...list]));
     }, twoDaysAgo);
     await page.goto(`${shopUrl}/short?ern_cid=<script>`);
-    expect(await page.evaluate(() => (window as any).Earnest.clickIds())).toEqual(['clk_recent']);
+    expect(await page.evaluate(() => (globalThis as any).Earnest.clickIds())).toEqual(['clk_recent']);
   });
 });
