@@ -9,6 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { serverUnreachable, serverUrlFromEnv } from './engines.js';
+import { attributionSection } from './attribution.js';
 import { detectionSection } from './detection.js';
 import { ledgerSection } from './ledger.js';
 import { loopSection } from './loop.js';
@@ -17,7 +18,7 @@ import { redirectSection } from './redirect.js';
 import { benchmarksMarkdown, formatSeconds, replaceSections, sectionText } from './report.js';
 import type { BenchContext, BenchSection, SectionResult } from './types.js';
 
-const SECTIONS: BenchSection[] = [ledgerSection, redirectSection, loopSection, detectionSection];
+const SECTIONS: BenchSection[] = [ledgerSection, redirectSection, loopSection, detectionSection, attributionSection];
 
 /**
  * BENCH_SECTIONS=loop,redirect runs only those and prints them, leaving BENCHMARKS.md as it is; with

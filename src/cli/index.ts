@@ -12,6 +12,7 @@ import { statementCommand } from './commands/statement.js';
 import { payoutsRunCommand } from './commands/payouts.js';
 import { simulateCommand } from './commands/simulate.js';
 import { scoreCommand } from './commands/score.js';
+import { attributeCommand } from './commands/attribute.js';
 
 export { type CliContext, type Command, EXIT } from './command.js';
 export { formatLedgerReport } from './commands/ledger-check.js';
@@ -29,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   payoutsRunCommand,
   simulateCommand,
   scoreCommand,
+  attributeCommand,
 ];
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);
