@@ -57,6 +57,9 @@ async function measure(serverUrl: string, log: (m: string) => void): Promise<Mea
             objective: 'cpl', rate: '1.00', currency: 'USD', budget: '500000.00', destination_url: 'https://shop.example/',
             starts_at: new Date(now - 60_000).toISOString(), ends_at: new Date(now + 365 * 86_400_000).toISOString(),
             kpi_target: 1, hold_days: 1, fee_bps: 2000,
+            // One creator brings thousands of leads a second here: the campaign lifts the per-creator
+            // conversion velocity limits (a review rule) so the run measures throughput, not fraud rules.
+            validation: { rules: { conversion_velocity: { creator_per_minute: null, creator_per_hour: null } } },
           },
         });
         await call('POST', `/v1/campaigns/${campaign.id}/fund`, brand, { reference: 'bench-fund' });
@@ -172,7 +175,9 @@ export const loopSection: BenchSection = {
       `Through the real HTTP API of an Earnest server on the PostgreSQL server (its own schema): ${formatInt(CONVERSIONS)} ` +
       `lead conversions posted by ${CLIENTS} concurrent clients (promo-code attribution, validation, the result row and its ` +
       'escrow hold — two linked pending transfers — for each; every one must answer 201 attributed), then the clock is moved ' +
-      'past the hold period and one settlement run approves them all (posting every hold as a linked pair).';
+      'past the hold period and one settlement run approves them all (re-checking each creator\'s recent traffic with the ' +
+      'validation engine first, then posting every hold as a linked pair). The load comes from wrk in its own process when ' +
+      'installed. The campaign lifts the per-creator conversion velocity limits (one creator brings every lead here).';
     if (!ctx.serverUrl) {
       return { title: 'Campaign loop', intro, table: { columns: ['measure'], rows: [] }, aims: [], notes: [`skipped: ${ctx.serverSkipped}`] };
     }

@@ -62,19 +62,25 @@ export async function launchCampaign(api: TestApi, brand: Party, creator: Party,
   return { id, enrolmentId: joined.body.id, promoCode: joined.body.promo_code };
 }
 
-/** Writes a click row directly (the redirect has its own suite); `at` defaults to an hour ago on the database clock. */
+/** A desktop browser: what a valid click carries (tracking flags a click without an agent as a bot). */
+export const BROWSER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+
+/**
+ * Writes a click row directly (the redirect has its own suite): `at` defaults to an hour ago on the
+ * database clock, the agent to a browser, the IP hash to one per click (a distinct visitor).
+ */
 export async function insertClick(
   api: TestApi,
   c: Launched,
   creator: Party,
-  options: { at?: Date; status?: 'valid' | 'bot' | 'repeat' | 'head' } = {},
+  options: { at?: Date; status?: 'valid' | 'bot' | 'repeat' | 'head'; userAgent?: string | null; ipHash?: string } = {},
 ): Promise<{ id: string; at: Date }> {
   const id = newId('clk');
   const at = options.at ?? new Date((await databaseNow(api.database.db)).getTime() - 3_600_000);
-  await sql`insert into clicks (id, enrolment_id, campaign_id, creator_id, occurred_at, ip_hash, status)
-    values (${id}, ${c.enrolmentId}, ${c.id}, ${creator.id}, ${at.toISOString()}::timestamptz, 'test', ${options.status ?? 'valid'})`.execute(
-    api.database.db,
-  );
+  const ua = options.userAgent === undefined ? BROWSER_AGENT : options.userAgent;
+  await sql`insert into clicks (id, enrolment_id, campaign_id, creator_id, occurred_at, ip_hash, user_agent, status)
+    values (${id}, ${c.enrolmentId}, ${c.id}, ${creator.id}, ${at.toISOString()}::timestamptz, ${options.ipHash ?? `ip-${id}`}, ${ua},
+      ${options.status ?? 'valid'})`.execute(api.database.db);
   return { id, at };
 }
 

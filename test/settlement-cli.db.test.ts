@@ -49,6 +49,7 @@ describe('settlement commands', () => {
     expect(r.code, r.stderr.join('\n')).toBe(EXIT.ok);
     expect(JSON.parse(r.stdout.join(''))).toEqual({
       approved: 3,
+      reviewed: 0,
       batches: 1,
       campaigns_ended: [seeded.campaignId],
       campaigns_settled: [

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors/index.js';
 import { currencyExponent, divRound, formatAmount, isCurrency, parseAmount } from '../money/index.js';
+import type { RuleSettingsInput } from '../validation/engine/settings.js';
+import { LEAD_FIELDS, ruleSettingsFor, type ValidationTerms } from '../validation/live/settings.js';
 
 /**
  * A campaign's performance contract. Creators accept one exact version (by its SHA-256); a change after
@@ -37,6 +39,30 @@ export const termsInputSchema = z.strictObject({
       min_ctit_seconds: z.number().int().min(0).max(86_400).default(10),
       dedupe_leads: z.boolean().default(true),
       self_referral: z.boolean().default(true),
+      target_countries: z
+        .array(z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 codes such as US'))
+        .min(1)
+        .max(300)
+        .nullable()
+        .optional()
+        .describe('Countries whose leads are paid; default null: any'),
+      age_min: z.number().int().min(0).max(150).nullable().optional().describe('Inclusive; default null: no bound'),
+      age_max: z.number().int().min(0).max(150).nullable().optional().describe('Inclusive; default null: no bound'),
+      paid_traffic: z.enum(['allowed', 'forbidden']).optional().describe('forbidden: clicks from paid ads are invalid; default allowed'),
+      required_fields: z.array(z.enum(LEAD_FIELDS)).max(LEAD_FIELDS.length).optional().describe('Lead fields the brand must send; default none'),
+      min_lead_score: z.number().min(0).max(100).optional().describe('Leads scoring under it (0–100) are reviewed; default 50'),
+      rules: z
+        .custom<RuleSettingsInput>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object of rule settings')
+        .optional()
+        .describe("Overrides of the validation engine's rule settings (docs/validation.md)"),
+    })
+    .superRefine((v, ctx) => {
+      if (v.age_min != null && v.age_max != null && v.age_min > v.age_max) {
+        ctx.addIssue({ code: 'custom', path: ['age_max'], message: 'must not be below age_min' });
+      }
+      const rules = ruleSettingsFor(v);
+      // The settings as the engine will run them: an unknown rule or an inconsistent threshold is refused now, not at the first conversion.
+      for (const issue of rules.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: ['rules', ...issue.path.map(String)], message: issue.message });
     })
     .default({ min_ctit_seconds: 10, dedupe_leads: true, self_referral: true }),
 });
@@ -59,7 +85,7 @@ export interface Terms {
   guarantee_bps: number;
   promo_max_uses: number | null;
   promo_once_per_customer: boolean;
-  validation: { min_ctit_seconds: number; dedupe_leads: boolean; self_referral: boolean };
+  validation: ValidationTerms;
 }
 
 export function normaliseTerms(input: TermsInput): Terms {

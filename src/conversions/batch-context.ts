@@ -1,14 +1,22 @@
 import type { Kysely } from 'kysely';
 import { enrolmentsByIds, enrolmentsByPromoCodes, type EnrolmentWithTerms } from '../campaigns/index.js';
-import { creatorEmails } from '../tenants/index.js';
+import { ipHashSalt } from '../tracking/repository.js';
 import type { Attribution, AttributionLookups } from './attribution.js';
 import { customerOf, databaseContext, type Decision, type DecisionContext } from './record.js';
-import { brandClicks, type BrandClick, type CustomerProbe, type NewConversion, probesWithEarlierLead, promoUsesMany } from './repository.js';
+import {
+  brandClicks,
+  type BrandClick,
+  creatorContacts,
+  type CustomerProbe,
+  type NewConversion,
+  probesWithEarlierLead,
+  promoUsesMany,
+} from './repository.js';
 
 /**
  * What a batch of conversions reads, fetched once per batch in a few set-based statements instead of
  * a handful of statements per conversion: the clicks, enrolments and promo codes attribution needs,
- * then — under the decision locks — the creators, earlier leads and promo uses judging needs. Each
+ * then — under the decision locks — the creators' contacts, earlier leads and promo uses judging needs. Each
  * conversion decided in the batch is `note`d, so the ones after it see it exactly as they would see
  * its row in the database (lead de-duplication, promo caps). Anything not prefetched is read from the
  * database, so a gap costs a query, never a wrong answer.
@@ -40,7 +48,8 @@ export async function prefetchDecisions(
 ): Promise<BatchDecisionContext> {
   const fallback = databaseContext(trx);
   const customers = items.map(({ d, attribution }) => ({ a: attribution, c: customerOf(d), type: d.request.type }));
-  const emails = await creatorEmails(trx, customers.map(({ a }) => a.enrolment.creator_id));
+  const contacts = await creatorContacts(trx, customers.map(({ a }) => a.enrolment.creator_id));
+  let salt: Promise<string> | undefined;
   const leadProbes = customers.filter(({ type }) => type === 'lead').map(({ a, c }) => probe(a.enrolment.campaign_id, c));
   const promoed = customers.filter(({ a }) => a.by === 'promo');
   const promoProbes = promoed.map(({ a, c }) => probe(a.enrolment.id, c));
@@ -63,7 +72,8 @@ export async function prefetchDecisions(
     lockDecisions: async () => {
       // The batch took every decision lock, in one sorted order, before judging.
     },
-    creatorEmail: async (id) => emails.get(id) ?? fallback.creatorEmail(id),
+    creatorContact: async (id) => contacts.get(id) ?? fallback.creatorContact(id),
+    ipSalt: () => (salt ??= ipHashSalt(trx)),
     hasEarlierLead: async (campaignId, c) => {
       if (seen(leadsNow, campaignId, c)) return true;
       const known = earlier.get(probeKey(campaignId, c));
@@ -81,7 +91,8 @@ export async function prefetchDecisions(
     note(row) {
       const c = { id: row.customer_id, email: row.customer_email };
       if (row.campaign_id !== null && row.type === 'lead') add(leadsNow, row.campaign_id, c);
-      if (row.attributed_by === 'promo' && row.enrolment_id !== null && row.reasons.length === 0) {
+      // An accepted use: paid, or held for review (see promoUses).
+      if (row.attributed_by === 'promo' && row.enrolment_id !== null && (row.verdict === 'valid' || row.verdict === 'review')) {
         add(usesNow, row.enrolment_id, c);
         totalsNow.set(row.enrolment_id, (totalsNow.get(row.enrolment_id) ?? 0) + 1);
       }

@@ -2,12 +2,12 @@ import type { Kysely, Transaction } from 'kysely';
 import { databaseNow, GroupCommit, inTransaction } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { recordResultsIn, type ResultDraft } from '../results/index.js';
-import { basicValidator } from '../validation/index.js';
 import { type Attribution, attribute } from './attribution.js';
 import type { ConversionInput } from './input.js';
 import { normaliseRequest, requestHash } from './input.js';
 import { type BatchDecisionContext, prefetchAttribution, prefetchDecisions } from './batch-context.js';
 import {
+  conversionValidator,
   customerOf,
   type Decision,
   judge,
@@ -15,6 +15,7 @@ import {
   type Presenter,
   recordConversion,
   requireSameRequest,
+  resultVerdict,
   statusOf,
   unattributed,
 } from './record.js';
@@ -72,8 +73,8 @@ export async function recordConversionBatch(db: Kysely<any>, items: readonly Con
   const pending: Pending[] = [];
   items.forEach((item, index) => {
     try {
-      const { request, orderAmount } = normaliseRequest(item.input);
-      const d: Decision = { orgId: item.orgId, request, orderAmount, validator: basicValidator(), present: item.present };
+      const { request, orderAmount, device } = normaliseRequest(item.input);
+      const d: Decision = { orgId: item.orgId, request, orderAmount, device, validator: conversionValidator(), present: item.present };
       pending.push({ index, d, key: `${item.orgId}:${request.external_id}` });
     } catch (error) {
       early[index] = { error };
@@ -186,7 +187,7 @@ async function recordAndAnswer(trx: Transaction<any>, rows: readonly Decided[], 
     occurredAt: row.occurred_at,
     customerId: row.customer_id,
     ...(row.order_amount !== null ? { orderAmount: row.order_amount } : {}),
-    rejectReasons: row.reasons,
+    ...resultVerdict(row),
   }));
   const results = await recordResultsIn(trx, drafts);
   const completed: Parameters<typeof completeConversions>[1][number][] = [];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { objectiveReasons } from './attribution.js';
 import { type ConversionInput, conversionInputSchema, firstDifference, normaliseRequest, requestHash } from './input.js';
@@ -30,7 +31,7 @@ describe('normaliseRequest', () => {
       type: 'lead',
       click_id: null,
       promo_code: null,
-      customer: { id: 'c', email: null, phone: null, country: null },
+      customer: { id: 'c', email: null, phone: null, country: null, age: null },
       amount: null,
       currency: null,
       occurred_at: '2026-11-20T10:00:00.000Z',
@@ -59,6 +60,35 @@ describe('idempotency comparison', () => {
     [{}, null],
   ] as const)('names the first differing field of %o: %s', (change, field) => {
     expect(firstDifference(base, normaliseRequest({ ...sale, ...change } as ConversionInput).request)).toBe(field);
+  });
+});
+
+describe('fields added with the validation engine', () => {
+  it('keeps the hash of a request without them as it was before they existed', () => {
+    const { request } = normaliseRequest(sale);
+    // The hash as computed before customer.age existed: external id, then the ten compared fields.
+    const before = createHash('sha256')
+      .update(JSON.stringify(['o-1', 'sale', null, null, 'c-1', null, null, null, '80.00', 'USD', null]))
+      .digest('hex');
+    expect(requestHash(request)).toBe(before);
+    const aged = normaliseRequest({ ...sale, customer: { id: 'c-1', age: 30 } }).request;
+    expect(requestHash(aged)).not.toBe(before);
+    expect(firstDifference(request, aged)).toBe('customer.age');
+    // A request stored before the field existed has no `age` at all: it reads as absent.
+    const stored = { ...request, customer: { id: 'c-1', email: null, phone: null, country: null } } as typeof request;
+    expect(requestHash(stored)).toBe(before);
+  });
+
+  it("takes the customer's device as evidence, outside the request's identity", () => {
+    const withDevice = { ...sale, customer: { id: 'c-1', ip: '2a01:4f8::1', user_agent: 'Mozilla/5.0 (X11; Linux x86_64)' } };
+    const parsed = conversionInputSchema.parse(withDevice);
+    const { request, device } = normaliseRequest(parsed);
+    expect(device).toEqual({ ip: '2a01:4f8::1', userAgent: 'Mozilla/5.0 (X11; Linux x86_64)' });
+    expect(request.customer).toEqual({ id: 'c-1', email: null, phone: null, country: null, age: null });
+    expect(requestHash(request)).toBe(requestHash(normaliseRequest(sale).request));
+    for (const customer of [{ id: 'c', ip: '300.1.1.1' }, { id: 'c', age: -1 }, { id: 'c', age: 151 }, { id: 'c', age: 30.5 }, { id: 'c', user_agent: '' }]) {
+      expect(conversionInputSchema.safeParse({ ...sale, customer }).success, JSON.stringify(customer)).toBe(false);
+    }
   });
 });
 

@@ -21,6 +21,12 @@ export const conversionInputSchema = z
       email: z.email().max(320).optional(),
       phone: z.string().regex(/^\+?[0-9 ().-]{4,31}$/, 'a phone number such as +14155550100').optional(),
       country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as US').optional(),
+      age: z.number().int().min(0).max(150).optional().describe("The customer's age, for campaigns that target ages"),
+      ip: z
+        .union([z.ipv4(), z.ipv6()], { error: 'an IPv4 or IPv6 address' })
+        .optional()
+        .describe("The customer's IP address when they converted: judged, then kept only as a salted hash"),
+      user_agent: z.string().min(1).max(2048).optional().describe("The customer's browser (User-Agent header) when they converted"),
     }),
     amount: z
       .string()
@@ -44,7 +50,7 @@ export interface ConversionRequest {
   type: ConversionType;
   click_id: string | null;
   promo_code: string | null;
-  customer: { id: string; email: string | null; phone: string | null; country: string | null };
+  customer: { id: string; email: string | null; phone: string | null; country: string | null; age: number | null };
   amount: string | null;
   currency: string | null;
   occurred_at: string | null;
@@ -62,13 +68,27 @@ export const COMPARED_FIELDS = [
   'amount',
   'currency',
   'occurred_at',
+  'customer.age',
 ] as const;
+
+/** Fields added after requests were first stored: part of a request's hash only when present, so stored hashes stay valid. */
+const LATER_FIELDS: ReadonlySet<(typeof COMPARED_FIELDS)[number]> = new Set(['customer.age']);
+
+/**
+ * The customer's device, when the brand sent it: evidence for validation, not part of the request's
+ * identity (a retry from another address is the same conversion), and never stored as sent — the IP
+ * is kept only as a salted hash.
+ */
+export interface Device {
+  ip: string | null;
+  userAgent: string | null;
+}
 
 /**
  * Normalises the input and reads the order amount exactly: "12.345" USD is inexact_amount, an unknown
  * currency unknown_currency, zero invalid_amount — before anything is recorded.
  */
-export function normaliseRequest(input: ConversionInput): { request: ConversionRequest; orderAmount: bigint | null } {
+export function normaliseRequest(input: ConversionInput): { request: ConversionRequest; orderAmount: bigint | null; device: Device } {
   let orderAmount: bigint | null = null;
   if (input.amount !== undefined && input.currency !== undefined) {
     orderAmount = parseAmount(input.amount, input.currency);
@@ -84,16 +104,18 @@ export function normaliseRequest(input: ConversionInput): { request: ConversionR
       email: input.customer.email ?? null,
       phone: input.customer.phone ?? null,
       country: input.customer.country ?? null,
+      age: input.customer.age ?? null,
     },
     amount: orderAmount === null ? null : formatAmount(orderAmount, input.currency as string),
     currency: input.currency ?? null,
     occurred_at: input.occurred_at === undefined ? null : new Date(input.occurred_at).toISOString(),
   };
-  return { request, orderAmount };
+  return { request, orderAmount, device: { ip: input.customer.ip ?? null, userAgent: input.customer.user_agent ?? null } };
 }
 
 export function requestHash(r: ConversionRequest): string {
-  const values = [r.external_id, ...COMPARED_FIELDS.map((f) => fieldOf(r, f))];
+  const later = COMPARED_FIELDS.filter((f) => LATER_FIELDS.has(f) && fieldOf(r, f) !== null).map((f) => [f, fieldOf(r, f)]);
+  const values = [r.external_id, ...COMPARED_FIELDS.filter((f) => !LATER_FIELDS.has(f)).map((f) => fieldOf(r, f)), ...later];
   return createHash('sha256').update(JSON.stringify(values)).digest('hex');
 }
 
@@ -112,6 +134,8 @@ function fieldOf(r: ConversionRequest, field: (typeof COMPARED_FIELDS)[number]):
       return r.customer.phone ?? null;
     case 'customer.country':
       return r.customer.country ?? null;
+    case 'customer.age':
+      return r.customer.age === undefined || r.customer.age === null ? null : String(r.customer.age);
     default:
       return r[field] ?? null;
   }

@@ -3,16 +3,18 @@ import { enrolmentById } from '../campaigns/index.js';
 import { databaseNow, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { recordResultsGrouped, type Result } from '../results/index.js';
-import { getCreator } from '../tenants/index.js';
-import { basicValidator, normaliseEmail, type Validator } from '../validation/index.js';
+import { recordResultsGrouped, type Result, type ResultDraft } from '../results/index.js';
+import { ipHashSalt } from '../tracking/repository.js';
+import { customerIpHash } from '../validation/live/index.js';
+import { engineValidator, normaliseEmail, type Validator, type VerdictLevel } from '../validation/index.js';
 import { type Attribution, attribute, databaseLookups, objectiveReasons, promoReasons } from './attribution.js';
-import { type ConversionInput, type ConversionRequest, firstDifference, normaliseRequest, requestHash } from './input.js';
+import { type ConversionInput, type ConversionRequest, type Device, firstDifference, normaliseRequest, requestHash } from './input.js';
 import {
   type ConversionRow,
   type ConversionStatus,
   completeConversion,
   conversionById,
+  creatorContacts,
   findConversion,
   hasEarlierLead,
   insertConversion,
@@ -49,16 +51,24 @@ export interface Decision {
   orgId: string;
   request: ConversionRequest;
   orderAmount: bigint | null;
+  device: Device;
   validator: Validator;
   present: Presenter;
+}
+
+/** One validator per process: the engine over the shipped data-centre ranges and the lead checker. */
+let defaultValidator: Validator | undefined;
+export function conversionValidator(): Validator {
+  defaultValidator ??= engineValidator();
+  return defaultValidator;
 }
 
 export async function recordConversion(
   db: Kysely<any>,
   p: { orgId: string; input: ConversionInput; present: Presenter; validator?: Validator },
 ): Promise<{ created: boolean; answer: unknown }> {
-  const { request, orderAmount } = normaliseRequest(p.input);
-  const d: Decision = { orgId: p.orgId, request, orderAmount, validator: p.validator ?? basicValidator(), present: p.present };
+  const { request, orderAmount, device } = normaliseRequest(p.input);
+  const d: Decision = { orgId: p.orgId, request, orderAmount, device, validator: p.validator ?? conversionValidator(), present: p.present };
   const decided = await inTransaction(db, (trx) => decide(trx, d));
   const answer = decided.row.status === 'recording' ? await finish(db, decided.row, p.present) : decided.row.response;
   return { created: decided.created, answer };
@@ -96,7 +106,7 @@ export function requireSameRequest(existing: ConversionRow, request: ConversionR
   });
 }
 
-type Decided = 'status' | 'response' | 'campaign_id' | 'enrolment_id' | 'attributed_by' | 'click_id' | 'reasons';
+type Decided = 'status' | 'response' | 'campaign_id' | 'enrolment_id' | 'attributed_by' | 'click_id' | 'reasons' | 'verdict' | 'ip_hash';
 
 /** The customer as conversions are compared (lead de-duplication, promo uses, decision locks). */
 export function customerOf(d: Decision): { id: string; email: string | null } {
@@ -117,6 +127,7 @@ export function base(d: Decision, occurredAt: Date): Omit<NewConversion, Decided
     customer_email: customer.email,
     order_amount: d.orderAmount,
     occurred_at: occurredAt,
+    user_agent: d.device.userAgent,
   };
 }
 
@@ -124,7 +135,18 @@ export function unattributed(d: Decision, occurredAt: Date): NewConversion {
   const b = base(d, occurredAt);
   const conversion = { id: b.id, external_id: b.external_id, status: 'unattributed' as const, campaign_id: null };
   const response = d.present({ conversion, result: null });
-  return { ...b, status: 'unattributed', response, campaign_id: null, enrolment_id: null, attributed_by: null, click_id: null, reasons: [] };
+  return {
+    ...b,
+    status: 'unattributed',
+    response,
+    campaign_id: null,
+    enrolment_id: null,
+    attributed_by: null,
+    click_id: null,
+    reasons: [],
+    verdict: null,
+    ip_hash: null,
+  };
 }
 
 /**
@@ -134,7 +156,9 @@ export function unattributed(d: Decision, occurredAt: Date): NewConversion {
 export interface DecisionContext {
   /** Takes the campaign decision locks (see lockCampaignDecisions); a batch took them all already. */
   lockDecisions(p: { campaignId: string; customerId: string; email: string | null; cappedEnrolmentId: string | null }): Promise<void>;
-  creatorEmail(creatorId: string): Promise<string>;
+  creatorContact(creatorId: string): Promise<{ email: string; phone: string | null }>;
+  /** The installation's salt for hashing IP addresses (the click tracker's). */
+  ipSalt(): Promise<string>;
   hasEarlierLead(campaignId: string, customer: { id: string; email: string | null }): Promise<boolean>;
   /** Accepted uses of the enrolment's promo code: in all (only when `countAll`) and by this customer. */
   promoUses(enrolmentId: string, customer: { id: string; email: string | null }, countAll: boolean): Promise<{ total: number; byCustomer: number }>;
@@ -143,7 +167,12 @@ export interface DecisionContext {
 export function databaseContext(trx: Kysely<any>): DecisionContext {
   return {
     lockDecisions: (p) => lockCampaignDecisions(trx, p),
-    creatorEmail: async (id) => (await getCreator(trx, id)).email,
+    creatorContact: async (id) => {
+      const found = (await creatorContacts(trx, [id])).get(id);
+      if (!found) throw new AppError('not_found', `no creator ${id}`);
+      return found;
+    },
+    ipSalt: () => ipHashSalt(trx),
     hasEarlierLead: (campaignId, customer) => hasEarlierLead(trx, campaignId, customer),
     promoUses: (enrolmentId, customer, countAll) => promoUses(trx, enrolmentId, customer, countAll),
   };
@@ -163,18 +192,36 @@ export async function judge(ctx: DecisionContext, d: Decision, a: Attribution, o
     cappedEnrolmentId: a.by === 'promo' && enrolment.promo_max_uses !== null ? enrolment.id : null,
   });
   const customer = { id: b.customer_id, email: b.customer_email };
-  const validated = await d.validator.validateConversion({
-    kind: d.request.type,
+  const { request } = d;
+  const judged = await d.validator.validateConversion({
+    id: b.id,
+    kind: request.type,
     campaignId: enrolment.campaign_id,
     occurredAt,
     terms: enrolment.terms,
-    customer,
-    creatorEmail: normaliseEmail(await ctx.creatorEmail(enrolment.creator_id)),
-    click: click ? { occurredAt: click.occurred_at, status: click.status } : null,
+    customer: { ...request.customer, age: request.customer.age ?? null },
+    device: d.device,
+    creator: { id: enrolment.creator_id, ...(await ctx.creatorContact(enrolment.creator_id)) },
+    click: click
+      ? {
+          id: click.id,
+          occurredAt: click.occurred_at,
+          ipHash: click.ip_hash,
+          userAgent: click.user_agent,
+          referrer: click.referrer,
+          landingUrl: click.landing_url,
+          status: click.status,
+        }
+      : null,
+    promoCode: request.promo_code,
+    amount: request.amount,
+    currency: request.currency,
     history: { hasEarlierLead: (campaignId, c) => ctx.hasEarlierLead(campaignId, c) },
   });
   const promo = a.by === 'promo' ? promoReasons(enrolment, await ctx.promoUses(enrolment.id, customer, enrolment.promo_max_uses !== null)) : [];
-  const reasons = [...objectiveReasons(enrolment.terms.objective, d.request.type), ...promo, ...validated];
+  // The brand's own rules (what the campaign pays for, promo-code limits) refuse outright.
+  const refused = [...objectiveReasons(enrolment.terms.objective, request.type), ...promo];
+  const verdict: VerdictLevel = refused.length > 0 ? 'invalid' : judged.verdict;
   return {
     ...b,
     status: 'recording',
@@ -183,8 +230,16 @@ export async function judge(ctx: DecisionContext, d: Decision, a: Attribution, o
     enrolment_id: enrolment.id,
     attributed_by: a.by,
     click_id: click?.id ?? null,
-    reasons,
+    reasons: [...refused, ...judged.reasons],
+    verdict,
+    ip_hash: d.device.ip === null ? null : customerIpHash(await ctx.ipSalt(), d.device.ip),
   };
+}
+
+/** What a decided conversion asks of its result: rejected with its reasons, held for review, or held. */
+export function resultVerdict(row: Pick<NewConversion, 'verdict' | 'reasons'>): Pick<ResultDraft, 'rejectReasons' | 'reviewReasons'> {
+  if (row.verdict === 'review') return { reviewReasons: row.reasons };
+  return { rejectReasons: row.reasons };
 }
 
 /** Records the decided result (idempotent on the conversion id) and stores the answer. */
@@ -200,7 +255,7 @@ async function finish(db: Kysely<any>, row: NewConversion, present: Presenter): 
       occurredAt: row.occurred_at,
       customerId: row.customer_id,
       ...(row.order_amount !== null ? { orderAmount: row.order_amount } : {}),
-      rejectReasons: row.reasons,
+      ...resultVerdict(row),
     },
   ]);
   assert(result, `recordResults returned no result for conversion ${row.id}`);

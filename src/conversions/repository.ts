@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { ClickStatus } from '../validation/index.js';
+import type { ClickStatus, VerdictLevel } from '../validation/index.js';
 import type { ConversionRequest, ConversionType } from './input.js';
 
 /** The only SQL on conversions and view_reports (and the read-only click lookup attribution needs). */
@@ -24,11 +24,27 @@ export interface ConversionRow {
   order_amount: bigint | null;
   occurred_at: Date;
   reasons: string[];
+  /** Validation's verdict (migration 0008); null when unattributed. */
+  verdict: VerdictLevel | null;
+  /** The customer's IP as a salted hash (`4:`/`6:` + hex), when the brand sent one. */
+  ip_hash: string | null;
+  user_agent: string | null;
   result_id: string | null;
   created_at: Date;
 }
 
-export type NewConversion = Omit<ConversionRow, 'result_id' | 'created_at'>;
+/**
+ * A conversion to insert. Rows written before validation had verdicts (and tests that write one by
+ * hand) may leave out the verdict: any reason then means invalid, as it did.
+ */
+export type NewConversion = Omit<ConversionRow, 'result_id' | 'created_at' | 'verdict' | 'ip_hash' | 'user_agent'> &
+  Partial<Pick<ConversionRow, 'verdict' | 'ip_hash' | 'user_agent'>>;
+
+function verdictOf(c: NewConversion): VerdictLevel | null {
+  if (c.verdict !== undefined) return c.verdict;
+  if (c.status === 'unattributed') return null;
+  return c.reasons.length > 0 ? 'invalid' : 'valid';
+}
 
 type Db = Kysely<any>;
 
@@ -80,7 +96,8 @@ export async function lockCampaignDecisions(
 }
 
 const COLUMNS = sql`id, org_id, external_id, request, request_sha256, status, response, type, campaign_id, enrolment_id,
-  attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons, result_id, created_at`;
+  attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons, verdict, ip_hash, user_agent,
+  result_id, created_at`;
 
 export async function findConversion(db: Db, orgId: string, externalId: string): Promise<ConversionRow | undefined> {
   const r = await sql<ConversionRow>`select ${COLUMNS} from conversions where org_id = ${orgId} and external_id = ${externalId}`.execute(db);
@@ -95,26 +112,34 @@ export async function conversionById(db: Db, id: string, orgId?: string): Promis
 
 export async function insertConversion(trx: Db, c: NewConversion): Promise<void> {
   await sql`insert into conversions (id, org_id, external_id, request, request_sha256, status, response, type, campaign_id,
-      enrolment_id, attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons)
+      enrolment_id, attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons, verdict, ip_hash, user_agent)
     values (${c.id}, ${c.org_id}, ${c.external_id}, ${JSON.stringify(c.request)}::jsonb, ${c.request_sha256}, ${c.status},
       ${JSON.stringify(c.response)}::jsonb, ${c.type}, ${c.campaign_id}, ${c.enrolment_id}, ${c.attributed_by}, ${c.click_id},
       ${c.customer_id}, ${c.customer_email}, ${c.order_amount?.toString() ?? null}::int8, ${c.occurred_at.toISOString()}::timestamptz,
-      ${c.reasons}::text[])`.execute(trx);
+      ${c.reasons}::text[], ${verdictOf(c)}, ${c.ip_hash ?? null}, ${c.user_agent ?? null})`.execute(trx);
 }
 
 /** A batch's conversions in one statement (rows travel as one JSON document). */
 export async function insertConversions(trx: Db, rows: readonly NewConversion[]): Promise<void> {
   if (rows.length === 0) return;
   const json = JSON.stringify(
-    rows.map((c) => ({ ...c, order_amount: c.order_amount?.toString() ?? null, occurred_at: c.occurred_at.toISOString() })),
+    rows.map((c) => ({
+      ...c,
+      order_amount: c.order_amount?.toString() ?? null,
+      occurred_at: c.occurred_at.toISOString(),
+      verdict: verdictOf(c),
+      ip_hash: c.ip_hash ?? null,
+      user_agent: c.user_agent ?? null,
+    })),
   );
   await sql`insert into conversions (id, org_id, external_id, request, request_sha256, status, response, type, campaign_id,
-      enrolment_id, attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons)
+      enrolment_id, attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons, verdict, ip_hash, user_agent)
     select id, org_id, external_id, request, request_sha256, status, response, type, campaign_id, enrolment_id, attributed_by,
-      click_id, customer_id, customer_email, order_amount, occurred_at, reasons
+      click_id, customer_id, customer_email, order_amount, occurred_at, reasons, verdict, ip_hash, user_agent
     from json_to_recordset(${json}::json) as x(id text, org_id text, external_id text, request jsonb, request_sha256 text,
       status text, response jsonb, type text, campaign_id text, enrolment_id text, attributed_by text, click_id text,
-      customer_id text, customer_email text, order_amount int8, occurred_at timestamptz, reasons text[])`.execute(trx);
+      customer_id text, customer_email text, order_amount int8, occurred_at timestamptz, reasons text[], verdict text,
+      ip_hash text, user_agent text)`.execute(trx);
 }
 
 /** completeConversion for a batch, in one statement. */
@@ -198,17 +223,17 @@ export async function promoUsesMany(
   const totals = new Map<string, number>();
   if (cappedEnrolmentIds.length > 0) {
     const r = await sql<{ enrolment_id: string; n: bigint }>`select enrolment_id, count(*) as n from conversions
-      where enrolment_id = any(${[...new Set(cappedEnrolmentIds)]}::text[]) and attributed_by = 'promo' and reasons = '{}'
+      where enrolment_id = any(${[...new Set(cappedEnrolmentIds)]}::text[]) and attributed_by = 'promo' and verdict in ('valid', 'review')
       group by enrolment_id`.execute(trx);
     for (const row of r.rows) totals.set(row.enrolment_id, Number(row.n));
   }
   if (probes.length === 0) return { totals, used: new Set() };
   const r = await sql<{ i: bigint }>`select v.i from unnest(${probes.map((p) => p.scope)}::text[], ${probes.map((p) => p.customerId)}::text[],
       ${probes.map((p) => p.email)}::text[]) with ordinality as v(enrolment_id, customer_id, email, i)
-    where exists (select 1 from conversions c where c.enrolment_id = v.enrolment_id and c.attributed_by = 'promo' and c.reasons = '{}'
+    where exists (select 1 from conversions c where c.enrolment_id = v.enrolment_id and c.attributed_by = 'promo' and c.verdict in ('valid', 'review')
         and c.customer_id = v.customer_id)
       or (v.email is not null and exists (select 1 from conversions c where c.enrolment_id = v.enrolment_id and c.attributed_by = 'promo'
-        and c.reasons = '{}' and c.customer_email = v.email))`.execute(trx);
+        and c.verdict in ('valid', 'review') and c.customer_email = v.email))`.execute(trx);
   return { totals, used: new Set(r.rows.map((x) => Number(x.i) - 1)) };
 }
 
@@ -224,11 +249,11 @@ export async function promoUses(
 ): Promise<{ total: number; byCustomer: number }> {
   const byEmail = customer.email ? sql`or customer_email = ${customer.email}` : sql``;
   const total = countAll
-    ? sql`(select count(*) from conversions where enrolment_id = ${enrolmentId} and attributed_by = 'promo' and reasons = '{}')`
+    ? sql`(select count(*) from conversions where enrolment_id = ${enrolmentId} and attributed_by = 'promo' and verdict in ('valid', 'review'))`
     : sql`0::int8`;
   const r = await sql<{ total: bigint; by_customer: bigint }>`select ${total} as total,
       (select count(*) from (select 1 from conversions where enrolment_id = ${enrolmentId} and attributed_by = 'promo'
-         and reasons = '{}' and (customer_id = ${customer.id} ${byEmail}) limit 1) as used) as by_customer`.execute(trx);
+         and verdict in ('valid', 'review') and (customer_id = ${customer.id} ${byEmail}) limit 1) as used) as by_customer`.execute(trx);
   const row = r.rows[0];
   return { total: Number(row?.total ?? 0n), byCustomer: Number(row?.by_customer ?? 0n) };
 }
@@ -239,12 +264,18 @@ export interface BrandClick {
   campaign_id: string;
   occurred_at: Date;
   status: ClickStatus;
+  ip_hash: string;
+  user_agent: string | null;
+  referrer: string | null;
+  landing_url: string | null;
 }
+
+const CLICK_COLUMNS = sql`k.id, k.enrolment_id, k.campaign_id, k.occurred_at, k.status, k.ip_hash, k.user_agent, k.referrer, k.landing_url`;
 
 /** brandClick for many (brand, click id) pairs at once. */
 export async function brandClicks(trx: Db, keys: ReadonlyArray<{ orgId: string; clickId: string }>): Promise<Array<BrandClick & { org_id: string }>> {
   if (keys.length === 0) return [];
-  const r = await sql<BrandClick & { org_id: string }>`select c.org_id, k.id, k.enrolment_id, k.campaign_id, k.occurred_at, k.status
+  const r = await sql<BrandClick & { org_id: string }>`select c.org_id, ${CLICK_COLUMNS}
     from unnest(${keys.map((k) => k.orgId)}::text[], ${keys.map((k) => k.clickId)}::text[]) as x(org_id, click_id)
     join clicks k on k.id = x.click_id join campaigns c on c.id = k.campaign_id and c.org_id = x.org_id`.execute(trx);
   return r.rows;
@@ -252,7 +283,15 @@ export async function brandClicks(trx: Db, keys: ReadonlyArray<{ orgId: string; 
 
 /** A click on one of this brand's campaigns; another brand's click is as unknown as a made-up id. */
 export async function brandClick(trx: Db, orgId: string, clickId: string): Promise<BrandClick | undefined> {
-  const r = await sql<BrandClick>`select k.id, k.enrolment_id, k.campaign_id, k.occurred_at, k.status
+  const r = await sql<BrandClick>`select ${CLICK_COLUMNS}
     from clicks k join campaigns c on c.id = k.campaign_id where k.id = ${clickId} and c.org_id = ${orgId}`.execute(trx);
   return r.rows[0];
+}
+
+/** Creators' contacts by id (self-referral compares the customer's email and phone with them). */
+export async function creatorContacts(db: Db, ids: readonly string[]): Promise<Map<string, { email: string; phone: string | null }>> {
+  if (ids.length === 0) return new Map();
+  const r = await sql<{ id: string; email: string; phone: string | null }>`select id, email, phone from creators
+    where id = any(${[...new Set(ids)]}::text[])`.execute(db);
+  return new Map(r.rows.map((c) => [c.id, { email: c.email, phone: c.phone }]));
 }

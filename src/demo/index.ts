@@ -70,7 +70,7 @@ export async function runDemo(
     progress.step('creators browse: clicks arrive', 10);
     const clicks = await sendClicks(api, world, r, progress);
     await server.services.tracker?.flush();
-    await advanceClock(database.db, 3600);
+    await advanceClock(database.db, 600);
     progress.step('customers convert: leads and sales', 10);
     await sendConversions(api, world, clicks, r, progress);
     progress.step('the brand rejects a doubtful lead', 5);

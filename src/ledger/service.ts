@@ -344,3 +344,71 @@ export async function clawback(
     return m.ok && shortfall > 0n ? { ...m, shortfall: Money.of(shortfall, c) } : m;
   });
 }
+
+/**
+ * The transfers of a clawback of `amount` from a creator: from their payable as far as
+ * `payableAvailable` goes (601), the shortfall booked on their receivable (602), both credited to
+ * `creditAccountId` (the campaign escrow, or the brand's wallet once the escrow is closed), as one
+ * linked chain with ids `<id>.payable` and `<id>.receivable` (a zero leg is left out). The caller
+ * reads `payableAvailable` with the payable locked, in the transaction that submits the chain.
+ */
+export function clawbackRequests(p: {
+  id: string;
+  creatorId: string;
+  currency: string;
+  amount: bigint;
+  payableAvailable: bigint;
+  creditAccountId: string;
+  userData?: string;
+}): TransferRequest[] {
+  assert(p.amount > 0n, `a clawback moves a positive amount, got ${p.amount}`);
+  const fromPayable = p.payableAvailable <= 0n ? 0n : p.payableAvailable < p.amount ? p.payableAvailable : p.amount;
+  const shortfall = p.amount - fromPayable;
+  const common = { credit_account_id: p.creditAccountId, currency: p.currency, ...(p.userData ? { user_data: p.userData } : {}) };
+  const requests: TransferRequest[] = [];
+  if (fromPayable > 0n) {
+    requests.push({ ...common, id: `${p.id}.payable`, debit_account_id: AccountId.payable(p.creatorId, p.currency), amount: fromPayable, code: TransferCode.clawback });
+  }
+  if (shortfall > 0n) {
+    requests.push({
+      ...common,
+      id: `${p.id}.receivable`,
+      debit_account_id: AccountId.receivable(p.creatorId, p.currency),
+      amount: shortfall,
+      code: TransferCode.clawback_shortfall,
+    });
+  }
+  return linkChain(requests);
+}
+
+/**
+ * `clawback()` for a campaign already settled, whose escrow is closed: the money taken back from the
+ * creator goes to the brand's wallet instead (same codes, same split between payable and receivable,
+ * same idempotent ids). Returns the shortfall booked on the receivable, if any.
+ */
+export async function clawbackToWallet(
+  db: Db,
+  p: { id: string; creatorId: string; orgId: string; amount: Money; userData?: string },
+): Promise<Movement & { shortfall?: Money }> {
+  const c = p.amount.currency;
+  const total = positive(p.amount);
+  return inTransaction(db, async (trx) => {
+    const done = await lookupTransfers(trx, [`${p.id}.payable`, `${p.id}.receivable`]);
+    if (done.length > 0) return { ok: true as const, transfers: done };
+    const payable = AccountId.payable(p.creatorId, c);
+    const r = await sql<{ available: bigint }>`
+      select credits_posted - debits_posted - debits_pending as available from ledger_accounts where id = ${payable} for update`.execute(trx);
+    const requests = clawbackRequests({
+      id: p.id,
+      creatorId: p.creatorId,
+      currency: c,
+      amount: total,
+      payableAvailable: BigInt(r.rows[0]?.available ?? 0n),
+      creditAccountId: AccountId.wallet(p.orgId, c),
+      ...(p.userData ? { userData: p.userData } : {}),
+    });
+    const m = movement(await createTransfersIn(trx, requests));
+    const shortfall = requests.find((t) => t.code === TransferCode.clawback_shortfall)?.amount ?? 0n;
+    return m.ok && shortfall > 0n ? { ...m, shortfall: Money.of(shortfall, c) } : m;
+  });
+}

@@ -3,19 +3,38 @@ import { campaignRowsWhere, type EnrolmentWithTerms, grossPayout } from '../camp
 import { GroupCommit, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { createTransfersIn, holdRequests, resolveHoldRequests, TransferFlags as F, type TransferRequest } from '../ledger/index.js';
+import {
+  AccountId,
+  clawbackRequests,
+  createTransfersIn,
+  holdRequests,
+  resolveHoldRequests,
+  TransferFlags as F,
+  type TransferRequest,
+} from '../ledger/index.js';
 import { splitFee } from '../money/index.js';
+import { type Actor, type NewDecision, recordDecisions, SETTLEMENT, textArrays, VALIDATION } from './decisions.js';
+import { recheckDue } from './recheck.js';
 
 /**
  * Results: what creators are paid for. This is where a click or a conversion becomes a hold: recording
  * a result reserves its payout on the campaign escrow (two linked pending transfers, net to the
  * creator's payable and fee to the platform), in the same database transaction as the result row.
  * Settlement posts the hold; a rejection voids it. Nothing is ever released by default: a result is
- * paid only by `approveDue` once its hold period has passed and nobody rejected it.
+ * paid only by `approveDue` once its hold period has passed, nobody rejected it, and the engine still
+ * calls its traffic valid; a result in `review` is never paid until an operator approves it.
+ *
+ *   pending ──(hold period, re-check valid)──▶ approved ──(operator: reverse)──▶ reversed
+ *      │  └──(re-check not valid)──▶ review ──(operator: approve)──▶ pending (reviewed)
+ *      └──(brand or operator: reject)──▶ rejected ◀──(reject)── review
  */
 export const RESULT_KINDS = ['click', 'lead', 'sale', 'views'] as const;
 export type ResultKind = (typeof RESULT_KINDS)[number];
-export type ResultStatus = 'pending' | 'approved' | 'rejected' | 'over_budget';
+export const RESULT_STATUSES = ['pending', 'review', 'approved', 'rejected', 'over_budget', 'reversed'] as const;
+export type ResultStatus = (typeof RESULT_STATUSES)[number];
+export { type Actor, type ActorKind, decisionsOf, type ResultDecision } from './decisions.js';
+export { RECHECK_LIMITS } from './recheck.js';
+export { type ReviewEvidence, type ReviewItem, reviewQueue } from './review.js';
 
 export interface ResultDraft {
   kind: ResultKind;
@@ -28,6 +47,8 @@ export interface ResultDraft {
   views?: bigint;
   /** Validation's reason codes: any makes the result rejected, with no hold. */
   rejectReasons?: readonly string[];
+  /** Validation's reason codes for a result held for a person: `review`, never released on its own. */
+  reviewReasons?: readonly string[];
 }
 
 export interface Result {
@@ -50,6 +71,8 @@ export interface Result {
   decided_at: Date | null;
   decided_by: string | null;
   decision_note: string | null;
+  /** An operator approved it after a review: the release re-check leaves it alone. */
+  reviewed: boolean;
 }
 
 type Db = Kysely<any>;
@@ -96,7 +119,7 @@ async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Resul
     fresh.set(key, draftToResult(d, now, statuses.get(d.enrolment.campaign_id) ?? 'missing'));
   }
   const rows = [...fresh.values()];
-  const holds = rows.filter((r) => r.status === 'pending');
+  const holds = rows.filter((r) => r.status === 'pending' || r.status === 'review');
   const outcomes = await createTransfersIn(trx, holds.flatMap(holdRequestsOf));
   let i = 0;
   const overBudget = new Set<string>();
@@ -118,6 +141,12 @@ async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Resul
     if (sqlState(e) === '23505') throw new RetryableConflict('a result for this source was recorded concurrently');
     throw e;
   }
+  await recordDecisions(
+    trx,
+    rows
+      .filter((r) => r.status === 'rejected' || r.status === 'review')
+      .map((r) => ({ resultId: r.id, from: 'new', to: r.status as 'rejected' | 'review', reasons: r.reasons, note: null, actor: VALIDATION })),
+  );
   for (const campaignId of overBudget) {
     // The escrow cannot pay another result: the campaign pauses itself until the brand tops it up.
     await sql`update campaigns set status = 'paused', paused_reason = 'over_budget', updated_at = now()
@@ -149,11 +178,16 @@ function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Resul
   const terms = d.enrolment.terms;
   const gross = grossPayout(terms, { orderAmount: d.orderAmount, views: d.views });
   const { fee } = splitFee(gross, terms.fee_bps);
-  const reasons = [...(d.rejectReasons ?? [])];
-  if (campaignStatus !== 'active') reasons.push(`campaign_${campaignStatus}`);
-  else if (now >= new Date(terms.ends_at)) reasons.push('campaign_ended');
-  else if (now < new Date(terms.starts_at)) reasons.push('campaign_not_started');
-  if (gross <= 0n && reasons.length === 0) reasons.push('no_payout');
+  const rejected = d.rejectReasons ?? [];
+  const review = d.reviewReasons ?? [];
+  // What the campaign's state or the payout says, whatever validation said.
+  const refusals: string[] = [];
+  if (campaignStatus !== 'active') refusals.push(`campaign_${campaignStatus}`);
+  else if (now >= new Date(terms.ends_at)) refusals.push('campaign_ended');
+  else if (now < new Date(terms.starts_at)) refusals.push('campaign_not_started');
+  if (gross <= 0n && refusals.length === 0 && rejected.length === 0) refusals.push('no_payout');
+  const status: ResultStatus = rejected.length > 0 || refusals.length > 0 ? 'rejected' : review.length > 0 ? 'review' : 'pending';
+  const decided = status !== 'pending';
   const id = newId('res');
   return {
     id,
@@ -162,8 +196,8 @@ function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Resul
     creator_id: d.enrolment.creator_id,
     kind: d.kind,
     source_id: d.sourceId,
-    status: reasons.length > 0 ? 'rejected' : 'pending',
-    reasons,
+    status,
+    reasons: [...rejected, ...review, ...refusals],
     currency: terms.currency,
     gross,
     fee,
@@ -171,10 +205,11 @@ function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Resul
     occurred_at: d.occurredAt,
     recorded_at: now,
     hold_until: new Date(now.getTime() + terms.hold_days * 86_400_000),
-    hold_id: reasons.length > 0 ? null : id,
-    decided_at: reasons.length > 0 ? now : null,
-    decided_by: reasons.length > 0 ? 'validation' : null,
+    hold_id: status === 'rejected' ? null : id,
+    decided_at: decided ? now : null,
+    decided_by: decided ? VALIDATION.id : null,
     decision_note: null,
+    reviewed: false,
   };
 }
 
@@ -213,24 +248,40 @@ function normalise(r: Result): Result {
 }
 
 /**
- * Settles results whose hold period has passed and that nobody rejected: posts each hold (its legs
- * linked) and marks it approved, in one transaction per batch. Rows are taken with SKIP LOCKED, so
- * settlers running at once take different results; the ledger's ids make a rerun after a crash post
- * nothing twice.
+ * Settles results whose hold period has passed and that nobody rejected, in one transaction per batch.
+ * First the release re-check (`recheckDue`): the engine judges each due result's creator's recent
+ * traffic on the campaign again, and a result whose source is no longer valid goes to `review` with
+ * the new reasons (its hold stays; a person decides). The others are approved: each hold posted (its
+ * legs linked). Rows are taken with SKIP LOCKED, so settlers running at once take different results;
+ * the ledger's ids make a rerun after a crash post nothing twice. Every status change is logged.
  */
-export async function approveDue(db: Db, limit = 500): Promise<number> {
+export async function approveDue(db: Db, limit = 500): Promise<{ approved: number; reviewed: number }> {
   return inTransaction(db, async (trx) => {
     const due = await sql<Result>`select * from results where status = 'pending' and hold_until <= earnest_now()
       order by hold_until, id limit ${limit} for update skip locked`.execute(trx);
-    if (due.rows.length === 0) return 0;
+    if (due.rows.length === 0) return { approved: 0, reviewed: 0 };
     const rows = due.rows.map(normalise);
-    const requests = rows.flatMap((r) => resolveRequests(r, F.post_pending_transfer, 'settle'));
-    const outcomes = await createTransfersIn(trx, requests);
-    const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
-    assert(!bad, `settling a hold failed: ${bad?.id} ${bad?.result}`);
-    await sql`update results set status = 'approved', decided_at = earnest_now(), decided_by = 'settlement'
-      where id = any(${rows.map((r) => r.id)}::text[])`.execute(trx);
-    return rows.length;
+    const flagged = await recheckDue(trx, rows);
+    const toReview = rows.filter((r) => flagged.has(r.id)).map((r) => ({ r, added: (flagged.get(r.id) ?? []).filter((x) => !r.reasons.includes(x)) }));
+    const toApprove = rows.filter((r) => !flagged.has(r.id));
+    if (toReview.length > 0) {
+      await sql`update results r set status = 'review', reasons = x.reasons::text[], decided_at = earnest_now(), decided_by = ${SETTLEMENT.id}
+        from unnest(${toReview.map(({ r }) => r.id)}::text[], ${textArrays(toReview.map(({ r, added }) => [...r.reasons, ...added]))}::text[])
+          as x(id, reasons)
+        where r.id = x.id`.execute(trx);
+    }
+    if (toApprove.length > 0) {
+      const outcomes = await createTransfersIn(trx, toApprove.flatMap((r) => resolveRequests(r, F.post_pending_transfer, 'settle')));
+      const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
+      assert(!bad, `settling a hold failed: ${bad?.id} ${bad?.result}`);
+      await sql`update results set status = 'approved', decided_at = earnest_now(), decided_by = ${SETTLEMENT.id}
+        where id = any(${toApprove.map((r) => r.id)}::text[])`.execute(trx);
+    }
+    await recordDecisions(trx, [
+      ...toReview.map(({ r, added }): NewDecision => ({ resultId: r.id, from: 'pending', to: 'review', reasons: added, note: null, actor: SETTLEMENT })),
+      ...toApprove.map((r): NewDecision => ({ resultId: r.id, from: 'pending', to: 'approved', reasons: [], note: null, actor: SETTLEMENT })),
+    ]);
+    return { approved: toApprove.length, reviewed: toReview.length };
   });
 }
 
@@ -239,25 +290,111 @@ function resolveRequests(r: Result, flag: typeof F.post_pending_transfer | typeo
   return resolveHoldRequests({ resolutionId: `${r.id}.${verb}`, legs, flag });
 }
 
-/** The brand (or an operator) rejects a pending result during its hold period: the hold is voided. */
+/** The result, locked for a decision; another brand's result is as unknown as a made-up id. */
+async function lockResult(trx: Trx, resultId: string, orgId?: string): Promise<Result & { org_id: string }> {
+  const owner = orgId ? sql`and c.org_id = ${orgId}` : sql``;
+  const found = await sql<Result & { org_id: string }>`select r.*, c.org_id from results r join campaigns c on c.id = r.campaign_id
+    where r.id = ${resultId} ${owner} for update of r`.execute(trx);
+  const row = found.rows[0];
+  if (!row) throw new AppError('not_found', `no result ${resultId}`);
+  return { ...normalise(row), org_id: row.org_id };
+}
+
+async function reread(trx: Trx, id: string): Promise<Result> {
+  const updated = await sql<Result>`select * from results where id = ${id}`.execute(trx);
+  return normalise(updated.rows[0] as Result);
+}
+
+function required(value: string | null | undefined, field: string, why: string): string {
+  if (!value) throw new AppError('invalid_request', `${field} is required: ${why}`, { details: { field } });
+  return value;
+}
+
+/**
+ * Rejects a result whose hold is still open: a `pending` one during its hold period (the brand, or an
+ * operator; a reason code is required), or one in `review` (a person's decision: a note is required,
+ * a reason code optional). The hold is voided: the money returns to the escrow.
+ */
 export async function rejectResult(
   db: Db,
-  p: { resultId: string; orgId?: string; by: string; reason: string; note?: string | null },
+  p: { resultId: string; orgId?: string; by: string; actor?: 'organization' | 'operator'; reason?: string | null; note?: string | null },
 ): Promise<Result> {
   return inTransaction(db, async (trx) => {
-    const owner = p.orgId ? sql`and r.campaign_id in (select id from campaigns where org_id = ${p.orgId})` : sql``;
-    const found = await sql<Result>`select r.* from results r where r.id = ${p.resultId} ${owner} for update`.execute(trx);
-    const row = found.rows[0];
-    if (!row) throw new AppError('not_found', `no result ${p.resultId}`);
-    const r = normalise(row);
-    if (r.status !== 'pending') throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only pending results can be rejected`);
+    const r = await lockResult(trx, p.resultId, p.orgId);
+    if (r.status !== 'pending' && r.status !== 'review') {
+      throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only pending results and results in review can be rejected`);
+    }
+    if (r.status === 'pending') required(p.reason, 'reason', 'a reason code says why a pending result is rejected');
+    else required(p.note, 'note', 'a decision on a result in review is explained');
     const outcomes = await createTransfersIn(trx, resolveRequests(r, F.void_pending_transfer, 'void'));
     const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
     assert(!bad, `voiding a hold failed: ${bad?.id} ${bad?.result}`);
-    await sql`update results set status = 'rejected', reasons = array_append(reasons, ${p.reason}), decided_at = earnest_now(),
+    const added = p.reason && !r.reasons.includes(p.reason) ? [p.reason] : [];
+    await sql`update results set status = 'rejected', reasons = ${textArrays([[...r.reasons, ...added]])[0]}::text[], decided_at = earnest_now(),
         decided_by = ${p.by}, decision_note = ${p.note ?? null} where id = ${r.id}`.execute(trx);
-    const updated = await sql<Result>`select * from results where id = ${r.id}`.execute(trx);
-    return normalise(updated.rows[0] as Result);
+    const actor: Actor = { kind: p.actor ?? (p.orgId ? 'organization' : 'operator'), id: p.by };
+    await recordDecisions(trx, [{ resultId: r.id, from: r.status, to: 'rejected', reasons: added, note: p.note ?? null, actor }]);
+    return reread(trx, r.id);
+  });
+}
+
+/**
+ * An operator approves a result in review: it goes back to `pending`, marked `reviewed`, and the next
+ * settlement after its hold period pays it (the release re-check leaves it alone: a person decided).
+ */
+export async function approveReviewedResult(db: Db, p: { resultId: string; by: string; note?: string | null }): Promise<Result> {
+  return inTransaction(db, async (trx) => {
+    const r = await lockResult(trx, p.resultId);
+    if (r.status !== 'review') throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only results in review can be approved`);
+    await sql`update results set status = 'pending', reviewed = true, decided_at = earnest_now(), decided_by = ${p.by},
+        decision_note = ${p.note ?? null} where id = ${r.id}`.execute(trx);
+    await recordDecisions(trx, [{ resultId: r.id, from: 'review', to: 'pending', reasons: [], note: p.note ?? null, actor: { kind: 'operator', id: p.by } }]);
+    return reread(trx, r.id);
+  });
+}
+
+/**
+ * An operator reverses an approved (paid) result found invalid later: the creator's net is clawed back
+ * — from their payable as far as it goes, the rest booked on their receivable, never a negative
+ * balance — to the campaign escrow, or to the brand's wallet once the escrow is closed (the campaign
+ * is settled). One linked chain (`<result>.reverse.payable` / `.receivable`), in the transaction that
+ * marks the result `reversed`. The platform's fee stays posted. Idempotent: reversing a reversed
+ * result changes nothing.
+ */
+export async function reverseResult(db: Db, p: { resultId: string; by: string; reason: string; note: string }): Promise<Result> {
+  return inTransaction(db, async (trx) => {
+    const r = await lockResult(trx, p.resultId);
+    if (r.status === 'reversed') return r;
+    if (r.status !== 'approved') throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only approved results can be reversed`);
+    const net = r.gross - r.fee;
+    if (net > 0n) {
+      const escrow = AccountId.escrow(r.campaign_id);
+      const payable = AccountId.payable(r.creator_id, r.currency);
+      const wallet = AccountId.wallet(r.org_id, r.currency);
+      // Locked in id order (as the ledger locks accounts): settlement cannot close the escrow between the look and the clawback.
+      const accounts = await sql<{ id: string; closed: boolean; available: bigint }>`
+        select id, closed, credits_posted - debits_posted - debits_pending as available from ledger_accounts
+         where id = any(${[escrow, payable, AccountId.receivable(r.creator_id, r.currency), wallet]}::text[]) order by id for update`.execute(trx);
+      const byId = new Map(accounts.rows.map((a) => [a.id, a]));
+      const to = byId.get(escrow)?.closed === false ? escrow : wallet;
+      const requests = clawbackRequests({
+        id: `${r.id}.reverse`,
+        creatorId: r.creator_id,
+        currency: r.currency,
+        amount: net,
+        payableAvailable: BigInt(byId.get(payable)?.available ?? 0n),
+        creditAccountId: to,
+        userData: r.id,
+      });
+      const outcomes = await createTransfersIn(trx, requests);
+      const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
+      assert(!bad, `clawing back result ${r.id} failed: ${bad?.id} ${bad?.result}`);
+    }
+    const added = r.reasons.includes(p.reason) ? [] : [p.reason];
+    await sql`update results set status = 'reversed', reasons = ${textArrays([[...r.reasons, ...added]])[0]}::text[], decided_at = earnest_now(),
+        decided_by = ${p.by}, decision_note = ${p.note} where id = ${r.id}`.execute(trx);
+    await recordDecisions(trx, [{ resultId: r.id, from: 'approved', to: 'reversed', reasons: added, note: p.note, actor: { kind: 'operator', id: p.by } }]);
+    return reread(trx, r.id);
   });
 }
 
@@ -278,8 +415,12 @@ export async function listResults(
   return r.rows.map(normalise);
 }
 
-/** Pending results of a campaign (settlement waits for none before closing its escrow). */
-export async function pendingCount(db: Db, campaignId: string): Promise<number> {
-  const r = await sql<{ n: bigint }>`select count(*) as n from results where campaign_id = ${campaignId} and status = 'pending'`.execute(db);
+/**
+ * Results of a campaign whose hold is still open — `pending`, or in `review` — which settlement waits
+ * for before closing the escrow: money reserved for a person's decision is never swept back.
+ */
+export async function openHoldCount(db: Db, campaignId: string): Promise<number> {
+  const r = await sql<{ n: bigint }>`select count(*) as n from results where campaign_id = ${campaignId}
+    and status in ('pending', 'review')`.execute(db);
   return Number(r.rows[0]?.n ?? 0n);
 }

@@ -14,9 +14,10 @@ export function startSettlement(services: Services): Periodic {
 }
 
 export function logReport(logger: Logger, report: SettlementReport): void {
-  if (report.approved > 0 || report.campaigns_ended.length > 0 || report.campaigns_settled.length > 0) {
+  if (report.approved > 0 || report.reviewed > 0 || report.campaigns_ended.length > 0 || report.campaigns_settled.length > 0) {
     logger.info('settlement', {
       approved: report.approved,
+      reviewed: report.reviewed,
       batches: report.batches,
       campaigns_ended: report.campaigns_ended.length,
       campaigns_settled: report.campaigns_settled.length,

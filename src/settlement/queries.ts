@@ -18,11 +18,14 @@ export async function campaignsPastEnd(db: Db, limit: number): Promise<string[]>
   return r.rows.map((x) => x.id);
 }
 
-/** Ended campaigns with no pending result left: every hold is resolved, so they can be settled. */
+/**
+ * Ended campaigns with no result pending or in review left: every hold is resolved, so they can be
+ * settled. A campaign with results in review waits for the operators' decisions.
+ */
 export async function campaignsReadyToSettle(db: Db, limit: number): Promise<string[]> {
   const r = await sql<{ id: string }>`select c.id from campaigns c
      where c.status = 'ended'
-       and not exists (select 1 from results r where r.campaign_id = c.id and r.status = 'pending')
+       and not exists (select 1 from results r where r.campaign_id = c.id and r.status in ('pending', 'review'))
      order by c.id limit ${limit}`.execute(db);
   return r.rows.map((x) => x.id);
 }
@@ -73,6 +76,19 @@ export async function escrowFlows(db: Db, campaignId: string): Promise<EscrowFlo
     else flows.otherOut += total;
   }
   return flows;
+}
+
+/**
+ * Clawbacks of this campaign's reversed results that went to the brand's wallet because the escrow
+ * was already closed (the campaign settled): they never pass through the escrow, so `escrowFlows`
+ * cannot see them. Found by the reversal's transfer ids (`<result>.reverse.payable` / `.receivable`).
+ */
+export async function clawbacksToBrand(db: Db, campaignId: string): Promise<bigint> {
+  const escrow = AccountId.escrow(campaignId);
+  const r = await sql<{ total: bigint | null }>`select sum(t.amount) as total from results r
+      join ledger_transfers t on t.id in (r.id || '.reverse.payable', r.id || '.reverse.receivable')
+     where r.campaign_id = ${campaignId} and r.status = 'reversed' and t.credit_account_id <> ${escrow}`.execute(db);
+  return BigInt(r.rows[0]?.total ?? 0n);
 }
 
 export interface ResultTally {

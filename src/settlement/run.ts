@@ -3,7 +3,7 @@ import { type Campaign, getCampaign, transition } from '../campaigns/index.js';
 import { AppError, assert, isAppError } from '../errors/index.js';
 import { refundFees, settleEscrow } from '../ledger/index.js';
 import { Money } from '../money/index.js';
-import { approveDue, pendingCount } from '../results/index.js';
+import { approveDue, openHoldCount } from '../results/index.js';
 import { guaranteeRefund } from './guarantee.js';
 import { approvedCount, campaignsPastEnd, campaignsReadyToSettle, escrowFlows } from './queries.js';
 
@@ -48,6 +48,8 @@ export interface SettlementFailure {
 
 export interface SettlementReport {
   approved: number;
+  /** Due results the release re-check sent to review instead (their holds stay; a person decides). */
+  reviewed: number;
   batches: number;
   campaigns_ended: string[];
   campaigns_settled: CampaignSettlement[];
@@ -55,7 +57,7 @@ export interface SettlementReport {
 }
 
 export async function runSettlement(db: Db, options: SettlementOptions = {}): Promise<SettlementReport> {
-  const { approved, batches } = await approveAllDue(db, options);
+  const { approved, reviewed, batches } = await approveAllDue(db, options);
   const ended = await endCampaignsPastEnd(db);
   const settled: CampaignSettlement[] = [];
   const failures: SettlementFailure[] = [];
@@ -68,25 +70,31 @@ export async function runSettlement(db: Db, options: SettlementOptions = {}): Pr
       failures.push({ campaign_id: campaignId, error });
     }
   }
-  return { approved, batches, campaigns_ended: ended, campaigns_settled: settled, failures };
+  return { approved, reviewed, batches, campaigns_ended: ended, campaigns_settled: settled, failures };
 }
 
-/** Approves due results batch after batch until a batch comes back short: nothing else is due and free. */
-export async function approveAllDue(db: Db, options: SettlementOptions = {}): Promise<{ approved: number; batches: number }> {
+/**
+ * Approves due results batch after batch (each batch re-checked first: see `approveDue`) until a batch
+ * comes back short: nothing else is due and free.
+ */
+export async function approveAllDue(db: Db, options: SettlementOptions = {}): Promise<{ approved: number; reviewed: number; batches: number }> {
   const batchSize = options.batchSize ?? SETTLEMENT_LIMITS.batch_size_default;
   assert(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= SETTLEMENT_LIMITS.batch_size_max, `batch size ${batchSize} out of range`);
   let approved = 0;
+  let reviewed = 0;
   let batches = 0;
   while (batches < SETTLEMENT_LIMITS.batches_per_run_max) {
     const n = await approveDue(db, batchSize);
-    if (n === 0) break;
-    approved += n;
+    const taken = n.approved + n.reviewed;
+    if (taken === 0) break;
+    approved += n.approved;
+    reviewed += n.reviewed;
     batches += 1;
-    options.onBatch?.(n, approved);
+    options.onBatch?.(n.approved, approved);
     // Rows locked by another settler were skipped: they are that settler's to approve.
-    if (n < batchSize) break;
+    if (taken < batchSize) break;
   }
-  return { approved, batches };
+  return { approved, reviewed, batches };
 }
 
 /** Campaigns whose end date passed become `ended` (results are refused from then on). Returns those this call ended. */
@@ -110,7 +118,7 @@ async function moveIfStill(db: Db, id: string, to: 'ended' | 'settled'): Promise
 }
 
 /**
- * Settles one ended campaign whose holds are all resolved, in idempotent steps: (1) the unspent
+ * Settles one ended campaign whose holds are all resolved (none pending, none in review), in idempotent steps: (1) the unspent
  * escrow returns to the brand's wallet and the escrow closes (`settle:<id>`); (2) if validated
  * results fell short of the KPI target, the guarantee refunds fees (`guarantee:<id>`); (3) the
  * campaign becomes `settled`. A crash between steps is finished by the next call: steps already
@@ -121,8 +129,10 @@ export async function settleCampaign(db: Db, campaignId: string): Promise<Campai
   if (c.status !== 'ended' && c.status !== 'settled') {
     throw new AppError('invalid_state', `campaign ${c.id} is ${c.status}; only ended campaigns are settled`);
   }
-  const pending = await pendingCount(db, c.id);
-  if (pending > 0) throw new AppError('invalid_state', `campaign ${c.id} still has ${pending} pending results; settle after their hold period`);
+  const open = await openHoldCount(db, c.id);
+  if (open > 0) {
+    throw new AppError('invalid_state', `campaign ${c.id} still has ${open} results pending or in review; settle once their holds are resolved`);
+  }
   const escrow = await settleEscrow(db, { id: `settle:${c.id}`, orgId: c.org_id, campaignId: c.id, currency: c.currency });
   if (!escrow.ok) throw new AppError('conflict', `closing the escrow of campaign ${c.id} was refused: ${escrow.result}`);
   const validated = await approvedCount(db, c.id);

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { type Campaign, getCampaign, type Viewer } from '../campaigns/index.js';
 import { AppError } from '../errors/index.js';
 import { AccountId, lookupAccounts, lookupTransfers } from '../ledger/index.js';
-import { approvedCount, escrowFlows, type ResultTally, resultTallies } from './queries.js';
+import { approvedCount, clawbacksToBrand, escrowFlows, type ResultTally, resultTallies } from './queries.js';
 
 /**
  * A campaign's statement: where every unit of the budget went, read from the ledger's journal and
@@ -13,6 +13,11 @@ import { approvedCount, escrowFlows, type ResultTally, resultTallies } from './q
  * where the left side and the first three terms are sums of journal transfers by code and the escrow
  * balance comes from the account's counters; `reconciles` says whether the identity holds (it always
  * should: a false means the ledger holds a movement the statement does not know).
+ *
+ * Clawbacks (a paid result reversed) return the creator's net to the escrow while it is open, which
+ * `paid_to_creators` deducts; once the campaign is settled and its escrow closed they go to the
+ * brand's wallet: deducted from `paid_to_creators` too, and counted in `unspent_refunded` (money back
+ * to the brand), so the identity holds either way. `clawbacks_refunded` is that part on its own.
  */
 export interface CampaignStatement {
   campaign: Pick<Campaign, 'id' | 'org_id' | 'name' | 'status' | 'currency' | 'ended_at' | 'settled_at'>;
@@ -26,7 +31,10 @@ export interface CampaignStatement {
   fees_refunded: bigint;
   /** platform_fees_gross − fees_refunded: what the platform keeps. */
   platform_fees_kept: bigint;
+  /** Unspent escrow returned to the brand at settlement, and clawbacks returned to it after (clawbacks_refunded). */
   unspent_refunded: bigint;
+  /** Clawbacks that went to the brand's wallet because the escrow was closed (part of unspent_refunded). */
+  clawbacks_refunded: bigint;
   escrow: { held: bigint; available: bigint; closed: boolean };
   results: ResultTally[];
   guarantee: {
@@ -59,7 +67,9 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
       const validated = await approvedCount(trx, c.id);
       const held = escrow?.debits_pending ?? 0n;
       const available = escrow ? escrow.credits_posted - escrow.debits_posted - escrow.debits_pending : 0n;
-      const paid = flows.paidToCreators - flows.clawedBack;
+      const toBrand = await clawbacksToBrand(trx, c.id);
+      const paid = flows.paidToCreators - flows.clawedBack - toBrand;
+      const refunded = flows.unspentRefunded + toBrand;
       const feesRefunded = refund?.amount ?? 0n;
       const kpiMet = validated >= c.terms.kpi_target;
       const noStrangers = flows.otherIn === 0n && flows.otherOut === 0n;
@@ -67,11 +77,12 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
         campaign: { id: c.id, org_id: c.org_id, name: c.name, status: c.status, currency: c.currency, ended_at: c.ended_at, settled_at: c.settled_at },
         funded: flows.funded,
         paid_to_creators: paid,
-        clawed_back: flows.clawedBack,
+        clawed_back: flows.clawedBack + toBrand,
         platform_fees_gross: flows.platformFees,
         fees_refunded: feesRefunded,
         platform_fees_kept: flows.platformFees - feesRefunded,
-        unspent_refunded: flows.unspentRefunded,
+        unspent_refunded: refunded,
+        clawbacks_refunded: toBrand,
         escrow: { held, available, closed: escrow?.closed ?? false },
         results: await resultTallies(trx, c.id),
         guarantee: {
@@ -82,7 +93,7 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
           decided: c.status === 'settled',
           applied: c.status === 'settled' && !kpiMet,
         },
-        reconciles: noStrangers && flows.funded === paid + flows.platformFees + flows.unspentRefunded + held + available,
+        reconciles: noStrangers && flows.funded === paid + flows.platformFees + refunded + held + available,
       };
     });
 }

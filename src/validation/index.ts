@@ -1,23 +1,24 @@
 import type { Terms } from '../campaigns/index.js';
 
 /**
- * Validation of conversions behind ONE interface, so a full engine (issue #4: IP reputation,
- * disposable domains, CTIT distributions…) can replace the basic rules without touching the callers.
- * A validator answers reason codes, never exceptions: no code means the conversion may be paid (it is
- * still held for the campaign's hold period); any code makes its result rejected with no hold.
+ * Validation of conversions behind ONE interface: the conversion path (single and batched, through
+ * `judge()`) asks a Validator for a verdict and never knows which rules stand behind it. Earnest's
+ * validator is the engine (src/validation/engine, the same code `earnest score` runs), fed with what
+ * the server stored about the conversion, its click and its creator (src/validation/live).
+ *
+ * A validator answers a verdict with reason codes, never exceptions:
+ * - `valid`: the result is held for the campaign's hold period, then paid unless someone rejects it;
+ * - `review`: the result is held (the money stays reserved) but is never released without a person;
+ * - `invalid`: the result is rejected with its reasons and nothing is held.
  */
-export const REASONS = {
-  duplicateLead: 'duplicate_lead',
-  ctitTooShort: 'ctit_too_short',
-  outsideAttributionWindow: 'outside_attribution_window',
-  selfReferral: 'self_referral',
-  botClick: 'bot_click',
-  repeatClick: 'repeat_click',
-  headClick: 'head_click',
-} as const;
-export type ReasonCode = (typeof REASONS)[keyof typeof REASONS];
-
 export type ClickStatus = 'valid' | 'bot' | 'repeat' | 'head';
+export type VerdictLevel = 'valid' | 'review' | 'invalid';
+
+export interface Judgement {
+  verdict: VerdictLevel;
+  /** Reason codes in a fixed order; empty for a `valid` verdict. */
+  reasons: string[];
+}
 
 /** What the caller knows how to look up in its own tables (validation owns no tables). */
 export interface ConversionHistory {
@@ -25,79 +26,51 @@ export interface ConversionHistory {
   hasEarlierLead(campaignId: string, customer: { id: string; email: string | null }): Promise<boolean>;
 }
 
+/** A click as the tracking server stored it: the IP only as a salted hash, its flags decided when written. */
+export interface StoredClick {
+  id: string;
+  occurredAt: Date;
+  ipHash: string;
+  userAgent: string | null;
+  referrer: string | null;
+  landingUrl: string | null;
+  status: ClickStatus;
+}
+
+export interface ConversionCustomer {
+  id: string;
+  /** As the brand sent them (the lead checks look at the address itself, not its normalised form). */
+  email: string | null;
+  phone: string | null;
+  country: string | null;
+  age: number | null;
+}
+
 export interface ConversionToValidate {
+  /** The conversion's own id (the engine's event id). */
+  id: string;
   kind: 'lead' | 'sale';
   campaignId: string;
   occurredAt: Date;
-  terms: Pick<Terms, 'attribution_window_days' | 'validation'>;
-  /** `email` normalised with `normaliseEmail`, or null when the brand sent none. */
-  customer: { id: string; email: string | null };
-  /** The creator's email, normalised. */
-  creatorEmail: string | null;
+  /** The terms the creator accepted (their `validation` object carries the campaign's rule settings). */
+  terms: Pick<Terms, 'objective' | 'attribution_window_days' | 'validation'>;
+  customer: ConversionCustomer;
+  /** The customer's device, when the brand sent it: the raw IP is judged here and never stored. */
+  device: { ip: string | null; userAgent: string | null };
+  creator: { id: string; email: string; phone: string | null };
   /** The click the conversion is attributed to; null for a promo-code conversion. */
-  click: { occurredAt: Date; status: ClickStatus } | null;
+  click: StoredClick | null;
+  promoCode: string | null;
+  amount: string | null;
+  currency: string | null;
   history: ConversionHistory;
 }
 
 export interface Validator {
-  /** Reason codes in a fixed order; empty when the conversion passes. */
-  validateConversion(input: ConversionToValidate): Promise<string[]>;
+  validateConversion(input: ConversionToValidate): Promise<Judgement>;
 }
 
-export type Rule = (input: ConversionToValidate) => ReasonCode | null | Promise<ReasonCode | null>;
-
-const MS_PER_DAY = 86_400_000;
-
-/** A click flagged by tracking earns nothing: bots, repeats (same visitor within the hour), HEAD requests. */
-export const clickQuality: Rule = ({ click }) => {
-  if (!click || click.status === 'valid') return null;
-  return ({ bot: REASONS.botClick, repeat: REASONS.repeatClick, head: REASONS.headClick } as const)[click.status];
-};
-
-/**
- * Click-to-conversion time under the campaign's minimum (default 10 s) looks like click injection.
- * Exactly the minimum passes. A conversion before its click (negative time) always fails.
- */
-export const clickToConversionTime: Rule = ({ click, occurredAt, terms }) => {
-  if (!click) return null;
-  const elapsedMs = occurredAt.getTime() - click.occurredAt.getTime();
-  return elapsedMs < terms.validation.min_ctit_seconds * 1000 ? REASONS.ctitTooShort : null;
-};
-
-/** A conversion more than attribution_window_days after its click; exactly the window passes. */
-export const attributionWindow: Rule = ({ click, occurredAt, terms }) => {
-  if (!click) return null;
-  const elapsedMs = occurredAt.getTime() - click.occurredAt.getTime();
-  return elapsedMs > terms.attribution_window_days * MS_PER_DAY ? REASONS.outsideAttributionWindow : null;
-};
-
-/** The creator buying through their own link or code. */
-export const selfReferral: Rule = ({ customer, creatorEmail, terms }) => {
-  if (!terms.validation.self_referral || !customer.email || !creatorEmail) return null;
-  return customer.email === creatorEmail ? REASONS.selfReferral : null;
-};
-
-/** A campaign pays once per customer for a lead (Dub: lead de-duplication per customer and event). */
-export const duplicateLead: Rule = async ({ kind, terms, campaignId, customer, history }) => {
-  if (kind !== 'lead' || !terms.validation.dedupe_leads) return null;
-  return (await history.hasEarlierLead(campaignId, customer)) ? REASONS.duplicateLead : null;
-};
-
-/** The rules in the order their codes are reported. */
-export const BASIC_RULES: readonly Rule[] = [clickQuality, clickToConversionTime, attributionWindow, selfReferral, duplicateLead];
-
-export function basicValidator(rules: readonly Rule[] = BASIC_RULES): Validator {
-  return {
-    async validateConversion(input) {
-      const reasons: string[] = [];
-      for (const rule of rules) {
-        const reason = await rule(input);
-        if (reason) reasons.push(reason);
-      }
-      return reasons;
-    },
-  };
-}
+export { engineValidator, liveEngineDeps } from './live/validator.js';
 
 const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
 

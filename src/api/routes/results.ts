@@ -1,9 +1,27 @@
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { AppError } from '../../errors/index.js';
-import { getResult, listResults, rejectResult, type Result } from '../../results/index.js';
+import {
+  approveReviewedResult,
+  getResult,
+  listResults,
+  rejectResult,
+  RESULT_STATUSES,
+  type Result,
+  type ResultDecision,
+  reverseResult,
+  type ReviewItem,
+  reviewQueue,
+} from '../../results/index.js';
+import type { Principal } from '../auth.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money, page, pageQuery } from '../schemas.js';
 
+/**
+ * Results as everyone sees them: brands their campaigns' results, creators their own, with the reason
+ * codes of every rejected, reviewed or reversed result; operators all, plus the review queue and the
+ * decisions only they make (approve a result in review, reverse a paid one).
+ */
 export function resultView(r: Result) {
   return {
     id: r.id,
@@ -14,6 +32,7 @@ export function resultView(r: Result) {
     source_id: r.source_id,
     status: r.status,
     reasons: r.reasons,
+    reviewed: r.reviewed,
     payout: money(r.gross, r.currency),
     platform_fee: money(r.fee, r.currency),
     creator_net: money(r.gross - r.fee, r.currency),
@@ -26,19 +45,52 @@ export function resultView(r: Result) {
   };
 }
 
+function decisionView(d: ResultDecision) {
+  return {
+    from_status: d.from_status,
+    to_status: d.to_status,
+    reasons: d.reasons,
+    note: d.note,
+    by: { kind: d.actor_kind, id: d.actor_id },
+    decided_at: d.decided_at,
+  };
+}
+
+function reviewItemView(item: ReviewItem) {
+  return { ...resultView(item.result), evidence: item.evidence, decisions: item.decisions.map(decisionView) };
+}
+
+const reasonCode = z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a reason code such as duplicate_order');
+const note = z.string().trim().min(1).max(1000);
+
 const listQuery = pageQuery.extend({
   campaign_id: z.string().max(100).optional(),
-  status: z.enum(['pending', 'approved', 'rejected', 'over_budget']).optional(),
+  status: z.enum(RESULT_STATUSES).optional(),
 });
+const reviewQuery = pageQuery.extend({ campaign_id: z.string().max(100).optional() });
 const rejectBody = z.strictObject({
-  reason: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a reason code such as duplicate_order'),
-  note: z.string().max(1000).optional(),
+  reason: reasonCode.optional().describe('Required for a pending result; optional for one in review'),
+  note: note.optional().describe('Required for a result in review; the creator sees it'),
 });
+const approveBody = z.strictObject({ note: note.optional() });
+const reverseBody = z.strictObject({ reason: reasonCode, note });
 
 function scopeOf(principal: { kind: string; id: string | null }) {
   if (principal.kind === 'organization') return { orgId: principal.id as string };
   if (principal.kind === 'creator') return { creatorId: principal.id as string };
   return {};
+}
+
+/**
+ * Who decides, as the decisions log records it: a brand by its organization id, an operator by the
+ * id of the API key used (operator keys belong to no tenant; the key is the person's handle). Called
+ * after the key was authenticated, so the id read from the header is that verified key's.
+ */
+function deciderOf(principal: Principal, request: IncomingMessage): string {
+  if (principal.kind === 'organization') return principal.id;
+  const token = /^Bearer\s+ek_([0-9a-z]{26})_/i.exec(request.headers.authorization ?? '');
+  if (principal.kind !== 'operator' || !token) throw new AppError('forbidden', 'only brands and operators decide on results');
+  return `key_${(token[1] as string).toLowerCase()}`;
 }
 
 export const resultEndpoints = [
@@ -70,21 +122,54 @@ export const resultEndpoints = [
   endpoint({
     method: 'POST',
     path: '/v1/results/{id}/reject',
-    summary: 'Reject a pending result during its hold period, with a reason code: its hold returns to the escrow',
+    summary: 'Reject a pending result (with a reason code) or one in review (with a note): its hold returns to the escrow',
     tag: 'results',
     access: ['organization', 'operator'],
     params: idParams,
     body: rejectBody,
-    handle: async ({ params, body, principal, services }) => {
-      if (principal.kind === 'creator') throw new AppError('forbidden', 'creators cannot reject results');
+    handle: async ({ params, body, principal, services, context }) => {
       const r = await rejectResult(services.db, {
         resultId: params.id,
         ...(principal.kind === 'organization' ? { orgId: principal.id } : {}),
-        by: principal.kind === 'organization' ? principal.id : 'operator',
-        reason: body.reason,
+        by: deciderOf(principal, context.request),
+        reason: body.reason ?? null,
         note: body.note ?? null,
       });
       return resultView(r);
     },
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/review',
+    summary: 'The review queue: results held for a person, oldest first, with reasons, evidence and decisions so far',
+    tag: 'results',
+    access: ['operator'],
+    query: reviewQuery,
+    handle: async ({ query, services }) => {
+      const items = await reviewQueue(services.db, { campaignId: query.campaign_id }, query);
+      return { data: items.map(reviewItemView), next_after: items.length === query.limit ? (items[items.length - 1]?.result.id ?? null) : null };
+    },
+  }),
+  endpoint({
+    method: 'POST',
+    path: '/v1/results/{id}/approve',
+    summary: 'Approve a result in review: it is paid by the next settlement once its hold period has passed',
+    tag: 'results',
+    access: ['operator'],
+    params: idParams,
+    body: approveBody,
+    handle: async ({ params, body, principal, services, context }) =>
+      resultView(await approveReviewedResult(services.db, { resultId: params.id, by: deciderOf(principal, context.request), note: body.note ?? null })),
+  }),
+  endpoint({
+    method: 'POST',
+    path: '/v1/results/{id}/reverse',
+    summary: "Reverse a paid result found invalid: the creator's net is clawed back (a shortfall becomes a receivable); idempotent",
+    tag: 'results',
+    access: ['operator'],
+    params: idParams,
+    body: reverseBody,
+    handle: async ({ params, body, principal, services, context }) =>
+      resultView(await reverseResult(services.db, { resultId: params.id, by: deciderOf(principal, context.request), reason: body.reason, note: body.note })),
   }),
 ];

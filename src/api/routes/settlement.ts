@@ -15,6 +15,8 @@ import { viewerOf } from './campaigns.js';
 export function settlementReportView(r: SettlementReport) {
   return {
     approved: r.approved,
+    /** Due results the release re-check sent to review instead (docs/validation.md). */
+    reviewed: r.reviewed,
     batches: r.batches,
     campaigns_ended: r.campaigns_ended,
     campaigns_settled: r.campaigns_settled.map((s) => ({
@@ -44,6 +46,7 @@ export function statementView(s: CampaignStatement) {
     fees_refunded: m(s.fees_refunded),
     platform_fees_kept: m(s.platform_fees_kept),
     unspent_refunded: m(s.unspent_refunded),
+    clawbacks_refunded: m(s.clawbacks_refunded),
     escrow_balance: m(s.escrow.held + s.escrow.available),
     escrow: { held: m(s.escrow.held), available: m(s.escrow.available), closed: s.escrow.closed },
     results: Object.fromEntries(s.results.map((r) => [r.status, { count: r.count, reasons: r.reasons }])),

@@ -46,6 +46,7 @@ function plural(n: number, word: string, words = `${word}s`): string {
 export function formatSettlement(r: SettlementReport): string[] {
   const lines = [
     `Settlement: approved ${plural(r.approved, 'result')} in ${plural(r.batches, 'batch', 'batches')}` +
+      (r.reviewed > 0 ? `; sent ${plural(r.reviewed, 'result')} to review` : '') +
       `; ended ${plural(r.campaigns_ended.length, 'campaign')}; settled ${plural(r.campaigns_settled.length, 'campaign')}.`,
   ];
   for (const s of r.campaigns_settled) {

@@ -35,6 +35,7 @@ export function formatStatement(s: CampaignStatement): string[] {
     ['escrow available', s.escrow.available],
   ];
   if (s.clawed_back > 0n) rows.splice(2, 0, ['  clawed back (deducted above)', s.clawed_back]);
+  if (s.clawbacks_refunded > 0n) rows.splice(rows.findIndex(([label]) => label === 'unspent returned to the brand') + 1, 0, ['  of which clawbacks after settlement', s.clawbacks_refunded]);
   const amounts = rows.map(([, v]) => formatAmount(v, c.currency));
   const width = Math.max(...amounts.map((a) => a.length));
   const g = s.guarantee;

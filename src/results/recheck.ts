@@ -1,0 +1,196 @@
+import { type Kysely, sql } from 'kysely';
+import { type EnrolmentWithTerms, enrolmentsByIds } from '../campaigns/index.js';
+import type { ClickStatus, StoredClick } from '../validation/index.js';
+import { recheckTraffic, type StoredConversion } from '../validation/live/index.js';
+import type { Result } from './index.js';
+
+/**
+ * The cohort re-check before a hold is released (issue #4 §1): the due results of a settlement batch
+ * are grouped by enrolment (one creator on one campaign), each group's recent traffic is loaded once
+ * — its clicks and conversions from one attribution window before the earliest due result up to the
+ * latest — and the engine judges it as one stream. A due result whose source (its click, or its
+ * conversion) is no longer `valid` is flagged with the engine's reasons.
+ *
+ * Bounded: a few set-based statements per batch whatever its size, and at most RECHECK_LIMITS events
+ * per group (the most recent ones), plus the due results' own sources and the clicks of every loaded
+ * conversion, so the evidence about the results being paid is always there.
+ *
+ * Not re-checked: results an operator approved after a review (`reviewed`: a person decided), and view
+ * reports (no traffic: the brand confirmed them).
+ */
+export const RECHECK_LIMITS = {
+  clicks_per_group: 2_000,
+  conversions_per_group: 1_000,
+} as const;
+
+const MS_PER_DAY = 86_400_000;
+type Db = Kysely<any>;
+
+interface Group {
+  enrolment: EnrolmentWithTerms;
+  results: Result[];
+  from: Date;
+  to: Date;
+}
+
+/** Due results whose source the engine no longer calls valid, with the engine's reasons. */
+export async function recheckDue(db: Db, due: readonly Result[]): Promise<Map<string, string[]>> {
+  const candidates = due.filter((r) => !r.reviewed && r.kind !== 'views');
+  const flagged = new Map<string, string[]>();
+  if (candidates.length === 0) return flagged;
+  const enrolments = new Map((await enrolmentsByIds(db, candidates.map((r) => r.enrolment_id))).map((e) => [e.id, e]));
+  const groups = new Map<string, Group>();
+  for (const r of candidates) {
+    const enrolment = enrolments.get(r.enrolment_id);
+    if (!enrolment) continue;
+    const windowMs = enrolment.terms.attribution_window_days * MS_PER_DAY;
+    const from = new Date(r.occurred_at.getTime() - windowMs);
+    const g = groups.get(enrolment.id);
+    if (!g) groups.set(enrolment.id, { enrolment, results: [r], from, to: r.occurred_at });
+    else {
+      g.results.push(r);
+      if (from < g.from) g.from = from;
+      if (r.occurred_at > g.to) g.to = r.occurred_at;
+    }
+  }
+  const list = [...groups.values()];
+  const conversions = await recentConversions(db, list, candidates.filter((r) => r.kind !== 'click').map((r) => r.source_id));
+  const clickIds = [
+    ...candidates.filter((r) => r.kind === 'click').map((r) => r.source_id),
+    ...[...conversions.values()].flatMap((cs) => cs.flatMap((c) => (c.clickId ? [c.clickId] : []))),
+  ];
+  const clicks = await recentClicks(db, list, clickIds);
+  const creators = await contacts(db, list.map((g) => g.enrolment.creator_id));
+  for (const g of list) {
+    const creator = creators.get(g.enrolment.creator_id);
+    if (!creator) continue;
+    const verdicts = recheckTraffic({
+      campaignId: g.enrolment.campaign_id,
+      terms: g.enrolment.terms,
+      creator: { id: g.enrolment.creator_id, ...creator },
+      clicks: clicks.get(g.enrolment.id) ?? [],
+      conversions: conversions.get(g.enrolment.id) ?? [],
+    });
+    for (const r of g.results) {
+      const v = verdicts.get(r.source_id);
+      if (v && v.verdict !== 'valid') flagged.set(r.id, v.reasons);
+    }
+  }
+  return flagged;
+}
+
+function windows(groups: readonly Group[]) {
+  return {
+    enrolments: groups.map((g) => g.enrolment.id),
+    from: groups.map((g) => g.from.toISOString()),
+    to: groups.map((g) => g.to.toISOString()),
+  };
+}
+
+interface ConversionRow {
+  id: string;
+  enrolment_id: string;
+  type: 'lead' | 'sale';
+  click_id: string | null;
+  occurred_at: Date;
+  request: {
+    promo_code: string | null;
+    customer: { id: string; email: string | null; phone: string | null; country: string | null; age?: number | null };
+    amount: string | null;
+    currency: string | null;
+  };
+  ip_hash: string | null;
+  user_agent: string | null;
+}
+
+/**
+ * Each group's conversions in its window that validation did not refuse at intake (an invalid one is
+ * no evidence about the creator's paid traffic, and the engine's cohort rules count only valid events
+ * anyway), the most recent first up to the limit, and the due results' own conversions.
+ */
+async function recentConversions(db: Db, groups: readonly Group[], sourceIds: readonly string[]): Promise<Map<string, StoredConversion[]>> {
+  const w = windows(groups);
+  const r = await sql<ConversionRow>`
+    select c.id, c.enrolment_id, c.type, c.click_id, c.occurred_at, c.request, c.ip_hash, c.user_agent
+      from unnest(${w.enrolments}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[]) as g(enrolment_id, from_ts, to_ts)
+      cross join lateral (
+        select * from conversions c where c.enrolment_id = g.enrolment_id and c.occurred_at between g.from_ts and g.to_ts
+           and c.verdict in ('valid', 'review')
+         order by c.occurred_at desc limit ${RECHECK_LIMITS.conversions_per_group}) c
+    union all
+    select c.id, c.enrolment_id, c.type, c.click_id, c.occurred_at, c.request, c.ip_hash, c.user_agent
+      from conversions c where c.id = any(${[...sourceIds]}::text[]) and c.enrolment_id = any(${w.enrolments}::text[])`.execute(db);
+  const byGroup = new Map<string, StoredConversion[]>();
+  const seen = new Set<string>();
+  for (const c of r.rows) {
+    if (seen.has(c.id)) continue; // a due result's conversion inside its group's window comes twice
+    seen.add(c.id);
+    const list = byGroup.get(c.enrolment_id) ?? [];
+    list.push({
+      id: c.id,
+      occurredAt: new Date(c.occurred_at),
+      kind: c.type,
+      clickId: c.click_id,
+      promoCode: c.request.promo_code,
+      customer: { ...c.request.customer, age: c.request.customer.age ?? null },
+      ipHash: c.ip_hash,
+      userAgent: c.user_agent,
+      amount: c.request.amount,
+      currency: c.request.currency,
+    });
+    byGroup.set(c.enrolment_id, list);
+  }
+  return byGroup;
+}
+
+interface ClickRow {
+  id: string;
+  enrolment_id: string;
+  occurred_at: Date;
+  ip_hash: string;
+  user_agent: string | null;
+  referrer: string | null;
+  landing_url: string | null;
+  status: ClickStatus;
+}
+
+/** Each group's clicks in its window, the most recent first up to the limit, and the clicks named by id. */
+async function recentClicks(db: Db, groups: readonly Group[], ids: readonly string[]): Promise<Map<string, StoredClick[]>> {
+  const w = windows(groups);
+  const creators = groups.map((g) => g.enrolment.creator_id);
+  const r = await sql<ClickRow>`
+    select k.id, k.enrolment_id, k.occurred_at, k.ip_hash, k.user_agent, k.referrer, k.landing_url, k.status
+      from unnest(${w.enrolments}::text[], ${creators}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[])
+        as g(enrolment_id, creator_id, from_ts, to_ts)
+      cross join lateral (
+        select * from clicks k where k.creator_id = g.creator_id and k.enrolment_id = g.enrolment_id
+           and k.occurred_at between g.from_ts and g.to_ts
+         order by k.occurred_at desc limit ${RECHECK_LIMITS.clicks_per_group}) k
+    union all
+    select k.id, k.enrolment_id, k.occurred_at, k.ip_hash, k.user_agent, k.referrer, k.landing_url, k.status
+      from clicks k where k.id = any(${[...new Set(ids)]}::text[]) and k.enrolment_id = any(${w.enrolments}::text[])`.execute(db);
+  const byGroup = new Map<string, StoredClick[]>();
+  const seen = new Set<string>();
+  for (const k of r.rows) {
+    if (seen.has(k.id)) continue;
+    seen.add(k.id);
+    const list = byGroup.get(k.enrolment_id) ?? [];
+    list.push({
+      id: k.id,
+      occurredAt: new Date(k.occurred_at),
+      ipHash: k.ip_hash,
+      userAgent: k.user_agent,
+      referrer: k.referrer,
+      landingUrl: k.landing_url,
+      status: k.status,
+    });
+    byGroup.set(k.enrolment_id, list);
+  }
+  return byGroup;
+}
+
+async function contacts(db: Db, ids: readonly string[]): Promise<Map<string, { email: string; phone: string | null }>> {
+  const r = await sql<{ id: string; email: string; phone: string | null }>`select id, email, phone from creators
+    where id = any(${[...new Set(ids)]}::text[])`.execute(db);
+  return new Map(r.rows.map((c) => [c.id, { email: c.email, phone: c.phone }]));
+}

@@ -1,0 +1,112 @@
+import { type Kysely, sql } from 'kysely';
+import { decisionsOf, type ResultDecision } from './decisions.js';
+import type { Result } from './index.js';
+
+/**
+ * The operators' review queue: results in `review` (their money reserved, waiting for a person), the
+ * oldest first, each with what a person needs to decide — its reason codes, the conversion as the
+ * brand reported it, the click as tracking recorded it, the click-to-conversion time, and the
+ * decisions so far. Reads across domains (conversions, clicks) and writes nothing.
+ */
+export interface ReviewEvidence {
+  conversion: {
+    id: string;
+    external_id: string;
+    type: 'lead' | 'sale';
+    attributed_by: 'click' | 'promo' | null;
+    promo_code: string | null;
+    occurred_at: Date;
+    recorded_at: Date;
+    customer: { id: string; email: string | null; phone: string | null; country: string | null; age: number | null };
+    user_agent: string | null;
+    /** Whether the brand sent the customer's IP (it is kept only as a salted hash). */
+    ip_recorded: boolean;
+  } | null;
+  click: {
+    id: string;
+    occurred_at: Date;
+    status: string;
+    user_agent: string | null;
+    referrer: string | null;
+    country: string | null;
+  } | null;
+  /** Seconds from the click to the conversion, when there are both. */
+  ctit_seconds: number | null;
+}
+
+export interface ReviewItem {
+  result: Result;
+  evidence: ReviewEvidence;
+  decisions: ResultDecision[];
+}
+
+type Db = Kysely<any>;
+
+export async function reviewQueue(
+  db: Db,
+  filter: { campaignId?: string | undefined },
+  page: { after?: string | undefined; limit: number },
+): Promise<ReviewItem[]> {
+  const campaign = filter.campaignId ? sql`and campaign_id = ${filter.campaignId}` : sql``;
+  const after = page.after ? sql`and id > ${page.after}` : sql``;
+  const found = await sql<Result>`select * from results where status = 'review' ${campaign} ${after} order by id limit ${page.limit}`.execute(db);
+  const results = found.rows.map((r) => ({ ...r, currency: r.currency.trim() }));
+  const conversions = await conversionsById(db, results.filter((r) => r.kind === 'lead' || r.kind === 'sale').map((r) => r.source_id));
+  const clickIds = results.map((r) => (r.kind === 'click' ? r.source_id : conversions.get(r.source_id)?.click_id)).filter((x): x is string => !!x);
+  const clicks = await clicksById(db, clickIds);
+  const decisions = await decisionsOf(db, results.map((r) => r.id));
+  return results.map((result) => {
+    const c = result.kind === 'click' ? undefined : conversions.get(result.source_id);
+    const clickId = result.kind === 'click' ? result.source_id : c?.click_id;
+    const k = clickId ? clicks.get(clickId) : undefined;
+    return {
+      result,
+      evidence: {
+        conversion: c
+          ? {
+              id: c.id,
+              external_id: c.external_id,
+              type: c.type,
+              attributed_by: c.attributed_by,
+              promo_code: c.request.promo_code,
+              occurred_at: c.occurred_at,
+              recorded_at: c.created_at,
+              customer: { ...c.request.customer, age: c.request.customer.age ?? null },
+              user_agent: c.user_agent,
+              ip_recorded: c.ip_hash !== null,
+            }
+          : null,
+        click: k ?? null,
+        ctit_seconds: c && k ? (new Date(c.occurred_at).getTime() - new Date(k.occurred_at).getTime()) / 1000 : null,
+      },
+      decisions: decisions.filter((d) => d.result_id === result.id),
+    };
+  });
+}
+
+interface ConversionEvidenceRow {
+  id: string;
+  external_id: string;
+  type: 'lead' | 'sale';
+  attributed_by: 'click' | 'promo' | null;
+  click_id: string | null;
+  occurred_at: Date;
+  created_at: Date;
+  request: { promo_code: string | null; customer: { id: string; email: string | null; phone: string | null; country: string | null; age?: number | null } };
+  user_agent: string | null;
+  ip_hash: string | null;
+}
+
+async function conversionsById(db: Db, ids: readonly string[]): Promise<Map<string, ConversionEvidenceRow>> {
+  if (ids.length === 0) return new Map();
+  const r = await sql<ConversionEvidenceRow>`select id, external_id, type, attributed_by, click_id, occurred_at, created_at, request,
+      user_agent, ip_hash from conversions where id = any(${[...ids]}::text[])`.execute(db);
+  return new Map(r.rows.map((c) => [c.id, c]));
+}
+
+async function clicksById(db: Db, ids: readonly string[]): Promise<Map<string, NonNullable<ReviewEvidence['click']>>> {
+  if (ids.length === 0) return new Map();
+  const r = await sql<NonNullable<ReviewEvidence['click']>>`select id, occurred_at, status, user_agent, referrer, trim(country) as country
+    from clicks where id = any(${[...new Set(ids)]}::text[])`.execute(db);
+  return new Map(r.rows.map((k) => [k.id, k]));
+}
