@@ -29,6 +29,7 @@ function click(id: string): NewClick {
     referrer: null,
     country: 'DE',
     landing_url: `https://shop.example/?ern_cid=${id}`,
+    visitor_id: 'vis_01jdtest',
     status: 'valid',
     billable: false,
   };
@@ -38,10 +39,10 @@ describe('insertClicks', () => {
   it('reports every click of a fresh batch as written, and keeps what it was given', async () => {
     const written = await inTransaction(t.db, (trx) => insertClicks(trx, [click('clk_a1'), click('clk_a2')]));
     expect([...written].sort()).toEqual(['clk_a1', 'clk_a2']);
-    const rows = await t.db.selectFrom('clicks').select(['id', 'country', 'status', 'billable']).where('id', 'in', ['clk_a1', 'clk_a2']).orderBy('id').execute();
+    const rows = await t.db.selectFrom('clicks').select(['id', 'country', 'status', 'billable', 'visitor_id']).where('id', 'in', ['clk_a1', 'clk_a2']).orderBy('id').execute();
     expect(rows).toEqual([
-      { id: 'clk_a1', country: 'DE', status: 'valid', billable: false },
-      { id: 'clk_a2', country: 'DE', status: 'valid', billable: false },
+      { id: 'clk_a1', country: 'DE', status: 'valid', billable: false, visitor_id: 'vis_01jdtest' },
+      { id: 'clk_a2', country: 'DE', status: 'valid', billable: false, visitor_id: 'vis_01jdtest' },
     ]);
   });
 

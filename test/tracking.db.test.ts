@@ -147,6 +147,46 @@ describe('the redirect', () => {
     expect(raw.rows[0]?.n).toBe(0n);
   });
 
+  it('gives a new visitor an id cookie on the tracking path, and records a returning visitor under it on every link', async () => {
+    const { api } = main;
+    const a = await campaign(main);
+    const b = await campaign(main);
+    const first = await click(api, a.code, { ip: '198.51.100.20' });
+    const cookie = first.headers.get('set-cookie') as string;
+    expect(cookie).toMatch(/^ern_vid=vis_[0-9a-z]{26}; Path=\/c\/; Max-Age=7776000; SameSite=Lax; HttpOnly$/);
+    const visitor = /ern_vid=(vis_[0-9a-z]+)/.exec(cookie)?.[1] as string;
+    const again = await click(api, b.code, { ip: '198.51.100.20', headers: { cookie: `theme=dark; ern_vid=${visitor}` } });
+    expect(again.headers.get('set-cookie')).toBeNull();
+    // Behind a proxy that says HTTPS the cookie is Secure; a forged value is replaced, never recorded.
+    const forged = await click(api, a.code, { ip: '198.51.100.21', headers: { cookie: 'ern_vid=vis_not-ours', 'x-forwarded-proto': 'https' } });
+    expect(forged.headers.get('set-cookie')).toMatch(/; Secure$/);
+    await flush(api);
+    const rows = await sql<{ id: string; visitor_id: string }>`select id, visitor_id from clicks where campaign_id in (${a.id}, ${b.id})`.execute(api.database.db);
+    const visitorOf = new Map(rows.rows.map((r) => [r.id, r.visitor_id]));
+    expect(visitorOf.size).toBe(3);
+    expect(visitorOf.get(clickIdIn(first.headers.get('location')))).toBe(visitor);
+    expect(visitorOf.get(clickIdIn(again.headers.get('location')))).toBe(visitor);
+    const other = visitorOf.get(clickIdIn(forged.headers.get('location')));
+    expect(other).toMatch(/^vis_[0-9a-z]{26}$/);
+    expect(other).not.toBe(visitor);
+  });
+
+  it('sets no visitor cookie when VISITOR_COOKIE_DAYS is 0', async () => {
+    const api = await startTestApi({ TRUST_PROXY: 'true', VISITOR_COOKIE_DAYS: '0', CLICK_FLUSH_INTERVAL_MS: '60000' });
+    try {
+      const s = await tenants(api, 'No Cookies');
+      const c = await campaign(s);
+      const r = await click(api, c.code);
+      expect(r.status).toBe(302);
+      expect(r.headers.get('set-cookie')).toBeNull();
+      await flush(api);
+      const rows = await sql<{ visitor_id: string | null }>`select visitor_id from clicks where campaign_id = ${c.id}`.execute(api.database.db);
+      expect(rows.rows).toEqual([{ visitor_id: null }]);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('answers 404 for an unknown code and records nothing', async () => {
     const { api } = main;
     const before = await sql<{ n: bigint }>`select count(*) as n from clicks`.execute(api.database.db);
@@ -323,7 +363,7 @@ describe('GET /v1/clicks', () => {
   });
 });
 
-const visit = (ip: string, ua = CHROME): Visit => ({ method: 'GET', ip, userAgent: ua, referrer: null, country: null });
+const visit = (ip: string, ua = CHROME): Visit => ({ method: 'GET', ip, userAgent: ua, referrer: null, country: null, visitorId: null });
 
 describe('two processes on one database', () => {
   it('hash IPs alike and find repeats across each other, whichever writes first', async () => {

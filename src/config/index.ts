@@ -34,6 +34,8 @@ export interface Config {
   readonly TRUST_PROXY: boolean;
   /** A request header carrying the visitor's ISO country, set by a trusted CDN or proxy (e.g. cf-ipcountry). */
   readonly COUNTRY_HEADER: string | undefined;
+  /** Days the redirect's first-party visitor cookie lives (0: no cookie). */
+  readonly VISITOR_COOKIE_DAYS: number;
   /** How often results past their hold period are settled and campaigns past their end are closed. */
   readonly SETTLE_INTERVAL_MS: number;
   /** How often clicks accepted by the redirect are written to the database. */
@@ -145,6 +147,11 @@ const VARIABLES: Record<ConfigVariable, VariableSpec> = {
     schema: z.string().regex(/^[a-z0-9-]{1,64}$/).optional(),
     expected: 'a lower-case header name such as cf-ipcountry',
     description: "a trusted request header carrying the visitor's country",
+  },
+  VISITOR_COOKIE_DAYS: {
+    ...integerFrom(0, 400),
+    default: '90',
+    description: 'days the tracking domain keeps a visitor id cookie, so a visitor\'s clicks form one journey (0: none)',
   },
   SETTLE_INTERVAL_MS: {
     ...integerFrom(100, 86_400_000),

@@ -6,7 +6,7 @@ import { type Database, migrate, openDatabase } from '../db/index.js';
 import { apiRoutes, countOperatorKeys, createApiKey, createServices, type Services as ApiServices } from '../api/index.js';
 import { AppError } from '../errors/index.js';
 import { conversionAnswer } from '../api/routes/conversions.js';
-import { redirect } from '../api/routes/tracking.js';
+import { type Redirect, redirect } from '../api/routes/tracking.js';
 import { finishRecordingConversions } from '../conversions/index.js';
 import { startPayouts } from '../payouts/index.js';
 import { startSettlement } from '../settlement/index.js';
@@ -142,7 +142,7 @@ interface Services {
   logger: Logger;
   state: ServerState;
   /** The click redirect: where `/c/{code}` goes (synchronously when it can), the click accepted. */
-  redirect(request: IncomingMessage, code: string): string | Promise<string>;
+  redirect(request: IncomingMessage, code: string): Redirect | Promise<Redirect>;
 }
 
 const CLICK_PREFIX = '/c/';
@@ -213,9 +213,9 @@ function serveClick(req: IncomingMessage, res: ServerResponse, services: Service
   };
   try {
     if (code.includes('%')) code = decodeURIComponent(code);
-    const location = services.redirect(req, code);
-    if (typeof location === 'string') sendRedirect(res, location, requestId, services, started);
-    else location.then((l) => sendRedirect(res, l, requestId, services, started), fail);
+    const answer = services.redirect(req, code);
+    if ('then' in answer) answer.then((a) => sendRedirect(res, a, requestId, services, started), fail);
+    else sendRedirect(res, answer, requestId, services, started);
   } catch (e) {
     fail(e instanceof URIError ? new AppError('not_found', 'no such tracking link') : e);
   }
@@ -250,8 +250,9 @@ function serveSnippet(req: IncomingMessage, res: ServerResponse): boolean {
 
 const SNIPPET_PATH = '/s.js';
 
-function sendRedirect(res: ServerResponse, location: string, requestId: string, services: Services, started: number): void {
-  const headers = ['location', location, 'content-length', '0', 'cache-control', 'no-store', 'x-request-id', requestId];
+function sendRedirect(res: ServerResponse, answer: Redirect, requestId: string, services: Services, started: number): void {
+  const headers = ['location', answer.location, 'content-length', '0', 'cache-control', 'no-store', 'x-request-id', requestId];
+  if (answer.setCookie !== null) headers.push('set-cookie', answer.setCookie);
   if (services.state.stopping) headers.push('connection', 'close');
   res.writeHead(302, headers);
   res.end();

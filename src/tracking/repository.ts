@@ -19,6 +19,8 @@ export interface Click {
   referrer: string | null;
   country: string | null;
   landing_url: string | null;
+  /** The visitor cookie's id: a visitor's clicks across links and campaigns form one journey. */
+  visitor_id: string | null;
   status: ClickStatus;
   result_id: string | null;
   billable: boolean;
@@ -94,10 +96,11 @@ export async function insertClicks(trx: Trx, rows: readonly NewClick[]): Promise
   const json = JSON.stringify(rows);
   const r = await sql<{ n: bigint }>`with inserted as (
       insert into clicks (id, enrolment_id, campaign_id, creator_id, occurred_at, ip_hash, user_agent, referrer, country, landing_url,
-        status, billable)
-      select id, enrolment_id, campaign_id, creator_id, occurred_at, ip_hash, user_agent, referrer, country, landing_url, status, billable
+        visitor_id, status, billable)
+      select id, enrolment_id, campaign_id, creator_id, occurred_at, ip_hash, user_agent, referrer, country, landing_url, visitor_id,
+        status, billable
       from json_to_recordset(${json}::json) as x(id text, enrolment_id text, campaign_id text, creator_id text, occurred_at timestamptz,
-        ip_hash text, user_agent text, referrer text, country text, landing_url text, status text, billable boolean)
+        ip_hash text, user_agent text, referrer text, country text, landing_url text, visitor_id text, status text, billable boolean)
       on conflict (id) do nothing
       returning 1)
     select count(*) as n from inserted`.execute(trx);
@@ -131,7 +134,7 @@ export interface ClickFilter {
 
 export async function listClicks(db: Db, filter: ClickFilter, page: { after?: string | undefined; limit: number }): Promise<Click[]> {
   const r = await sql<Click>`select id, enrolment_id, campaign_id, creator_id, occurred_at, ip_hash, user_agent, referrer,
-      trim(country) as country, landing_url, status, result_id, billable
+      trim(country) as country, landing_url, visitor_id, status, result_id, billable
     from clicks where ${campaignRowsWhere({ ...filter, after: page.after })} order by id limit ${page.limit}`.execute(db);
   return r.rows;
 }

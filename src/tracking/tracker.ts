@@ -7,7 +7,7 @@ import { newId } from '../ids/index.js';
 import { recordResults, type ResultDraft } from '../results/index.js';
 import { errorFields, type Logger } from '../server/logger.js';
 import { type Destination, landingUrl, parseDestination } from './destination.js';
-import { markRepeats, REPEAT_WINDOW_MS, statusAtAccept, visitorKey } from './flags.js';
+import { type ClickStatus, markRepeats, REPEAT_WINDOW_MS, statusAtAccept, visitorKey } from './flags.js';
 import { ClickBuffer } from './click-buffer.js';
 import { TtlCache, type TtlCacheOptions } from './link-cache.js';
 import {
@@ -50,6 +50,8 @@ export interface Visit {
   userAgent: string | null;
   referrer: string | null;
   country: string | null;
+  /** The first-party visitor id from the tracking domain's cookie (set by the redirect), if any. */
+  visitorId: string | null;
 }
 
 interface Link {
@@ -268,7 +270,8 @@ export class ClickTracker {
 
   async #writeBatch(batch: readonly Accepted[]): Promise<void> {
     const salt = this.#salt ?? (await this.#saltFor());
-    const written = await inTransaction(this.#db, (trx) => insertBatch(trx, batch, salt));
+    const judged = await judgeVisits(batch, salt);
+    const written = await inTransaction(this.#db, (trx) => insertBatch(trx, batch, judged));
     this.#written += batch.length;
     // Fewer rows than clicks: an earlier attempt committed the batch but its acknowledgement was lost;
     // that attempt's results (if any) are found by the recovery.
@@ -355,9 +358,32 @@ function memoisedHashIp(): (salt: string, ip: string) => string {
 const hashIpMemoised = memoisedHashIp();
 
 /** Inside one transaction: lock out other writers, flag repeats, insert. Returns the rows inserted. */
-async function insertBatch(trx: Transaction<any>, batch: readonly Accepted[], salt: string): Promise<Written[]> {
+/** What the writer works out for each click: its IP hash and its status before repeats are looked for. */
+interface Judged {
+  ipHash: string;
+  status: ClickStatus;
+}
+
+/** Clicks judged between two yields to the event loop: a batch of 1,000 never holds up redirects for long. */
+const JUDGE_CHUNK = 200;
+
+/**
+ * Hashes and bot checks for a batch, in chunks with a yield to the event loop between them: this is
+ * the writer's CPU-heavy part, and redirects answered meanwhile keep their latency low.
+ */
+async function judgeVisits(batch: readonly Accepted[], salt: string): Promise<Judged[]> {
+  const judged: Judged[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    if (i > 0 && i % JUDGE_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+    const { visit } = batch[i] as Accepted;
+    judged.push({ ipHash: hashIpMemoised(salt, visit.ip), status: statusAtAccept(visit.method, visit.userAgent) });
+  }
+  return judged;
+}
+
+async function insertBatch(trx: Transaction<any>, batch: readonly Accepted[], judged: readonly Judged[]): Promise<Written[]> {
   const offsetMs = await lockWriterAndReadClockOffsetMs(trx);
-  const pending = batch.map((c) => ({ row: rowOf(c, offsetMs, salt), enrolment: c.link.enrolment, cpc: c.link.cpc }));
+  const pending = batch.map((c, i) => ({ row: rowOf(c, offsetMs, judged[i] as Judged), enrolment: c.link.enrolment, cpc: c.link.cpc }));
   await markRepeatsIn(trx, pending.map((p) => p.row));
   for (const p of pending) p.row.billable = p.cpc && p.row.status === 'valid';
   const inserted = await insertClicks(trx, pending.map((p) => p.row));
@@ -366,7 +392,7 @@ async function insertBatch(trx: Transaction<any>, batch: readonly Accepted[], sa
     .map((p) => ({ clickId: p.row.id, occurredAt: p.row.occurred_at, billable: p.row.billable, enrolment: p.enrolment }));
 }
 
-function rowOf(c: Accepted, offsetMs: number, salt: string): NewClick {
+function rowOf(c: Accepted, offsetMs: number, judged: Judged): NewClick {
   const e = c.link.enrolment;
   return {
     id: c.id,
@@ -374,12 +400,13 @@ function rowOf(c: Accepted, offsetMs: number, salt: string): NewClick {
     campaign_id: e.campaign_id,
     creator_id: e.creator_id,
     occurred_at: new Date(c.acceptedMs + offsetMs),
-    ip_hash: hashIpMemoised(salt, c.visit.ip),
+    ip_hash: judged.ipHash,
     user_agent: c.visit.userAgent,
     referrer: c.visit.referrer,
     country: c.visit.country,
     landing_url: c.landingUrl,
-    status: statusAtAccept(c.visit.method, c.visit.userAgent),
+    visitor_id: c.visit.visitorId,
+    status: judged.status,
     billable: false,
   };
 }

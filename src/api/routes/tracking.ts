@@ -4,6 +4,7 @@ import type { Config } from '../../config/index.js';
 import { assert } from '../../errors/index.js';
 import { type Click, CLICK_STATUSES, countryFrom, listClicks, type Visit } from '../../tracking/index.js';
 import { type Endpoint, endpoint, respond } from '../endpoint.js';
+import { newId } from '../../ids/index.js';
 import type { Principal } from '../auth.js';
 import { clientIp } from '../rate-limit.js';
 import type { Services } from '../services.js';
@@ -14,14 +15,40 @@ const USER_AGENT_LENGTH_MAX = 512;
 const REFERRER_LENGTH_MAX = 2048;
 
 /** What the tracker needs of the request: the client IP (behind a trusted proxy, its first hop) and headers. */
-export function visitFrom(request: IncomingMessage, config: Pick<Config, 'TRUST_PROXY' | 'COUNTRY_HEADER'>): Visit {
+export function visitFrom(request: IncomingMessage, config: Pick<Config, 'TRUST_PROXY' | 'COUNTRY_HEADER'>, visitorId: string | null = null): Visit {
   return {
     method: request.method ?? 'GET',
     ip: clientIp(request, config.TRUST_PROXY),
     userAgent: bounded(request.headers['user-agent'], USER_AGENT_LENGTH_MAX),
     referrer: bounded(request.headers.referer, REFERRER_LENGTH_MAX),
     country: config.COUNTRY_HEADER ? countryFrom(request.headers[config.COUNTRY_HEADER]) : null,
+    visitorId,
   };
+}
+
+/**
+ * The first-party visitor cookie of the tracking domain: set by the redirect the first time a browser
+ * follows any tracking link (on a brand's own tracking domain it is first-party to the brand), sent
+ * back only on tracking links (Path=/c/), so the same visitor's clicks on several creators' links form
+ * one journey. Anything but a well-formed id in it is ignored and replaced.
+ */
+export const VISITOR_COOKIE = 'ern_vid';
+const VISITOR_COOKIE_VALUE = /(?:^|;\s*)ern_vid=(vis_[0-9a-hjkmnp-tv-z]{26})(?:;|$)/;
+
+export function visitorIdFrom(request: IncomingMessage): string | null {
+  const header = request.headers.cookie;
+  if (header === undefined) return null;
+  return VISITOR_COOKIE_VALUE.exec(header)?.[1] ?? null;
+}
+
+function visitorCookie(id: string, days: number, secure: boolean): string {
+  return `${VISITOR_COOKIE}=${id}; Path=/c/; Max-Age=${days * 86_400}; SameSite=Lax; HttpOnly${secure ? '; Secure' : ''}`;
+}
+
+/** The visitor reached us over HTTPS: directly, or through a proxy we trust that says so. */
+function overHttps(request: IncomingMessage, trustProxy: boolean): boolean {
+  if ((request.socket as { encrypted?: boolean }).encrypted) return true;
+  return trustProxy && String(request.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() === 'https';
 }
 
 function bounded(value: string | undefined, max: number): string | null {
@@ -37,10 +64,21 @@ const PUBLIC: Principal = { kind: 'public', id: null };
  * redirect is the hottest path; see docs/tracking.md); the table entry below documents it in OpenAPI
  * and serves what the fast path leaves to the router. A key sent along is ignored: the link is public.
  */
-export function redirect(services: Services, request: IncomingMessage, code: string): string | Promise<string> {
+export function redirect(services: Services, request: IncomingMessage, code: string): Redirect | Promise<Redirect> {
   assert(services.tracker, 'the click tracker is started with the server');
   services.limiter.take('clicks', PUBLIC, request);
-  return services.tracker.track(code, visitFrom(request, services.config));
+  const { config } = services;
+  const known = config.VISITOR_COOKIE_DAYS > 0 ? visitorIdFrom(request) : null;
+  const visitorId = config.VISITOR_COOKIE_DAYS > 0 ? (known ?? newId('vis')) : null;
+  const setCookie = visitorId !== null && known === null ? visitorCookie(visitorId, config.VISITOR_COOKIE_DAYS, overHttps(request, config.TRUST_PROXY)) : null;
+  const location = services.tracker.track(code, visitFrom(request, config, visitorId));
+  return typeof location === 'string' ? { location, setCookie } : location.then((l) => ({ location: l, setCookie }));
+}
+
+/** Where the redirect sends the visitor, and the visitor cookie to set (only when it was not there). */
+export interface Redirect {
+  location: string;
+  setCookie: string | null;
 }
 
 /** A click as the API shows it: never the IP hash. */
@@ -78,7 +116,10 @@ export const trackingEndpoints: Endpoint<any, any, any>[] = [
     limit: 'own',
     params: codeParams,
     status: 302,
-    handle: async ({ params, services, context }) => respond(302, undefined, { location: await redirect(services, context.request, params.code) }),
+    handle: async ({ params, services, context }) => {
+      const r = await redirect(services, context.request, params.code);
+      return respond(302, undefined, { location: r.location, ...(r.setCookie ? { 'set-cookie': r.setCookie } : {}) });
+    },
   }),
   endpoint({
     method: 'GET',
