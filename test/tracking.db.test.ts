@@ -230,6 +230,8 @@ describe('flags', () => {
     await send('repeat', { ip: '192.0.2.5' });
     await send('valid', { ip: '192.0.2.5', ua: SAFARI }); // another browser on the same IP is another visitor
     await send('repeat', { ip: '192.0.2.5', ua: SAFARI });
+    await send('datacenter', { ip: '3.5.140.9' }); // an AWS address (the shipped ranges)
+    await send('datacenter', { ip: '::ffff:3.5.140.10' });
     expect(expected[3]?.[0].headers.get('location')).toMatch(/ern_cid=clk_/);
     await flush(api);
 
@@ -244,6 +246,47 @@ describe('flags', () => {
     expect(results.map((r) => r.status)).toEqual(['pending', 'pending']);
     expect(new Set(results.map((r) => r.source_id))).toEqual(new Set(rows.filter((r) => r.status === 'valid').map((r) => r.id)));
     expect((await escrowOf(main, c.id)).escrow.held.amount).toBe('1.00');
+  });
+
+  it('flags clicks from paid ads on a campaign that forbids paid traffic, and pays them where it is allowed', async () => {
+    const { api } = main;
+    const forbidden = await campaign(main, { validation: { paid_traffic: 'forbidden' } } as never);
+    const allowed = await campaign(main);
+    const sent: Array<[ApiResponse, string]> = [];
+    const visit = async (code: string, query: string, ip: string, status: string) => {
+      const r = await api.call('GET', `/c/${code}${query}`, { headers: { 'x-forwarded-for': ip, 'user-agent': CHROME } });
+      expect(r.status).toBe(302);
+      expect(r.headers.get('location')).not.toContain('gclid'); // the redirect's landing URL is the campaign's own
+      sent.push([r, status]);
+    };
+    await visit(forbidden.code, '?gclid=EAIaIQobChMI', '192.0.2.60', 'paid_ad');
+    await visit(forbidden.code, '?utm_source=ig&fbclid=IwAR0', '192.0.2.61', 'paid_ad');
+    await visit(forbidden.code, '?fbclid=', '192.0.2.62', 'valid'); // an empty id is no ad click
+    await visit(forbidden.code, '?utm_source=newsletter', '192.0.2.63', 'valid');
+    await visit(allowed.code, '?gclid=EAIaIQobChMI', '192.0.2.64', 'valid');
+    await flush(api);
+    const rows = new Map([...(await clicksOf(api, forbidden.id)), ...(await clicksOf(api, allowed.id))].map((r) => [r.id, r]));
+    for (const [r, status] of sent) expect(rows.get(clickIdIn(r.headers.get('location')))?.status, status).toBe(status);
+    expect((await resultsOf(main, forbidden.id)).length).toBe(2);
+  });
+
+  it('pays no conversion that came through a data-centre or paid-ad click', async () => {
+    const { api } = main;
+    const c = await campaign(main, { objective: 'cpl', validation: { paid_traffic: 'forbidden' } } as never);
+    const fromCloud = await click(api, c.code, { ip: '3.5.140.11' });
+    const fromAd = await api.call('GET', `/c/${c.code}?gclid=abc`, { headers: { 'x-forwarded-for': '192.0.2.70', 'user-agent': CHROME } });
+    await flush(api);
+    const later = new Date(Date.now() + 60_000).toISOString();
+    const post = (externalId: string, clickId: string) =>
+      api.call('POST', '/v1/conversions', {
+        key: main.brand,
+        body: { external_id: externalId, type: 'lead', click_id: clickId, occurred_at: later, customer: { id: externalId, email: `${externalId}@customers.example` } },
+      });
+    const cloud = await post('dc-lead', clickIdIn(fromCloud.headers.get('location')));
+    const ad = await post('ad-lead', clickIdIn(fromAd.headers.get('location')));
+    expect(cloud.status, JSON.stringify(cloud.body)).toBe(201);
+    expect([cloud.body.status, cloud.body.result.reasons]).toEqual(['rejected', expect.arrayContaining(['datacenter_click'])]);
+    expect([ad.body.status, ad.body.result.reasons]).toEqual(['rejected', expect.arrayContaining(['paid_ad_click'])]);
   });
 
   it('finds repeats against clicks already written, within an hour of the valid one', async () => {
@@ -363,7 +406,7 @@ describe('GET /v1/clicks', () => {
   });
 });
 
-const visit = (ip: string, ua = CHROME): Visit => ({ method: 'GET', ip, userAgent: ua, referrer: null, country: null, visitorId: null });
+const visit = (ip: string, ua = CHROME): Visit => ({ method: 'GET', ip, userAgent: ua, referrer: null, country: null, visitorId: null, adClickParam: null });
 
 describe('two processes on one database', () => {
   it('hash IPs alike and find repeats across each other, whichever writes first', async () => {

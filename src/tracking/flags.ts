@@ -4,11 +4,13 @@ import { isbot } from 'isbot';
  * Which clicks are paid. Every accepted click is recorded; a flagged one never becomes a result:
  * - `head`: a HEAD request (link checkers and unfurlers ask for headers only; Dub treats them as bots);
  * - `bot`: a declared bot or a non-browser client (MRC's GIVT), or no user agent at all;
+ * - `datacenter`: from a cloud or hosting provider's address range (MRC's GIVT; src/validation/datacenter);
+ * - `paid_ad`: the tracking link was opened from a paid ad (gclid, fbclid… on it) and the campaign forbids paid traffic;
  * - `repeat`: the same visitor (IP hash + user agent) on the same link within an hour of a valid click.
  * Precedence is that order: a HEAD from a bot is `head`; repeats are only looked for among clicks that
  * would otherwise be valid.
  */
-export const CLICK_STATUSES = ['valid', 'bot', 'repeat', 'head'] as const;
+export const CLICK_STATUSES = ['valid', 'bot', 'repeat', 'head', 'datacenter', 'paid_ad'] as const;
 export type ClickStatus = (typeof CLICK_STATUSES)[number];
 
 export const REPEAT_WINDOW_MS = 60 * 60 * 1000;

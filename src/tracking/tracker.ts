@@ -5,6 +5,7 @@ import { inTransaction } from '../db/index.js';
 import { AppError, assert, isAppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { recordResults, type ResultDraft } from '../results/index.js';
+import { defaultDatacenterRanges } from '../validation/datacenter/index.js';
 import { errorFields, type Logger } from '../server/logger.js';
 import { type Destination, landingUrl, parseDestination } from './destination.js';
 import { type ClickStatus, markRepeats, REPEAT_WINDOW_MS, statusAtAccept, visitorKey } from './flags.js';
@@ -52,6 +53,8 @@ export interface Visit {
   country: string | null;
   /** The first-party visitor id from the tracking domain's cookie (set by the redirect), if any. */
   visitorId: string | null;
+  /** The ad click id parameter (gclid, fbclid…) the tracking link was opened with, if any. */
+  adClickParam: string | null;
 }
 
 interface Link {
@@ -81,6 +84,8 @@ interface Written {
 
 export interface ClickTrackerOptions {
   flushIntervalMs: number;
+  /** The provider of a data-centre IP, else undefined (default: the shipped ranges). */
+  datacenter?: (ip: string) => string | undefined;
   logger: Logger;
   batchSize?: number;
   capacity?: number;
@@ -97,6 +102,7 @@ export class ClickTracker {
   readonly #batchSize: number;
   readonly #buffer: ClickBuffer<Accepted>;
   readonly #links: TtlCache<Link>;
+  readonly #datacenter: (ip: string) => string | undefined;
   #salt: string | undefined;
   #saltLoading: Promise<string> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -115,6 +121,7 @@ export class ClickTracker {
     this.#intervalMs = options.flushIntervalMs;
     this.#batchSize = Math.min(options.batchSize ?? TRACKING_LIMITS.batch_size_max, TRACKING_LIMITS.batch_size_max);
     this.#buffer = new ClickBuffer(options.capacity ?? TRACKING_LIMITS.buffer_capacity);
+    this.#datacenter = options.datacenter ?? ((ip) => defaultDatacenterRanges().match(ip));
     this.#links = new TtlCache((code) => this.#loadLink(code), {
       maxEntries: TRACKING_LIMITS.link_cache_entries,
       hitTtlMs: TRACKING_LIMITS.link_ttl_ms,
@@ -270,7 +277,7 @@ export class ClickTracker {
 
   async #writeBatch(batch: readonly Accepted[]): Promise<void> {
     const salt = this.#salt ?? (await this.#saltFor());
-    const judged = await judgeVisits(batch, salt);
+    const judged = await judgeVisits(batch, salt, this.#datacenter);
     const written = await inTransaction(this.#db, (trx) => insertBatch(trx, batch, judged));
     this.#written += batch.length;
     // Fewer rows than clicks: an earlier attempt committed the batch but its acknowledgement was lost;
@@ -371,12 +378,15 @@ const JUDGE_CHUNK = 200;
  * Hashes and bot checks for a batch, in chunks with a yield to the event loop between them: this is
  * the writer's CPU-heavy part, and redirects answered meanwhile keep their latency low.
  */
-async function judgeVisits(batch: readonly Accepted[], salt: string): Promise<Judged[]> {
+async function judgeVisits(batch: readonly Accepted[], salt: string, datacenter: (ip: string) => string | undefined): Promise<Judged[]> {
   const judged: Judged[] = [];
   for (let i = 0; i < batch.length; i++) {
     if (i > 0 && i % JUDGE_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
-    const { visit } = batch[i] as Accepted;
-    judged.push({ ipHash: hashIpMemoised(salt, visit.ip), status: statusAtAccept(visit.method, visit.userAgent) });
+    const { visit, link } = batch[i] as Accepted;
+    let status = statusAtAccept(visit.method, visit.userAgent);
+    if (status === 'valid' && datacenter(visit.ip) !== undefined) status = 'datacenter';
+    if (status === 'valid' && visit.adClickParam !== null && link.enrolment.terms.validation.paid_traffic === 'forbidden') status = 'paid_ad';
+    judged.push({ ipHash: hashIpMemoised(salt, visit.ip), status });
   }
   return judged;
 }

@@ -11,7 +11,7 @@ import type { Terms } from '../campaigns/index.js';
  * - `review`: the result is held (the money stays reserved) but is never released without a person;
  * - `invalid`: the result is rejected with its reasons and nothing is held.
  */
-export type ClickStatus = 'valid' | 'bot' | 'repeat' | 'head';
+export type ClickStatus = 'valid' | 'bot' | 'repeat' | 'head' | 'datacenter' | 'paid_ad';
 export type VerdictLevel = 'valid' | 'review' | 'invalid';
 
 export interface Judgement {

@@ -5,6 +5,7 @@ import { assert } from '../../errors/index.js';
 import { type Click, CLICK_STATUSES, countryFrom, listClicks, type Visit } from '../../tracking/index.js';
 import { type Endpoint, endpoint, respond } from '../endpoint.js';
 import { newId } from '../../ids/index.js';
+import { PAID_AD_PARAMS } from '../../validation/engine/index.js';
 import type { Principal } from '../auth.js';
 import { clientIp } from '../rate-limit.js';
 import type { Services } from '../services.js';
@@ -23,7 +24,19 @@ export function visitFrom(request: IncomingMessage, config: Pick<Config, 'TRUST_
     referrer: bounded(request.headers.referer, REFERRER_LENGTH_MAX),
     country: config.COUNTRY_HEADER ? countryFrom(request.headers[config.COUNTRY_HEADER]) : null,
     visitorId,
+    adClickParam: adClickParamOf(request.url),
   };
+}
+
+/**
+ * The ad platform's click id a tracking link was opened with (`/c/abc?gclid=…`: the creator put the
+ * link in a paid ad), so a campaign that forbids paid traffic does not pay for it. Only the name is kept.
+ */
+export function adClickParamOf(url: string | undefined): string | null {
+  const q = url?.indexOf('?') ?? -1;
+  if (q === -1) return null;
+  const params = new URLSearchParams((url as string).slice(q + 1));
+  return PAID_AD_PARAMS.find((name) => (params.get(name) ?? '') !== '') ?? null;
 }
 
 /**

@@ -9,8 +9,9 @@ import { campaignLine, clickEvent, conversionEvent, creatorLine } from './events
  * the terms the creator accepted), the creator, the attributed click as tracking stored it, the
  * conversion — plus what only the server knows:
  * - the click's flags, decided when it was written (tracking saw the visitor's real IP and its other
- *   clicks): a `bot`, `repeat` or `head` click earns nothing, as before the engine (`bot_click`,
- *   `repeat_click`, `head_click`), even though the engine alone lets a repeat's conversion pass;
+ *   clicks): a `bot`, `repeat`, `head`, `datacenter` or `paid_ad` click earns nothing (`bot_click`,
+ *   `repeat_click`, `head_click`, `datacenter_click`, `paid_ad_click`), even though the engine alone
+ *   lets a repeat's conversion pass;
  * - earlier leads in the database (`duplicate_lead`): the engine only sees this one conversion.
  * Velocity, bursts and the cohort rules need more than one event: they run when holds are released
  * (`recheckTraffic`).
@@ -19,6 +20,8 @@ export const CLICK_FLAGS: Readonly<Record<Exclude<ClickStatus, 'valid'>, string>
   bot: 'bot_click',
   repeat: 'repeat_click',
   head: 'head_click',
+  datacenter: 'datacenter_click',
+  paid_ad: 'paid_ad_click',
 };
 
 let shared: EngineDeps | undefined;
