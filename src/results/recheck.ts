@@ -21,6 +21,8 @@ import type { Result } from './index.js';
 export const RECHECK_LIMITS = {
   clicks_per_group: 2_000,
   conversions_per_group: 1_000,
+  /** The campaign's most recent clicks looked at for its baseline conversion rate, per batch. */
+  baseline_clicks: 50_000,
 } as const;
 
 const MS_PER_DAY = 86_400_000;
@@ -61,6 +63,7 @@ export async function recheckDue(db: Db, due: readonly Result[]): Promise<Map<st
   ];
   const clicks = await recentClicks(db, list, clickIds);
   const creators = await contacts(db, list.map((g) => g.enrolment.creator_id));
+  const baselines = await campaignBaselines(db, list);
   for (const g of list) {
     const creator = creators.get(g.enrolment.creator_id);
     if (!creator) continue;
@@ -70,6 +73,7 @@ export async function recheckDue(db: Db, due: readonly Result[]): Promise<Map<st
       creator: { id: g.enrolment.creator_id, ...creator },
       clicks: clicks.get(g.enrolment.id) ?? [],
       conversions: conversions.get(g.enrolment.id) ?? [],
+      baseline: baselines.get(g.enrolment.id),
     });
     for (const r of g.results) {
       const v = verdicts.get(r.source_id);
@@ -187,6 +191,33 @@ async function recentClicks(db: Db, groups: readonly Group[], ids: readonly stri
     byGroup.set(k.enrolment_id, list);
   }
   return byGroup;
+}
+
+/**
+ * Each group's baseline for the conversion-rate comparison: the campaign's valid clicks of other
+ * creators in the group's window, and how many of them led to a valid conversion — counted over the
+ * campaign's most recent RECHECK_LIMITS.baseline_clicks clicks (one bounded index scan per campaign
+ * and batch; a window older than those leaves the baseline empty, and the rule then stays silent).
+ */
+export async function campaignBaselines(db: Db, groups: readonly Group[]): Promise<Map<string, { clicks: number; conversions: number }>> {
+  const out = new Map<string, { clicks: number; conversions: number }>();
+  if (groups.length === 0) return out;
+  const w = windows(groups);
+  const campaigns = groups.map((g) => g.enrolment.campaign_id);
+  const r = await sql<{ group_enrolment: string; clicks: bigint; conversions: bigint }>`
+    select g.enrolment_id as group_enrolment, count(k.id) as clicks,
+           count(k.id) filter (where exists (select 1 from conversions c where c.click_id = k.id and c.verdict = 'valid')) as conversions
+      from unnest(${w.enrolments}::text[], ${campaigns}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[])
+        as g(enrolment_id, campaign_id, from_ts, to_ts)
+      cross join lateral (
+        select recent.id from (
+          select k.id, k.enrolment_id, k.status, k.occurred_at from clicks k where k.campaign_id = g.campaign_id
+           order by k.id desc limit ${RECHECK_LIMITS.baseline_clicks}) recent
+         where recent.enrolment_id <> g.enrolment_id and recent.status = 'valid'
+           and recent.occurred_at between g.from_ts and g.to_ts) k
+     group by g.enrolment_id`.execute(db);
+  for (const row of r.rows) out.set(row.group_enrolment, { clicks: Number(row.clicks), conversions: Number(row.conversions) });
+  return out;
 }
 
 async function contacts(db: Db, ids: readonly string[]): Promise<Map<string, { email: string; phone: string | null }>> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { carriesParam, createEngine, scoreEvents } from './engine.js';
-import type { EngineEvent } from './events.js';
+import { type EngineEvent, parseEventLine } from './events.js';
 import { REASON_CODES } from './reasons.js';
 import {
   agent,
@@ -586,6 +586,16 @@ describe('conversion rate far below the campaign (cohort)', () => {
     expect(judged(v, 'cr1-c999')).toEqual(['invalid', ['conversion_rate_low']]);
     expect(judged(v, 'cr1-v0')).toEqual(['invalid', ['conversion_rate_low']]);
     expect(judged(v, 'cr2-c0')).toEqual(['valid', []]);
+  });
+
+  it('takes the other creators from a baseline on the campaign line when their traffic is not in the stream', () => {
+    const alone = (baseline: { clicks: number; conversions: number } | undefined, k: number) =>
+      scoreAll(inTimeOrder([campaign(baseline ? { baseline } : {}), ...people(1), ...traffic('cr1', 100, Array(k).fill(EARLY))]));
+    // The same 10 % as the creators above, given as counts: the same verdicts.
+    expect(judged(alone({ clicks: 1000, conversions: 100 }, 1), 'cr1-c99')).toEqual(['review', ['conversion_rate_low']]);
+    expect(judged(alone({ clicks: 1000, conversions: 100 }, 2), 'cr1-c99')).toEqual(['valid', []]);
+    expect(judged(alone(undefined, 1), 'cr1-c99')).toEqual(['valid', []]); // nobody to compare with
+    expect(parseEventLine(JSON.stringify({ ...campaign(), baseline: { clicks: 5, conversions: 6 } }), 1)).toMatchObject({ ok: false });
   });
 
   it('needs a rate under a quarter of the others\': exactly a quarter passes however significant, just under is invalid', () => {

@@ -268,7 +268,11 @@ class CampaignState {
   readonly clickWindows = CLICK_WINDOWS.map(() => new Map<string, Window>());
   readonly conversionWindows = CONVERSION_WINDOWS.map(() => new Map<string, Window>());
 
-  constructor(public settings: CampaignSettings) {}
+  constructor(
+    public settings: CampaignSettings,
+    /** Other creators' valid clicks and conversions not in the stream (CampaignEvent.baseline). */
+    public baseline: { clicks: number; conversions: number } = { clicks: 0, conversions: 0 },
+  ) {}
 
   group(creator: string): Group {
     let group = this.groups.get(creator);
@@ -521,10 +525,13 @@ export function createEngine(deps: EngineDeps): Engine {
       switch (event.type) {
         case 'campaign': {
           const settings = settingsFor(event);
+          const baseline = event.baseline ?? { clicks: 0, conversions: 0 };
           const state = campaigns.get(event.id);
           // A campaign line again changes its settings from here on; its traffic so far is kept.
-          if (state) state.settings = settings;
-          else campaigns.set(event.id, new CampaignState(settings));
+          if (state) {
+            state.settings = settings;
+            state.baseline = baseline;
+          } else campaigns.set(event.id, new CampaignState(settings, baseline));
           return undefined;
         }
         case 'creator':
@@ -717,8 +724,8 @@ function runCohortRules(records: readonly Rec[], campaigns: ReadonlyMap<string, 
     }
   }
   for (const state of campaigns.values()) {
-    let clicks = 0;
-    let conversions = 0;
+    let clicks = state.baseline.clicks;
+    let conversions = state.baseline.conversions;
     for (const g of state.groups.values()) {
       clicks += g.clicks;
       conversions += g.conversions;

@@ -32,6 +32,16 @@ export const campaignEventSchema = z
     paid_traffic: z.enum(['allowed', 'forbidden']),
     required_fields: z.array(z.enum(LEAD_FIELDS)),
     rules: ruleSettingsSchema,
+    /**
+     * The campaign's traffic that is not in this stream — valid clicks, and valid conversions through
+     * them, of other creators — added to the stream's own when a creator's conversion rate is compared
+     * with the campaign's (the server re-checks one creator's traffic at a time). Optional.
+     */
+    baseline: z
+      .strictObject({ clicks: z.number().int().min(0), conversions: z.number().int().min(0) })
+      .refine((b) => b.conversions <= b.clicks, { path: ['conversions'], message: 'must not exceed clicks' })
+      .nullable()
+      .optional(),
   })
   .refine((c) => c.age_min === null || c.age_max === null || c.age_min <= c.age_max, {
     path: ['age_max'],

@@ -12,7 +12,8 @@ import { liveEngineDeps } from './validator.js';
  * together, so what needs many events can speak: click flooding (CTIT mostly late, or flat), velocity
  * and bursts, duplicate leads by phone. Addresses are pseudo-addresses of the stored hashes
  * (address.ts), so the rules that look at the address itself — data-centre ranges — were judged at
- * intake and are not judged again.
+ * intake and are not judged again. The conversion-rate comparison takes the campaign's other creators
+ * as counts (`baseline`), since their traffic is not in the stream.
  */
 export interface StoredConversion {
   id: string;
@@ -36,6 +37,8 @@ export interface CreatorTraffic {
   creator: { id: string; email: string; phone: string | null };
   clicks: readonly StoredClick[];
   conversions: readonly StoredConversion[];
+  /** The campaign's other creators' valid clicks and converted clicks (the conversion-rate comparison). */
+  baseline?: { clicks: number; conversions: number } | undefined;
 }
 
 /** The verdict of every click and conversion of the traffic, by id. */
@@ -63,6 +66,7 @@ export function recheckTraffic(t: CreatorTraffic, deps: EngineDeps = liveEngineD
   }
   // Time order; at the same instant a click before a conversion, then by id, so the stream is the same every time.
   timed.sort((a, b) => a.ms - b.ms || a.order - b.order || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const events: EngineEvent[] = [campaignLine(t.campaignId, t.terms), creatorLine(t.creator), ...timed.map((x) => x.event)];
+  const campaign = { ...campaignLine(t.campaignId, t.terms), baseline: t.baseline ?? null };
+  const events: EngineEvent[] = [campaign, creatorLine(t.creator), ...timed.map((x) => x.event)];
   return new Map(scoreEvents(events, deps).map((v) => [v.id, v]));
 }
