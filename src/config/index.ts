@@ -36,6 +36,8 @@ export interface Config {
   readonly COUNTRY_HEADER: string | undefined;
   /** Days the redirect's first-party visitor cookie lives (0: no cookie). */
   readonly VISITOR_COOKIE_DAYS: number;
+  /** An updated list of data-centre ranges (`<cidr> <provider>` lines) instead of the shipped one. */
+  readonly DATACENTER_RANGES_FILE: string | undefined;
   /** How often results past their hold period are settled and campaigns past their end are closed. */
   readonly SETTLE_INTERVAL_MS: number;
   /** How often clicks accepted by the redirect are written to the database. */
@@ -152,6 +154,11 @@ const VARIABLES: Record<ConfigVariable, VariableSpec> = {
     ...integerFrom(0, 400),
     default: '90',
     description: 'days the tracking domain keeps a visitor id cookie, so a visitor\'s clicks form one journey (0: none)',
+  },
+  DATACENTER_RANGES_FILE: {
+    schema: z.string().min(1).optional(),
+    expected: 'a file path',
+    description: 'an updated list of data-centre IP ranges (`<cidr> <provider>` lines) instead of the shipped one',
   },
   SETTLE_INTERVAL_MS: {
     ...integerFrom(100, 86_400_000),

@@ -11,6 +11,7 @@ import { finishRecordingConversions } from '../conversions/index.js';
 import { startPayouts } from '../payouts/index.js';
 import { startSettlement } from '../settlement/index.js';
 import { browserSnippet, startClickTracker } from '../tracking/index.js';
+import { loadRangesFile, useDatacenterRanges } from '../validation/datacenter/index.js';
 import { healthRoutes } from './health.js';
 import { startHoldExpiry } from './hold-expiry.js';
 import { startPeriodic } from './periodic.js';
@@ -78,6 +79,9 @@ const SHUTDOWN_GRACE_MS = 10_000;
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
+  // An operator's updated data-centre list replaces the shipped one before any traffic is judged; a bad
+  // line stops the start with its file and line number.
+  if (config.DATACENTER_RANGES_FILE) useDatacenterRanges(loadRangesFile(config.DATACENTER_RANGES_FILE));
   const database = options.database ?? (await openConfiguredDatabase(config));
   const ownsDatabase = options.database === undefined;
   try {

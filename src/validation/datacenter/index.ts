@@ -21,12 +21,21 @@ export interface DatacenterRanges {
   cidrs(): Array<{ cidr: string; provider: string }>;
 }
 
-/** The shipped list, parsed on first use and kept: parsing its ~6 000 lines takes tens of milliseconds. */
+/**
+ * The ranges this process judges with: the shipped list, parsed on first use and kept (its ~6,000
+ * lines take tens of milliseconds), unless the operator loaded an updated list at start
+ * (DATACENTER_RANGES_FILE; `useDatacenterRanges`).
+ */
 export function defaultDatacenterRanges(): DatacenterRanges {
-  shipped ??= loadRangesFile(fileURLToPath(new URL('./ranges.txt', import.meta.url)));
-  return shipped;
+  inUse ??= loadRangesFile(fileURLToPath(new URL('./ranges.txt', import.meta.url)));
+  return inUse;
 }
-let shipped: DatacenterRanges | undefined;
+let inUse: DatacenterRanges | undefined;
+
+/** Replaces the ranges the process judges with (the server calls it at start with the operator's file). */
+export function useDatacenterRanges(ranges: DatacenterRanges): void {
+  inUse = ranges;
+}
 
 /** Reads and parses a ranges file; an unreadable file is the operator's to fix, so it is an AppError too. */
 export function loadRangesFile(path: string): DatacenterRanges {
