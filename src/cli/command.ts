@@ -51,3 +51,12 @@ export function configFrom(context: CliContext, flags: FlagValues): Config {
     DATA_DIR: { value: stringFlag(flags, 'data-dir'), source: '--data-dir' },
   });
 }
+
+/** Why a file cannot be opened, read or written, in words (for one-line CLI errors). */
+export function describeFileError(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return e instanceof Error ? e.message : String(e);
+}

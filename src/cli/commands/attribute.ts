@@ -17,7 +17,7 @@ import {
 } from '../../attribution/index.js';
 import { Progress } from '../../demo/progress.js';
 import { AppError } from '../../errors/index.js';
-import { type CliContext, type Command, EXIT, type FlagValues } from '../command.js';
+import { type CliContext, type Command, describeFileError, EXIT, type FlagValues } from '../command.js';
 
 /** Inputs from this size on show progress on stderr. */
 const PROGRESS_MIN_BYTES = 8 * 1024 * 1024;
@@ -173,14 +173,6 @@ function readLine(
   for (const { creator, share } of shares.shares) {
     result.credits.set(creator, (result.credits.get(creator) ?? 0) + line.conversions * share);
   }
-}
-
-function describeFileError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return e instanceof Error ? e.message : String(e);
 }
 
 interface Row {

@@ -5,7 +5,7 @@ import { Progress } from '../../demo/progress.js';
 import { AppError } from '../../errors/index.js';
 import { loadRangesFile } from '../../validation/datacenter/index.js';
 import { createEngine, engineDeps, parseEventLine } from '../../validation/engine/index.js';
-import { type CliContext, type Command, EXIT, type FlagValues } from '../command.js';
+import { type CliContext, type Command, describeFileError, EXIT, type FlagValues } from '../command.js';
 
 /** Malformed lines are all counted; only the first ones are printed, so a wrong file cannot flood the terminal. */
 const MAX_REPORTED_ERRORS = 1000;
@@ -94,15 +94,6 @@ function pathFlag(flags: FlagValues, name: string): string {
   const value = flags[name];
   if (typeof value !== 'string' || value === '') throw new AppError('invalid_request', `--${name} FILE is required; usage: earnest score ${scoreCommand.usage}`);
   return value;
-}
-
-/** Why a file cannot be opened or read, in words. */
-function describeFileError(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return e instanceof Error ? e.message : String(e);
 }
 
 async function openInput(path: string): Promise<FileHandle> {
