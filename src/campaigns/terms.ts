@@ -4,6 +4,14 @@ import { AppError } from '../errors/index.js';
 import { currencyExponent, divRound, formatAmount, isCurrency, parseAmount } from '../money/index.js';
 import type { RuleSettingsInput } from '../validation/engine/settings.js';
 import { LEAD_FIELDS, ruleSettingsFor, type ValidationTerms } from '../validation/live/settings.js';
+import {
+  type Incentives,
+  type IncentivesContext,
+  type IncentivesInput,
+  incentivesInputSchema,
+  normaliseIncentives,
+  presentIncentives,
+} from '../incentives/index.js';
 
 /**
  * A campaign's performance contract. Creators accept one exact version (by its SHA-256); a change after
@@ -65,6 +73,8 @@ export const termsInputSchema = z.strictObject({
       for (const issue of rules.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: ['rules', ...issue.path.map(String)], message: issue.message });
     })
     .default({ min_ctit_seconds: 10, dedupe_leads: true, self_referral: true }),
+  /** Tiered bonuses, rate overrides and caps per period (docs/incentives.md); none when absent. */
+  incentives: incentivesInputSchema.optional(),
 });
 export type TermsInput = z.infer<typeof termsInputSchema>;
 
@@ -86,6 +96,8 @@ export interface Terms {
   promo_max_uses: number | null;
   promo_once_per_customer: boolean;
   validation: ValidationTerms;
+  /** In their canonical wire form (presentIncentives), so the hash a creator accepts covers them; absent in terms written before them. */
+  incentives?: IncentivesInput | null;
 }
 
 export function normaliseTerms(input: TermsInput): Terms {
@@ -121,7 +133,25 @@ export function normaliseTerms(input: TermsInput): Terms {
     promo_max_uses: input.promo_max_uses,
     promo_once_per_customer: input.promo_once_per_customer,
     validation: input.validation,
+    incentives: input.incentives === undefined ? null : canonicalIncentives(input.incentives, { currency, objective: input.objective }),
   };
+}
+
+/** Validated against the campaign (amounts exact in its currency, rates in its unit), then written back canonically. */
+function canonicalIncentives(input: IncentivesInput, campaign: IncentivesContext): IncentivesInput {
+  try {
+    return presentIncentives(normaliseIncentives(input, campaign), campaign);
+  } catch (e) {
+    if (e instanceof AppError && typeof e.details?.field === 'string') {
+      throw new AppError(e.code, e.message, { details: { ...e.details, field: `incentives.${e.details.field}` }, cause: e });
+    }
+    throw e;
+  }
+}
+
+/** The campaign's incentives in minor units, or null when it has none. */
+export function incentivesOf(t: Pick<Terms, 'incentives' | 'currency' | 'objective'>): Incentives | null {
+  return t.incentives ? normaliseIncentives(t.incentives, { currency: t.currency, objective: t.objective }) : null;
 }
 
 function invalid(field: string, message: string): AppError {

@@ -18,6 +18,7 @@ import {
   type Viewer,
 } from '../../campaigns/index.js';
 import { AppError } from '../../errors/index.js';
+import { creatorStanding, type Standing } from '../../campaigns/index.js';
 import type { Principal } from '../auth.js';
 import { endpoint } from '../endpoint.js';
 import type { Services } from '../services.js';
@@ -80,6 +81,24 @@ const fundBody = z.strictObject({ amount: decimalAmount.optional(), reference })
 const pauseBody = z.strictObject({ reason: z.string().max(500).optional() });
 const acceptBody = z.strictObject({ terms_version: z.number().int().min(1), terms_sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 const listQuery = pageQuery.extend({ status: z.enum(CAMPAIGN_STATUSES).optional() });
+
+/** A creator's standing in the campaign's current incentive period (null fields: the terms have no incentives). */
+export function standingView(s: Standing) {
+  const m = (minor: bigint) => money(minor, s.currency);
+  const p = s.progress;
+  return {
+    campaign_id: s.campaignId,
+    period: s.period ? { key: s.period.key, start: s.period.start.toISOString(), end: s.period.end.toISOString() } : null,
+    validated_results: s.validated,
+    held_results: s.held,
+    base_earnings: m(s.baseEarnings),
+    tier: p?.tier ?? null,
+    next_tier: p?.nextTier ? { index: p.nextTier.index, threshold: p.nextTier.threshold, remaining: p.nextTier.remaining } : null,
+    percent_of_target: p?.percentOfTarget ?? null,
+    percent_to_next_tier: p?.percentToNextTier ?? null,
+    bonus_if_closed_now: p ? m(p.bonus) : null,
+  };
+}
 
 export const campaignEndpoints = [
   endpoint({
@@ -183,6 +202,20 @@ export const campaignEndpoints = [
       const creatorId = principal.kind === 'creator' ? principal.id : undefined;
       const rows = await listEnrolments(services.db, { campaignId: params.id, ...(creatorId ? { creatorId } : {}) }, query);
       return page(rows, query.limit, (e) => enrolmentView(e));
+    },
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/me/campaigns/{id}/progress',
+    summary:
+      "The creator's progress in the campaign's current incentive period, on the terms they accepted: validated results, " +
+      'the tier reached, what the next tier needs, and the bonus if the period closed now (held results shown apart)',
+    tag: 'campaigns',
+    access: ['creator'],
+    params: idParams,
+    handle: async ({ params, principal, services }) => {
+      if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators have progress in a campaign');
+      return standingView(await creatorStanding(services.db, { creatorId: principal.id, campaignId: params.id }));
     },
   }),
 ];
