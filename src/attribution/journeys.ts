@@ -101,3 +101,22 @@ export function aggregatePaths(journeys: Iterable<AggregatedPath>): AggregatedPa
   for (const j of journeys) aggregator.add(j.path, j.conversions, j.nulls);
   return aggregator.paths();
 }
+
+/**
+ * The creators of paths that carry any journey, in order of first appearance, and each one's position
+ * in that order (the fitted models' indexes).
+ */
+export function creatorsOf(paths: readonly AggregatedPath[]): { creators: string[]; index: Map<string, number> } {
+  const index = new Map<string, number>();
+  const creators: string[] = [];
+  for (const { path, conversions, nulls } of paths) {
+    if (conversions + nulls === 0) continue;
+    for (const creator of path) {
+      if (!index.has(creator)) {
+        index.set(creator, creators.length);
+        creators.push(creator);
+      }
+    }
+  }
+  return { creators, index };
+}

@@ -1,4 +1,5 @@
 import { assert } from '../errors/index.js';
+import { creatorsOf } from './journeys.js';
 import type { AggregatedPath } from './models.js';
 
 export interface RemovalEffects {
@@ -28,17 +29,7 @@ export interface RemovalEffects {
  * Requires P(conv) > 0 (some conversion); the caller checks.
  */
 export function markovRemovalEffects(paths: readonly AggregatedPath[]): RemovalEffects {
-  const index = new Map<string, number>();
-  const creators: string[] = [];
-  for (const { path, conversions, nulls } of paths) {
-    if (conversions + nulls === 0) continue;
-    for (const creator of path) {
-      if (!index.has(creator)) {
-        index.set(creator, creators.length + 1);
-        creators.push(creator);
-      }
-    }
-  }
+  const { creators, index } = creatorsOf(paths);
   const size = creators.length + 1;
   const transitions = new Float64Array(size * size);
   const toConversion = new Float64Array(size);
@@ -48,7 +39,7 @@ export function markovRemovalEffects(paths: readonly AggregatedPath[]): RemovalE
     if (journeys === 0) continue;
     let from = 0;
     for (const creator of path) {
-      const to = index.get(creator)!;
+      const to = index.get(creator)! + 1; // state 0 is START
       transitions[from * size + to]! += journeys;
       outgoing[from]! += journeys;
       from = to;

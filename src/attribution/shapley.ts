@@ -1,5 +1,6 @@
 import { assert } from '../errors/index.js';
 import { seededRandom } from '../random/index.js';
+import { creatorsOf } from './journeys.js';
 import type { AggregatedPath } from './models.js';
 
 /** Exact Shapley values up to this many creators (2^20 worths, 8 MB): beyond it, permutation sampling. */
@@ -70,21 +71,6 @@ export function shapleyValues(paths: readonly AggregatedPath[], options: Shapley
     standardErrors[creator] = sampled.standardError[k]!;
   });
   return { creators, values, grandWorth, method: 'sampled', standardErrors, permutations };
-}
-
-function creatorsOf(paths: readonly AggregatedPath[]): { creators: string[]; index: Map<string, number> } {
-  const index = new Map<string, number>();
-  const creators: string[] = [];
-  for (const { path, conversions, nulls } of paths) {
-    if (conversions + nulls === 0) continue;
-    for (const creator of path) {
-      if (!index.has(creator)) {
-        index.set(creator, creators.length);
-        creators.push(creator);
-      }
-    }
-  }
-  return { creators, index };
 }
 
 /** Paths grouped by their exact creator set (order and repeats dropped), with r(T) per set. */
