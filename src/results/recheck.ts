@@ -124,27 +124,19 @@ async function recentConversions(db: Db, groups: readonly Group[], sourceIds: re
     union all
     select c.id, c.enrolment_id, c.type, c.click_id, c.occurred_at, c.request, c.ip_hash, c.user_agent
       from conversions c where c.id = any(${[...sourceIds]}::text[]) and c.enrolment_id = any(${w.enrolments}::text[])`.execute(db);
-  const byGroup = new Map<string, StoredConversion[]>();
-  const seen = new Set<string>();
-  for (const c of r.rows) {
-    if (seen.has(c.id)) continue; // a due result's conversion inside its group's window comes twice
-    seen.add(c.id);
-    const list = byGroup.get(c.enrolment_id) ?? [];
-    list.push({
-      id: c.id,
-      occurredAt: new Date(c.occurred_at),
-      kind: c.type,
-      clickId: c.click_id,
-      promoCode: c.request.promo_code,
-      customer: { ...c.request.customer, age: c.request.customer.age ?? null },
-      ipHash: c.ip_hash,
-      userAgent: c.user_agent,
-      amount: c.request.amount,
-      currency: c.request.currency,
-    });
-    byGroup.set(c.enrolment_id, list);
-  }
-  return byGroup;
+  // A due result's conversion inside its group's window comes twice.
+  return byEnrolmentOnce(r.rows, (c): StoredConversion => ({
+    id: c.id,
+    occurredAt: new Date(c.occurred_at),
+    kind: c.type,
+    clickId: c.click_id,
+    promoCode: c.request.promo_code,
+    customer: { ...c.request.customer, age: c.request.customer.age ?? null },
+    ipHash: c.ip_hash,
+    userAgent: c.user_agent,
+    amount: c.request.amount,
+    currency: c.request.currency,
+  }));
 }
 
 interface ClickRow {
@@ -173,22 +165,27 @@ async function recentClicks(db: Db, groups: readonly Group[], ids: readonly stri
     union all
     select k.id, k.enrolment_id, k.occurred_at, k.ip_hash, k.user_agent, k.referrer, k.landing_url, k.status
       from clicks k where k.id = any(${[...new Set(ids)]}::text[]) and k.enrolment_id = any(${w.enrolments}::text[])`.execute(db);
-  const byGroup = new Map<string, StoredClick[]>();
+  return byEnrolmentOnce(r.rows, (k): StoredClick => ({
+    id: k.id,
+    occurredAt: new Date(k.occurred_at),
+    ipHash: k.ip_hash,
+    userAgent: k.user_agent,
+    referrer: k.referrer,
+    landingUrl: k.landing_url,
+    status: k.status,
+  }));
+}
+
+/** Rows by enrolment, each id once (a row can come from both the window and the named ids), as `toItem` makes them. */
+function byEnrolmentOnce<R extends { id: string; enrolment_id: string }, T>(rows: readonly R[], toItem: (row: R) => T): Map<string, T[]> {
+  const byGroup = new Map<string, T[]>();
   const seen = new Set<string>();
-  for (const k of r.rows) {
-    if (seen.has(k.id)) continue;
-    seen.add(k.id);
-    const list = byGroup.get(k.enrolment_id) ?? [];
-    list.push({
-      id: k.id,
-      occurredAt: new Date(k.occurred_at),
-      ipHash: k.ip_hash,
-      userAgent: k.user_agent,
-      referrer: k.referrer,
-      landingUrl: k.landing_url,
-      status: k.status,
-    });
-    byGroup.set(k.enrolment_id, list);
+  for (const row of rows) {
+    if (seen.has(row.id)) continue;
+    seen.add(row.id);
+    const list = byGroup.get(row.enrolment_id) ?? [];
+    list.push(toItem(row));
+    byGroup.set(row.enrolment_id, list);
   }
   return byGroup;
 }
@@ -196,8 +193,8 @@ async function recentClicks(db: Db, groups: readonly Group[], ids: readonly stri
 /**
  * Each group's baseline for the conversion-rate comparison: the campaign's valid clicks of other
  * creators in the group's window, and how many of them led to a valid conversion — counted over the
- * campaign's most recent RECHECK_LIMITS.baseline_clicks clicks (one bounded index scan per campaign
- * and batch; a window older than those leaves the baseline empty, and the rule then stays silent).
+ * campaign's most recent RECHECK_LIMITS.baseline_clicks clicks (one bounded index scan per group and
+ * batch; a window older than those leaves the baseline empty, and the rule then stays silent).
  */
 export async function campaignBaselines(db: Db, groups: readonly Group[]): Promise<Map<string, { clicks: number; conversions: number }>> {
   const out = new Map<string, { clicks: number; conversions: number }>();
