@@ -12,6 +12,7 @@ import {
   normaliseIncentives,
   presentIncentives,
 } from '../incentives/index.js';
+import { DEFAULT_HALF_LIFE_DAYS, MODELS, type ModelName } from '../attribution/index.js';
 
 /**
  * A campaign's performance contract. Creators accept one exact version (by its SHA-256); a change after
@@ -75,6 +76,13 @@ export const termsInputSchema = z.strictObject({
     .default({ min_ctit_seconds: 10, dedupe_leads: true, self_referral: true }),
   /** Tiered bonuses, rate overrides and caps per period (docs/incentives.md); none when absent. */
   incentives: incentivesInputSchema.optional(),
+  /** How a conversion reached through several creators is split among them (docs/attribution.md). */
+  attribution: z
+    .strictObject({
+      model: z.enum(MODELS).default('last_click').describe('Default last_click'),
+      half_life_days: z.number().positive().max(365).default(DEFAULT_HALF_LIFE_DAYS).describe('time_decay only; default 7'),
+    })
+    .optional(),
 });
 export type TermsInput = z.infer<typeof termsInputSchema>;
 
@@ -98,6 +106,20 @@ export interface Terms {
   validation: ValidationTerms;
   /** In their canonical wire form (presentIncentives), so the hash a creator accepts covers them; absent in terms written before them. */
   incentives?: IncentivesInput | null;
+  /** Absent in terms written before multi-touch attribution: last click, as they were paid. */
+  attribution?: AttributionTerms | null;
+}
+
+export interface AttributionTerms {
+  model: ModelName;
+  half_life_days: number;
+}
+
+export const DEFAULT_ATTRIBUTION: AttributionTerms = { model: 'last_click', half_life_days: DEFAULT_HALF_LIFE_DAYS };
+
+/** The campaign's attribution model (last click when the terms name none). */
+export function attributionOf(t: Pick<Terms, 'attribution'>): AttributionTerms {
+  return t.attribution ?? DEFAULT_ATTRIBUTION;
 }
 
 export function normaliseTerms(input: TermsInput): Terms {
@@ -134,6 +156,7 @@ export function normaliseTerms(input: TermsInput): Terms {
     promo_once_per_customer: input.promo_once_per_customer,
     validation: input.validation,
     incentives: input.incentives === undefined ? null : canonicalIncentives(input.incentives, { currency, objective: input.objective }),
+    attribution: input.attribution ?? DEFAULT_ATTRIBUTION,
   };
 }
 
@@ -163,6 +186,7 @@ export function presentTerms(t: Terms) {
   const { rate_minor, budget_minor, ...rest } = t;
   return {
     ...rest,
+    attribution: attributionOf(t),
     rate: rate_minor === null ? null : formatAmount(BigInt(rate_minor), t.currency),
     budget: formatAmount(BigInt(budget_minor), t.currency),
   };
