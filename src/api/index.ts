@@ -1,6 +1,7 @@
 import type { Route } from '../server/router.js';
 import { type Endpoint, toRoute } from './endpoint.js';
 import { openApiDocument } from './openapi.js';
+import { attributionEndpoints } from './routes/attribution.js';
 import { campaignEndpoints } from './routes/campaigns.js';
 import { conversionsEndpoints } from './routes/conversions.js';
 import { paymentEndpoints } from './routes/payments.js';
@@ -24,6 +25,7 @@ export function allEndpoints(extra: readonly Endpoint<any, any, any>[] = []): En
     ...conversionsEndpoints,
     ...resultEndpoints,
     ...settlementEndpoints,
+    ...attributionEndpoints,
     ...payoutsEndpoints,
     ...extra,
   ];

@@ -23,6 +23,7 @@ const DEFAULTS: Config = {
   PAYOUT_PROVIDER: 'manual',
   PAYOUT_DIR: './payouts',
   PAYOUT_INTERVAL_MS: 0,
+  ATTRIBUTION_FIT_INTERVAL_MS: 3_600_000,
 };
 
 function failure(env: Record<string, string | undefined>): AppError {

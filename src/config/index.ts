@@ -49,6 +49,8 @@ export interface Config {
   readonly PAYOUT_DIR: string;
   /** How often payouts are batched (0: only on demand). */
   readonly PAYOUT_INTERVAL_MS: number;
+  /** How often data-driven attribution models are refitted per campaign (0: only on demand). */
+  readonly ATTRIBUTION_FIT_INTERVAL_MS: number;
 }
 
 export type ConfigVariable = keyof Config;
@@ -182,6 +184,11 @@ const VARIABLES: Record<ConfigVariable, VariableSpec> = {
     ...integerFrom(0, 604_800_000),
     default: '0',
     description: 'how often payouts are batched automatically (0: only by `earnest payouts run`)',
+  },
+  ATTRIBUTION_FIT_INTERVAL_MS: {
+    ...integerFrom(0, 604_800_000),
+    default: '3600000',
+    description: 'how often campaigns with a markov or shapley model are refitted when they have new clicks or conversions (0: only on demand)',
   },
 };
 

@@ -56,6 +56,7 @@ export async function runDemo(
     RATE_LIMIT_API_PER_MIN: 0,
     SETTLE_INTERVAL_MS: 86_400_000,
     PAYOUT_INTERVAL_MS: 0,
+    ATTRIBUTION_FIT_INTERVAL_MS: 0,
     PAYOUT_PROVIDER: 'test',
   };
   const server = await startServer(demoConfig, {

@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   unknown_currency: 400,
   currency_mismatch: 400,
   invalid_allocation: 400,
+  model_not_data_driven: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,

@@ -8,6 +8,7 @@ import { AppError } from '../errors/index.js';
 import { conversionAnswer } from '../api/routes/conversions.js';
 import { type Redirect, redirect } from '../api/routes/tracking.js';
 import { finishRecordingConversions } from '../conversions/index.js';
+import { startAttributionFits } from '../attribution/live/index.js';
 import { startPayouts } from '../payouts/index.js';
 import { startSettlement } from '../settlement/index.js';
 import { browserSnippet, startClickTracker } from '../tracking/index.js';
@@ -43,7 +44,7 @@ export interface RunningServer {
 }
 
 /**
- * The process's background work: the click writer, settlement and payouts. Each registers its stop,
+ * The process's background work: the click writer, settlement, payouts and attribution fits. Each registers its stop,
  * which runs (last started, first stopped) before the database closes.
  */
 function startBackgroundWork(services: ApiServices): void {
@@ -54,6 +55,8 @@ function startBackgroundWork(services: ApiServices): void {
   services.onStop(() => settlement.stop());
   const payouts = startPayouts(services);
   services.onStop(() => payouts.stop());
+  const fits = startAttributionFits(services);
+  services.onStop(() => fits.stop());
   // Conversions left half-recorded by a crash are finished as a retry would finish them.
   const recovery = startPeriodic({
     name: 'conversion recovery',
