@@ -22,6 +22,8 @@ export interface Enrolment {
   promo_code: string;
   promo_max_uses: number | null;
   promo_once_per_customer: boolean;
+  /** The creator's own incentive target (validated results per period); null: the campaign incentives' target. */
+  target: number | null;
 }
 
 /** An enrolment with the terms it is bound to: what tracking and attribution need. */
@@ -119,6 +121,22 @@ export async function enrolmentsByPromoCodes(
       ${codes.map((c) => c.code.toUpperCase())}::text[]) as x(org_id, code)
     cross join lateral (${WITH_TERMS} where upper(e.promo_code) = x.code and c.org_id = x.org_id) as w`.execute(db);
   return r.rows;
+}
+
+/**
+ * The brand sets (or clears, with null) one creator's incentive target. It counts for periods not yet
+ * closed: a closed period's bonus keeps the target it was first computed with (src/bonuses).
+ */
+export async function setEnrolmentTarget(
+  db: Db,
+  p: { orgId: string; campaignId: string; enrolmentId: string; target: number | null },
+): Promise<Enrolment> {
+  await getCampaign(db, { kind: 'organization', id: p.orgId }, p.campaignId);
+  const r = await sql<Enrolment>`update enrolments set target = ${p.target}
+     where id = ${p.enrolmentId} and campaign_id = ${p.campaignId} returning *`.execute(db);
+  const row = r.rows[0];
+  if (!row) throw new AppError('not_found', `no enrolment ${p.enrolmentId} in campaign ${p.campaignId}`);
+  return row;
 }
 
 export async function listEnrolments(

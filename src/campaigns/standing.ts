@@ -20,6 +20,8 @@ export interface Standing {
   validated: number;
   held: number;
   baseEarnings: bigint;
+  /** The target the creator is measured against: their enrolment's own, else the campaign's. */
+  target: number | null;
   progress: Progress | null;
 }
 
@@ -30,7 +32,8 @@ export async function creatorStanding(db: Kysely<any>, p: { creatorId: string; c
   if (!enrolment) throw new AppError('not_found', `no campaign ${p.campaignId} that you joined`);
   const terms = enrolment.terms;
   const incentives = incentivesOf(terms);
-  const empty = { campaignId: p.campaignId, currency: terms.currency, validated: 0, held: 0, baseEarnings: 0n };
+  const target = incentives ? (enrolment.target ?? incentives.target) : null;
+  const empty = { campaignId: p.campaignId, currency: terms.currency, validated: 0, held: 0, baseEarnings: 0n, target };
   if (!incentives) return { ...empty, period: null, progress: null };
   const window = { starts_at: new Date(terms.starts_at), ends_at: new Date(terms.ends_at) };
   const now = await databaseNow(db);
@@ -51,7 +54,7 @@ export async function creatorStanding(db: Kysely<any>, p: { creatorId: string; c
     baseEarnings: capped.baseEarnings,
     progress: progress({
       validatedResults: capped.counted,
-      target: incentives.target,
+      target,
       tiers: incentives.tiers,
       baseEarnings: capped.baseEarnings,
       caps: incentives.caps,

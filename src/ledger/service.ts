@@ -35,6 +35,8 @@ export const TransferCode = {
   escrow_refund: 202,
   result_net: 301,
   result_fee: 302,
+  bonus_net: 303,
+  bonus_fee: 304,
   fee_refund: 401,
   payout_sent: 501,
   payout_completed: 502,
@@ -151,13 +153,16 @@ export function holdRequests(p: {
   fee: bigint;
   timeoutSeconds?: number;
   userData?: string;
+  /** Transfer codes of the legs: a result's (301/302) unless said (a bonus's are 303/304). */
+  codes?: { net: number; fee: number };
 }): TransferRequest[] {
   const legs = holdLegIds(p.holdId);
+  const codes = p.codes ?? { net: TransferCode.result_net, fee: TransferCode.result_fee };
   const escrow = AccountId.escrow(p.campaignId);
   const common = { debit_account_id: escrow, currency: p.currency, flags: F.pending, timeout: p.timeoutSeconds ?? 0, ...(p.userData ? { user_data: p.userData } : {}) };
   const requests: TransferRequest[] = [];
-  if (p.net > 0n) requests.push({ ...common, id: legs.net, credit_account_id: AccountId.payable(p.creatorId, p.currency), amount: p.net, code: TransferCode.result_net });
-  if (p.fee > 0n) requests.push({ ...common, id: legs.fee, credit_account_id: AccountId.fees(p.currency), amount: p.fee, code: TransferCode.result_fee });
+  if (p.net > 0n) requests.push({ ...common, id: legs.net, credit_account_id: AccountId.payable(p.creatorId, p.currency), amount: p.net, code: codes.net });
+  if (p.fee > 0n) requests.push({ ...common, id: legs.fee, credit_account_id: AccountId.fees(p.currency), amount: p.fee, code: codes.fee });
   return linkChain(requests);
 }
 

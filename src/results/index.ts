@@ -13,6 +13,7 @@ import {
   type TransferRequest,
 } from '../ledger/index.js';
 import { splitFee } from '../money/index.js';
+import { capPayments } from './caps.js';
 import { type Actor, type NewDecision, recordDecisions, SETTLEMENT, textArrays, VALIDATION } from './decisions.js';
 import { recheckDue } from './recheck.js';
 
@@ -271,7 +272,8 @@ export async function approveDue(db: Db, limit = 500): Promise<{ approved: numbe
         where r.id = x.id`.execute(trx);
     }
     if (toApprove.length > 0) {
-      const outcomes = await createTransfersIn(trx, toApprove.flatMap((r) => resolveRequests(r, F.post_pending_transfer, 'settle')));
+      const capped = await capPayments(trx, toApprove); // incentives' caps per creator per period: a partial post
+      const outcomes = await createTransfersIn(trx, toApprove.flatMap((r) => capped.get(r.id) ?? resolveRequests(r, F.post_pending_transfer, 'settle')));
       const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
       assert(!bad, `settling a hold failed: ${bad?.id} ${bad?.result}`);
       await sql`update results set status = 'approved', decided_at = earnest_now(), decided_by = ${SETTLEMENT.id}

@@ -14,14 +14,23 @@ export function startSettlement(services: Services): Periodic {
 }
 
 export function logReport(logger: Logger, report: SettlementReport): void {
-  if (report.approved > 0 || report.reviewed > 0 || report.campaigns_ended.length > 0 || report.campaigns_settled.length > 0) {
+  const b = report.bonuses;
+  const bonusSteps = b.held + b.released + b.paid + b.clawed_back;
+  if (report.approved > 0 || report.reviewed > 0 || report.campaigns_ended.length > 0 || report.campaigns_settled.length > 0 || bonusSteps > 0) {
     logger.info('settlement', {
       approved: report.approved,
       reviewed: report.reviewed,
       batches: report.batches,
       campaigns_ended: report.campaigns_ended.length,
       campaigns_settled: report.campaigns_settled.length,
+      bonuses_held: b.held,
+      bonuses_released: b.released,
+      bonuses_paid: b.paid,
+      bonuses_clawed_back: b.clawed_back,
     });
+  }
+  for (const f of b.failures) {
+    logger.error('bonus step failed', { enrolment_id: f.enrolment_id, period_key: f.period_key, ...errorFields(f.error) });
   }
   for (const f of report.failures) {
     const fields = { campaign_id: f.campaign_id, ...errorFields(f.error) };

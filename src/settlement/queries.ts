@@ -26,6 +26,7 @@ export async function campaignsReadyToSettle(db: Db, limit: number): Promise<str
   const r = await sql<{ id: string }>`select c.id from campaigns c
      where c.status = 'ended'
        and not exists (select 1 from results r where r.campaign_id = c.id and r.status in ('pending', 'review'))
+       and not exists (select 1 from bonus_periods b where b.campaign_id = c.id and b.status = 'held')
      order by c.id limit ${limit}`.execute(db);
   return r.rows.map((x) => x.id);
 }
@@ -42,8 +43,14 @@ export interface EscrowFlows {
   funded: bigint;
   /** 301 result net, posted: what creators were paid. */
   paidToCreators: bigint;
-  /** 302 result fee, posted: what the platform earned, before any guarantee refund. */
+  /** 302 result fee and 304 bonus fee, posted: what the platform earned, before any guarantee refund. */
   platformFees: bigint;
+  /** 303 bonus net, posted: tier bonuses paid to creators (src/bonuses). */
+  bonusesToCreators: bigint;
+  /** 304 bonus fee, posted (part of platformFees). */
+  bonusFees: bigint;
+  /** 601 + 602 clawbacks of bonuses (ids `bonus:…`), credited back to the escrow (not part of clawedBack). */
+  bonusesClawedBack: bigint;
   /** 202 escrow refund: unspent budget returned to the brand. */
   unspentRefunded: bigint;
   /** 601 + 602 clawbacks, credited back to the escrow. */
@@ -59,19 +66,37 @@ export interface EscrowFlows {
  */
 export async function escrowFlows(db: Db, campaignId: string): Promise<EscrowFlows> {
   const escrow = AccountId.escrow(campaignId);
-  const r = await sql<{ code: number; incoming: boolean; total: bigint }>`
-    select code, credit_account_id = ${escrow} as incoming, sum(amount) as total
+  const r = await sql<{ code: number; incoming: boolean; bonus: boolean; total: bigint }>`
+    select code, credit_account_id = ${escrow} as incoming, id like 'bonus:%' as bonus, sum(amount) as total
       from ledger_transfers
      where (debit_account_id = ${escrow} or credit_account_id = ${escrow}) and flags & 2 = 0 and flags & 8 = 0
-     group by code, incoming`.execute(db);
-  const flows: EscrowFlows = { funded: 0n, paidToCreators: 0n, platformFees: 0n, unspentRefunded: 0n, clawedBack: 0n, otherIn: 0n, otherOut: 0n };
+     group by code, incoming, bonus`.execute(db);
+  const flows: EscrowFlows = {
+    funded: 0n,
+    paidToCreators: 0n,
+    platformFees: 0n,
+    bonusesToCreators: 0n,
+    bonusFees: 0n,
+    bonusesClawedBack: 0n,
+    unspentRefunded: 0n,
+    clawedBack: 0n,
+    otherIn: 0n,
+    otherOut: 0n,
+  };
   for (const row of r.rows) {
     const total = BigInt(row.total);
+    const clawback = row.code === TransferCode.clawback || row.code === TransferCode.clawback_shortfall;
     if (row.incoming && row.code === TransferCode.escrow_funding) flows.funded += total;
-    else if (row.incoming && (row.code === TransferCode.clawback || row.code === TransferCode.clawback_shortfall)) flows.clawedBack += total;
+    else if (row.incoming && clawback && row.bonus) flows.bonusesClawedBack += total;
+    else if (row.incoming && clawback) flows.clawedBack += total;
     else if (row.incoming) flows.otherIn += total;
     else if (row.code === TransferCode.result_net) flows.paidToCreators += total;
     else if (row.code === TransferCode.result_fee) flows.platformFees += total;
+    else if (row.code === TransferCode.bonus_net) flows.bonusesToCreators += total;
+    else if (row.code === TransferCode.bonus_fee) {
+      flows.platformFees += total;
+      flows.bonusFees += total;
+    }
     else if (row.code === TransferCode.escrow_refund) flows.unspentRefunded += total;
     else flows.otherOut += total;
   }

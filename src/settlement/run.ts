@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type Campaign, getCampaign, transition } from '../campaigns/index.js';
+import { type BonusRunReport, runBonuses, unreleasedBonuses } from '../bonuses/index.js';
 import { AppError, assert, isAppError } from '../errors/index.js';
 import { refundFees, settleEscrow } from '../ledger/index.js';
 import { Money } from '../money/index.js';
@@ -52,6 +53,8 @@ export interface SettlementReport {
   reviewed: number;
   batches: number;
   campaigns_ended: string[];
+  /** The bonus job's steps this run (src/bonuses), run before campaigns settle. */
+  bonuses: BonusRunReport;
   campaigns_settled: CampaignSettlement[];
   failures: SettlementFailure[];
 }
@@ -59,6 +62,8 @@ export interface SettlementReport {
 export async function runSettlement(db: Db, options: SettlementOptions = {}): Promise<SettlementReport> {
   const { approved, reviewed, batches } = await approveAllDue(db, options);
   const ended = await endCampaignsPastEnd(db);
+  // Bonuses of closed periods are held and released before any escrow closes (campaignsReadyToSettle waits for them).
+  const bonuses = await runBonuses(db);
   const settled: CampaignSettlement[] = [];
   const failures: SettlementFailure[] = [];
   for (const campaignId of await campaignsReadyToSettle(db, SETTLEMENT_LIMITS.campaigns_per_run_max)) {
@@ -70,7 +75,7 @@ export async function runSettlement(db: Db, options: SettlementOptions = {}): Pr
       failures.push({ campaign_id: campaignId, error });
     }
   }
-  return { approved, reviewed, batches, campaigns_ended: ended, campaigns_settled: settled, failures };
+  return { approved, reviewed, batches, campaigns_ended: ended, bonuses, campaigns_settled: settled, failures };
 }
 
 /**
@@ -132,6 +137,10 @@ export async function settleCampaign(db: Db, campaignId: string): Promise<Campai
   const open = await openHoldCount(db, c.id);
   if (open > 0) {
     throw new AppError('invalid_state', `campaign ${c.id} still has ${open} results pending or in review; settle once their holds are resolved`);
+  }
+  const bonuses = c.status === 'ended' ? await unreleasedBonuses(db, { id: c.id, org_id: c.org_id, status: c.status }) : 0;
+  if (bonuses > 0) {
+    throw new AppError('invalid_state', `campaign ${c.id} has ${bonuses} incentive periods whose bonus is not released yet; the bonus job releases them first`);
   }
   const escrow = await settleEscrow(db, { id: `settle:${c.id}`, orgId: c.org_id, campaignId: c.id, currency: c.currency });
   if (!escrow.ok) throw new AppError('conflict', `closing the escrow of campaign ${c.id} was refused: ${escrow.result}`);

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { type Campaign, getCampaign, type Viewer } from '../campaigns/index.js';
+import { bonusFlows, bonusRowsOf } from '../bonuses/index.js';
 import { AppError } from '../errors/index.js';
 import { AccountId, lookupAccounts, lookupTransfers } from '../ledger/index.js';
 import { approvedCount, clawbacksToBrand, escrowFlows, type ResultTally, resultTallies } from './queries.js';
@@ -8,7 +9,7 @@ import { approvedCount, clawbacksToBrand, escrowFlows, type ResultTally, resultT
  * A campaign's statement: where every unit of the budget went, read from the ledger's journal and
  * accounts (never from stored running totals), in one repeatable-read snapshot. The figures satisfy
  *
- *   funded = paid_to_creators + platform_fees_gross + unspent_refunded + escrow_held + escrow_available
+ *   funded = paid_to_creators + bonuses.paid + platform_fees_gross + unspent_refunded + escrow_held + escrow_available
  *
  * where the left side and the first three terms are sums of journal transfers by code and the escrow
  * balance comes from the account's counters; `reconciles` says whether the identity holds (it always
@@ -18,7 +19,28 @@ import { approvedCount, clawbacksToBrand, escrowFlows, type ResultTally, resultT
  * `paid_to_creators` deducts; once the campaign is settled and its escrow closed they go to the
  * brand's wallet: deducted from `paid_to_creators` too, and counted in `unspent_refunded` (money back
  * to the brand), so the identity holds either way. `clawbacks_refunded` is that part on its own.
+ *
+ * Tier bonuses (src/bonuses) are apart: `bonuses.paid` is their net paid to creators less bonus
+ * clawbacks, their fee is in `platform_fees_gross` (and `bonuses.fees`), a bonus still held is in
+ * `escrow.held` (and `bonuses.held`), and a bonus clawback to the brand's wallet is in
+ * `unspent_refunded` like a result's. `bonuses.shortfall` is what escrow could not cover: owed, not moved.
  */
+export interface BonusStatement {
+  /** Still reserved on the escrow (part of escrow.held). */
+  held: bigint;
+  /** Net paid to creators, less bonus clawbacks. */
+  paid: bigint;
+  /** Platform fee on bonuses (part of platform_fees_gross). */
+  fees: bigint;
+  /** Net taken back from creators after a result reversal lowered a bonus (to the escrow or the brand). */
+  clawed_back: bigint;
+  /** Bonus due that the escrow could not cover: not paid. */
+  shortfall: bigint;
+  /** Enrolment-periods with a bonus row, and how many are still held. */
+  periods: number;
+  periods_held: number;
+}
+
 export interface CampaignStatement {
   campaign: Pick<Campaign, 'id' | 'org_id' | 'name' | 'status' | 'currency' | 'ended_at' | 'settled_at'>;
   funded: bigint;
@@ -36,6 +58,7 @@ export interface CampaignStatement {
   /** Clawbacks that went to the brand's wallet because the escrow was closed (part of unspent_refunded). */
   clawbacks_refunded: bigint;
   escrow: { held: bigint; available: bigint; closed: boolean };
+  bonuses: BonusStatement;
   results: ResultTally[];
   guarantee: {
     kpi_target: number;
@@ -51,7 +74,7 @@ export interface CampaignStatement {
 }
 
 export const STATEMENT_IDENTITY =
-  'funded = paid_to_creators + platform_fees_gross + unspent_refunded + escrow_balance, where escrow_balance = escrow.held + escrow.available';
+  'funded = paid_to_creators + bonuses.paid + platform_fees_gross + unspent_refunded + escrow_balance, where escrow_balance = escrow.held + escrow.available';
 
 /** Brands see their own campaigns' statements and operators all; creators none (not_found, as for a stranger). */
 export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaignId: string): Promise<CampaignStatement> {
@@ -69,7 +92,12 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
       const available = escrow ? escrow.credits_posted - escrow.debits_posted - escrow.debits_pending : 0n;
       const toBrand = await clawbacksToBrand(trx, c.id);
       const paid = flows.paidToCreators - flows.clawedBack - toBrand;
-      const refunded = flows.unspentRefunded + toBrand;
+      const bonus = await bonusFlows(trx, c.id, AccountId.escrow(c.id));
+      const bonusRows = await bonusRowsOf(trx, { campaignId: c.id });
+      const bonusesPaid = flows.bonusesToCreators - flows.bonusesClawedBack - bonus.clawedBackToBrand;
+      const refunded = flows.unspentRefunded + toBrand + bonus.clawedBackToBrand;
+      // The journal by code and the journal by the bonus log must agree.
+      const bonusesAgree = bonus.paidNet === flows.bonusesToCreators && bonus.fees === flows.bonusFees && bonus.clawedBackToEscrow === flows.bonusesClawedBack;
       const feesRefunded = refund?.amount ?? 0n;
       const kpiMet = validated >= c.terms.kpi_target;
       const noStrangers = flows.otherIn === 0n && flows.otherOut === 0n;
@@ -84,6 +112,15 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
         unspent_refunded: refunded,
         clawbacks_refunded: toBrand,
         escrow: { held, available, closed: escrow?.closed ?? false },
+        bonuses: {
+          held: bonus.held,
+          paid: bonusesPaid,
+          fees: bonus.fees,
+          clawed_back: bonus.clawedBackToEscrow + bonus.clawedBackToBrand,
+          shortfall: bonusRows.reduce((sum, r) => sum + r.shortfall, 0n),
+          periods: bonusRows.length,
+          periods_held: bonusRows.filter((r) => r.status === 'held').length,
+        },
         results: await resultTallies(trx, c.id),
         guarantee: {
           kpi_target: c.terms.kpi_target,
@@ -93,7 +130,7 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
           decided: c.status === 'settled',
           applied: c.status === 'settled' && !kpiMet,
         },
-        reconciles: noStrangers && flows.funded === paid + flows.platformFees + refunded + held + available,
+        reconciles: noStrangers && bonusesAgree && flows.funded === paid + bonusesPaid + flows.platformFees + refunded + held + available,
       };
     });
 }

@@ -18,7 +18,8 @@ import {
   type Viewer,
 } from '../../campaigns/index.js';
 import { AppError } from '../../errors/index.js';
-import { creatorStanding, type Standing } from '../../campaigns/index.js';
+import { creatorStanding, setEnrolmentTarget, type Standing } from '../../campaigns/index.js';
+import { type BonusExposure, type BonusPeriodRow, bonusRowsOf, campaignBonusExposure } from '../../bonuses/index.js';
 import type { Principal } from '../auth.js';
 import { endpoint } from '../endpoint.js';
 import type { Services } from '../services.js';
@@ -35,8 +36,26 @@ function orgOf(principal: Principal): string {
   return principal.id;
 }
 
+/**
+ * The most the campaign's tier bonuses can cost the brand on top of base earnings (docs/incentives.md):
+ * bps tiers, the top tier's bps of the budget; fixed tiers, the top bonus per creator per period ×
+ * creators enrolled now × periods. Null without tiers.
+ */
+export function exposureView(e: BonusExposure | null, currency: string) {
+  if (!e) return null;
+  return {
+    amount: money(e.amount, currency),
+    basis: e.basis,
+    top_bps: e.top_bps,
+    top_fixed: e.top_fixed === null ? null : money(e.top_fixed, currency),
+    creators: e.creators,
+    periods: e.periods,
+  };
+}
+
 export async function campaignView(services: Services, c: Campaign) {
   const escrow = await escrowOf(services.db, c.id);
+  const exposure = await campaignBonusExposure(services.db, c.id, c.terms);
   return {
     id: c.id,
     org_id: c.org_id,
@@ -53,6 +72,7 @@ export async function campaignView(services: Services, c: Campaign) {
       held: money(escrow.held, c.currency),
       available: money(escrow.available, c.currency),
     },
+    bonus_exposure: exposureView(exposure, c.currency),
     created_at: c.created_at,
     ended_at: c.ended_at,
     settled_at: c.settled_at,
@@ -73,12 +93,39 @@ export function enrolmentView(e: Enrolment, baseUrl?: string) {
     promo_code: e.promo_code,
     promo_max_uses: e.promo_max_uses,
     promo_once_per_customer: e.promo_once_per_customer,
+    target: e.target,
+  };
+}
+
+/** A creator's bonus for one closed incentive period, as it stands (docs/incentives.md). */
+export function bonusView(b: BonusPeriodRow) {
+  const m = (minor: bigint) => money(minor, b.currency);
+  return {
+    enrolment_id: b.enrolment_id,
+    creator_id: b.creator_id,
+    period: { key: b.period_key, start: b.period_start.toISOString(), end: b.period_end.toISOString() },
+    status: b.status,
+    target: b.target,
+    tier: b.tier,
+    counted_results: b.counted_results,
+    base_earnings: m(b.base_earnings),
+    bonus_due: m(b.due),
+    held: m(b.held),
+    paid_net: m(b.paid_net),
+    fees: m(b.fees_paid),
+    clawed_back: m(b.clawed_back),
+    kept_net: m(b.paid_net - b.clawed_back),
+    shortfall: m(b.shortfall),
+    closed_at: b.closed_at,
+    released_at: b.released_at,
   };
 }
 
 const createBody = z.strictObject({ name: z.string().trim().min(1).max(200), terms: termsInputSchema });
 const fundBody = z.strictObject({ amount: decimalAmount.optional(), reference });
 const pauseBody = z.strictObject({ reason: z.string().max(500).optional() });
+const targetBody = z.strictObject({ target: z.number().int().min(1).max(1_000_000_000).nullable() });
+const enrolmentParams = z.strictObject({ id: z.string().min(1).max(100), enrolment_id: z.string().min(1).max(100) });
 const acceptBody = z.strictObject({ terms_version: z.number().int().min(1), terms_sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 const listQuery = pageQuery.extend({ status: z.enum(CAMPAIGN_STATUSES).optional() });
 
@@ -89,6 +136,7 @@ export function standingView(s: Standing) {
   return {
     campaign_id: s.campaignId,
     period: s.period ? { key: s.period.key, start: s.period.start.toISOString(), end: s.period.end.toISOString() } : null,
+    target: s.target,
     validated_results: s.validated,
     held_results: s.held,
     base_earnings: m(s.baseEarnings),
@@ -154,7 +202,8 @@ export const campaignEndpoints = [
     body: fundBody,
     handle: async ({ params, body, principal, services }) => {
       const r = await fundCampaign(services.db, { orgId: orgOf(principal), campaignId: params.id, amount: body.amount, reference: body.reference });
-      return { campaign: await campaignView(services, r.campaign), funded: money(r.funded.amount, r.funded.currency) };
+      const campaign = await campaignView(services, r.campaign);
+      return { campaign, funded: money(r.funded.amount, r.funded.currency), bonus_exposure: campaign.bonus_exposure };
     },
   }),
   ...(['activate', 'pause', 'end'] as const).map((action) =>
@@ -202,6 +251,43 @@ export const campaignEndpoints = [
       const creatorId = principal.kind === 'creator' ? principal.id : undefined;
       const rows = await listEnrolments(services.db, { campaignId: params.id, ...(creatorId ? { creatorId } : {}) }, query);
       return page(rows, query.limit, (e) => enrolmentView(e));
+    },
+  }),
+  endpoint({
+    method: 'PATCH',
+    path: '/v1/campaigns/{id}/enrolments/{enrolment_id}',
+    summary: "Set one creator's incentive target (validated results per period), or clear it with null to use the campaign's",
+    tag: 'campaigns',
+    access: ['organization'],
+    params: enrolmentParams,
+    body: targetBody,
+    handle: async ({ params, body, principal, services }) =>
+      enrolmentView(await setEnrolmentTarget(services.db, { orgId: orgOf(principal), campaignId: params.id, enrolmentId: params.enrolment_id, target: body.target })),
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/campaigns/{id}/bonuses',
+    summary: "Tier bonuses of the campaign's closed incentive periods, per creator: held, paid, clawed back, and the shortfall escrow could not cover",
+    tag: 'campaigns',
+    access: ['organization', 'operator'],
+    params: idParams,
+    handle: async ({ params, principal, services }) => {
+      const c = await getCampaign(services.db, viewerOf(principal), params.id);
+      return { data: (await bonusRowsOf(services.db, { campaignId: c.id })).map(bonusView) };
+    },
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/me/campaigns/{id}/bonuses',
+    summary: "The creator's tier bonuses in the campaign's closed incentive periods: due, held, paid, clawed back, and any shortfall",
+    tag: 'campaigns',
+    access: ['creator'],
+    params: idParams,
+    handle: async ({ params, principal, services }) => {
+      if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators have bonuses in a campaign');
+      const joined = await listEnrolments(services.db, { campaignId: params.id, creatorId: principal.id }, { limit: 1 });
+      if (joined.length === 0) throw new AppError('not_found', `no campaign ${params.id} that you joined`);
+      return { data: (await bonusRowsOf(services.db, { campaignId: params.id, creatorId: principal.id })).map(bonusView) };
     },
   }),
   endpoint({

@@ -19,6 +19,19 @@ export function settlementReportView(r: SettlementReport) {
     reviewed: r.reviewed,
     batches: r.batches,
     campaigns_ended: r.campaigns_ended,
+    /** Incentive bonus steps taken this run (docs/incentives.md). */
+    bonuses: {
+      held: r.bonuses.held,
+      released: r.bonuses.released,
+      paid: r.bonuses.paid,
+      clawed_back: r.bonuses.clawed_back,
+      failures: r.bonuses.failures.map((f) => ({
+        enrolment_id: f.enrolment_id,
+        period_key: f.period_key,
+        code: isAppError(f.error) ? f.error.code : 'internal',
+        message: isAppError(f.error) ? f.error.message : 'unexpected error; see the server log',
+      })),
+    },
     campaigns_settled: r.campaigns_settled.map((s) => ({
       campaign_id: s.campaign_id,
       unspent_refunded: money(s.unspent_refunded, s.currency),
@@ -49,6 +62,15 @@ export function statementView(s: CampaignStatement) {
     clawbacks_refunded: m(s.clawbacks_refunded),
     escrow_balance: m(s.escrow.held + s.escrow.available),
     escrow: { held: m(s.escrow.held), available: m(s.escrow.available), closed: s.escrow.closed },
+    bonuses: {
+      held: m(s.bonuses.held),
+      paid: m(s.bonuses.paid),
+      fees: m(s.bonuses.fees),
+      clawed_back: m(s.bonuses.clawed_back),
+      shortfall: m(s.bonuses.shortfall),
+      periods: s.bonuses.periods,
+      periods_held: s.bonuses.periods_held,
+    },
     results: Object.fromEntries(s.results.map((r) => [r.status, { count: r.count, reasons: r.reasons }])),
     kpi: { target: s.guarantee.kpi_target, validated: s.guarantee.validated, met: s.guarantee.kpi_met },
     guarantee: {
