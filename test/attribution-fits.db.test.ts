@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AggregatedPath, fitModel, fittedShares, type MarkovFit } from '../src/attribution/index.js';
+import { type AggregatedPath, fitModel, fittedShares, type MarkovFit, type ShapleyFit } from '../src/attribution/index.js';
 import { campaignJourneys, campaignSnapshot, fitCampaign, fitDueCampaigns, latestFit, latestStoredFit } from '../src/attribution/live/index.js';
 import { newId } from '../src/ids/index.js';
 import { startTestApi, type TestApi } from './support/api.js';
@@ -282,6 +282,9 @@ describe('fitting a campaign', () => {
         expect(stored.fit.model === 'shapley' && stored.fit.method).toBe('exact');
       } else {
         expect((stored.fit as MarkovFit).conversionProbability).toBeCloseTo((expected as MarkovFit).conversionProbability!, 12);
+        for (const [creator, effect] of (expected as MarkovFit).removalEffects!) {
+          expect((stored.fit as MarkovFit).removalEffects!.get(creator)).toBeCloseTo(effect, 12);
+        }
       }
 
       // The fit read back is the one a split uses: a journey through a and b gets their weights, normalised.
@@ -294,6 +297,31 @@ describe('fitting a campaign', () => {
       expect(split.shares[0]!.share).toBeCloseTo(wa / (wa + wb), 8);
     },
   );
+
+  it('stores a sampled Shapley estimate with its standard errors and permutations', async () => {
+    const s = await campaign('shapley');
+    const [a, b, c] = creators.map((x) => x.id) as [string, string, string];
+    const spec = [
+      { path: [a, b], conversions: 6, nulls: 2 },
+      { path: [c], conversions: 3, nulls: 3 },
+      { path: [b, c], conversions: 2, nulls: 5 },
+    ];
+    await journeys(s, spec);
+    // Computed exactly up to 20 creators; a limit of 1 makes the sampler run on 3.
+    const options = { minConversions: 1, exactMaxCreators: 1, permutations: 300 };
+    const stored = await fitCampaign(db(), s.id, 'shapley', options);
+    const expected = fitModel('shapley', spec, options) as ShapleyFit;
+    const fit = (await latestFit(db(), s.id, 'shapley')) as ShapleyFit;
+    expect(fit).toEqual(stored.fit);
+    expect(fit.method).toBe('sampled');
+    expect(fit.permutations).toBe(300);
+    expect(expected.standardErrors!.size).toBe(3);
+    for (const [creator, error] of expected.standardErrors!) expect(fit.standardErrors!.get(creator)).toBeCloseTo(error, 12);
+    for (const [creator, weight] of expected.weights) expect(fit.weights.get(creator)).toBeCloseTo(weight, 12);
+    const view = await api.call('GET', `/v1/campaigns/${s.id}/attribution`, { key: brand.key });
+    expect(view.body.fits.shapley).toMatchObject({ method: 'sampled', permutations: 300 });
+    expect(Object.keys(view.body.fits.shapley.standard_errors).sort()).toEqual([a, b, c].sort());
+  });
 
   it('keeps every fit: the latest per campaign and model is the one in force, and the history cannot be edited', async () => {
     const s = await campaign('shapley');
