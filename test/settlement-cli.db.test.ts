@@ -52,6 +52,7 @@ describe('settlement commands', () => {
       reviewed: 0,
       batches: 1,
       campaigns_ended: [seeded.campaignId],
+      bonuses: { held: 0, released: 0, paid: 0, clawed_back: 0, failures: [] },
       campaigns_settled: [
         {
           campaign_id: seeded.campaignId,

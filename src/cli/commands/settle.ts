@@ -49,6 +49,14 @@ export function formatSettlement(r: SettlementReport): string[] {
       (r.reviewed > 0 ? `; sent ${plural(r.reviewed, 'result')} to review` : '') +
       `; ended ${plural(r.campaigns_ended.length, 'campaign')}; settled ${plural(r.campaigns_settled.length, 'campaign')}.`,
   ];
+  const b = r.bonuses;
+  if (b.held + b.released + b.paid + b.clawed_back > 0 || b.failures.length > 0) {
+    lines.push(
+      `Bonuses: held ${plural(b.held, 'period')}, released ${b.released}, paid more on ${b.paid}, clawed back on ${b.clawed_back}` +
+        (b.failures.length > 0 ? `; ${plural(b.failures.length, 'failure')}` : '') +
+        '.',
+    );
+  }
   for (const s of r.campaigns_settled) {
     const refund = s.fees_refunded > 0n ? `, ${formatAmount(s.fees_refunded, s.currency)} ${s.currency} of fees refunded (guarantee)` : '';
     lines.push(
