@@ -188,7 +188,7 @@ describe('unattributed', () => {
     const body = { external_id: nextId(), type: 'lead', customer: { id: nextId('cus') }, ...extra };
     const r = await post(body);
     expect(r.status, JSON.stringify(r.body)).toBe(201);
-    expect(r.body).toEqual({ id: expect.stringMatching(/^cnv_/), external_id: body.external_id, status: 'unattributed', campaign_id: null, result: null });
+    expect(r.body).toEqual({ id: expect.stringMatching(/^cnv_/), external_id: body.external_id, status: 'unattributed', campaign_id: null, result: null, results: [], attribution: null });
     expect(await escrowHeld(api, brand, cpl.id)).toBe(held);
     const again = await post(body);
     expect(again.status).toBe(200);

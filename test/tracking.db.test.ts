@@ -332,6 +332,15 @@ describe('CPC', () => {
     expect(rows.map((r) => r.id).sort()).toEqual([...ids].sort());
   });
 
+  it("pays a click at the rate override for the visitor's country, the base rate elsewhere", async () => {
+    const { api } = main;
+    const c = await campaign(main, { rate: '0.50', budget: '10.00', incentives: { rate_overrides: [{ match: { country: ['DE'] }, rate: '0.80' }] } } as never);
+    await click(api, c.code, { ip: '198.51.100.60', headers: { 'cf-ipcountry': 'DE' } });
+    await click(api, c.code, { ip: '198.51.100.61', headers: { 'cf-ipcountry': 'FR' } });
+    await flush(api);
+    expect((await escrowOf(main, c.id)).escrow.held.amount).toBe('1.30');
+  });
+
   it('records no result for clicks of a campaign that pays for something else', async () => {
     const { api } = main;
     const c = await campaign(main, { objective: 'cpl', rate: '2.00' });

@@ -11,6 +11,7 @@ import {
   incentivesInputSchema,
   normaliseIncentives,
   presentIncentives,
+  rateFor,
 } from '../incentives/index.js';
 import { DEFAULT_HALF_LIFE_DAYS, MODELS, type ModelName } from '../attribution/index.js';
 
@@ -210,15 +211,34 @@ function canonicalJson(value: unknown): string {
  * What one result pays, gross (before the platform fee): the rate; bps of the order value for
  * cpa_percent; rate × views / 1,000 for cpm. Rounding: half to even, in `divRound`.
  */
-export function grossPayout(t: Terms, p: { orderAmount?: bigint; views?: bigint }): bigint {
+export function grossPayout(t: Terms, p: { orderAmount?: bigint; views?: bigint; country?: string | null; sku?: string | null }): bigint {
+  const rate = rateOf(t, p);
   switch (t.objective) {
     case 'cpa_percent':
-      return divRound((p.orderAmount ?? 0n) * BigInt(t.rate_bps ?? 0), 10_000n);
+      return divRound((p.orderAmount ?? 0n) * rate, 10_000n);
     case 'cpm':
-      return divRound(BigInt(t.rate_minor ?? '0') * (p.views ?? 0n), 1000n);
+      return divRound(rate * (p.views ?? 0n), 1000n);
     default:
-      return BigInt(t.rate_minor ?? '0');
+      return rate;
   }
+}
+
+const parsedIncentives = new WeakMap<Terms, Incentives | null>();
+
+/**
+ * The rate one result earns: the campaign's (minor units, or bps of the order value for cpa_percent),
+ * or the highest of its incentives' rate overrides that match the customer's country or the product
+ * sold (docs/incentives.md).
+ */
+export function rateOf(t: Terms, p: { country?: string | null; sku?: string | null }): bigint {
+  const base = t.objective === 'cpa_percent' ? BigInt(t.rate_bps ?? 0) : BigInt(t.rate_minor ?? '0');
+  let incentives = parsedIncentives.get(t);
+  if (incentives === undefined) {
+    incentives = incentivesOf(t);
+    parsedIncentives.set(t, incentives);
+  }
+  if (!incentives || incentives.rate_overrides.length === 0) return base;
+  return rateFor({ country: p.country ?? null, sku: p.sku ?? null }, base, incentives.rate_overrides);
 }
 
 /** The least a campaign must hold to pay one result (activation needs at least this in escrow). */

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { enrolmentsByIds, enrolmentsByPromoCodes, type EnrolmentWithTerms } from '../campaigns/index.js';
 import { ipHashSalt } from '../tracking/repository.js';
-import type { Attribution, AttributionLookups } from './attribution.js';
+import { type Attribution, type AttributionLookups, databaseLookups, givenClickIds } from './attribution.js';
 import { customerOf, databaseContext, type Decision, type DecisionContext } from './record.js';
 import {
   brandClicks,
@@ -11,6 +11,7 @@ import {
   type NewConversion,
   probesWithEarlierLead,
   promoUsesMany,
+  visitorClicks,
 } from './repository.js';
 
 /**
@@ -21,8 +22,13 @@ import {
  * its row in the database (lead de-duplication, promo caps). Anything not prefetched is read from the
  * database, so a gap costs a query, never a wrong answer.
  */
-export async function prefetchAttribution(trx: Kysely<any>, decisions: readonly Decision[]): Promise<AttributionLookups> {
-  const clickKeys = decisions.flatMap((d) => (d.request.click_id ? [{ orgId: d.orgId, clickId: d.request.click_id }] : []));
+export async function prefetchAttribution(
+  trx: Kysely<any>,
+  items: ReadonlyArray<{ d: Decision; occurredAt: Date }>,
+): Promise<AttributionLookups> {
+  const database = databaseLookups(trx);
+  const decisions = items.map((i) => i.d);
+  const clickKeys = decisions.flatMap((d) => givenClickIds(d.request).map((clickId) => ({ orgId: d.orgId, clickId })));
   const promoKeys = decisions.flatMap((d) => (d.request.promo_code ? [{ orgId: d.orgId, code: d.request.promo_code }] : []));
   const clicks = new Map<string, BrandClick>();
   for (const c of await brandClicks(trx, clickKeys)) clicks.set(`${c.org_id}:${c.id}`, c);
@@ -30,10 +36,40 @@ export async function prefetchAttribution(trx: Kysely<any>, decisions: readonly 
   for (const e of await enrolmentsByIds(trx, [...clicks.values()].map((c) => c.enrolment_id))) enrolments.set(e.id, e);
   const promos = new Map<string, EnrolmentWithTerms>();
   for (const e of await enrolmentsByPromoCodes(trx, promoKeys)) promos.set(`${e.org_id}:${e.code}`, e);
+  // The same visitors' other clicks, for every journey in the batch at once: from the earliest window start to the latest conversion.
+  const visited = items.flatMap(({ d, occurredAt }) =>
+    givenClickIds(d.request).flatMap((id) => {
+      const c = clicks.get(`${d.orgId}:${id}`);
+      const e = c && enrolments.get(c.enrolment_id);
+      return c?.visitor_id && e ? [{ c, since: occurredAt.getTime() - e.terms.attribution_window_days * 86_400_000, until: occurredAt.getTime() }] : [];
+    }),
+  );
+  const sameVisitor =
+    visited.length === 0
+      ? []
+      : await visitorClicks(trx, {
+          campaignIds: visited.map((v) => v.c.campaign_id),
+          visitorIds: visited.map((v) => v.c.visitor_id as string),
+          since: new Date(Math.min(...visited.map((v) => v.since))),
+          until: new Date(Math.max(...visited.map((v) => v.until))),
+        });
+  const fetchedVisitors = new Set(visited.map((v) => `${v.c.campaign_id}:${v.c.visitor_id}`));
+  const fits = new Map<string, ReturnType<AttributionLookups['fit']>>();
   return {
     click: async (orgId, clickId) => clicks.get(`${orgId}:${clickId}`),
     enrolment: async (id) => enrolments.get(id) ?? (await enrolmentsByIds(trx, [id]))[0],
     promo: async (orgId, code) => promos.get(`${orgId}:${code.toUpperCase()}`),
+    visitorClicks: async (campaignId, visitorIds, since, until) => {
+      if (!visitorIds.every((v) => fetchedVisitors.has(`${campaignId}:${v}`))) return database.visitorClicks(campaignId, visitorIds, since, until);
+      const wanted = new Set(visitorIds);
+      return sameVisitor.filter((c) => c.campaign_id === campaignId && wanted.has(c.visitor_id as string) && c.occurred_at >= since && c.occurred_at <= until);
+    },
+    fit: (campaignId, model) => {
+      const key = `${campaignId}:${model}`;
+      let fit = fits.get(key);
+      if (!fit) fits.set(key, (fit = database.fit(campaignId, model)));
+      return fit;
+    },
   };
 }
 

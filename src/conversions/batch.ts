@@ -1,8 +1,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import { databaseNow, GroupCommit, inTransaction } from '../db/index.js';
 import { AppError } from '../errors/index.js';
-import { recordResultsIn, type ResultDraft } from '../results/index.js';
-import { type Attribution, attribute } from './attribution.js';
+import { recordResultsIn } from '../results/index.js';
+import { type Attribution, attribute, creditSplit, type CreditSplit } from './attribution.js';
 import type { ConversionInput } from './input.js';
 import { normaliseRequest, requestHash } from './input.js';
 import { type BatchDecisionContext, prefetchAttribution, prefetchDecisions } from './batch-context.js';
@@ -12,12 +12,13 @@ import {
   type Decision,
   judge,
   MAX_FUTURE_SKEW_MS,
+  outcomeOf,
   type Presenter,
   recordConversion,
   requireSameRequest,
-  resultVerdict,
-  statusOf,
+  resultDrafts,
   unattributed,
+  withJourney,
 } from './record.js';
 import {
   campaignDecisionKeys,
@@ -115,13 +116,16 @@ async function decideBatch(trx: Transaction<any>, pending: readonly Pending[]): 
       if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
         throw new AppError('invalid_request', `occurred_at is in the future (now is ${now.toISOString()})`, { details: { field: 'occurred_at' } });
       }
-      fresh.push({ p, occurredAt, attribution: null });
+      fresh.push({ p, occurredAt, attribution: null, split: null });
     } catch (error) {
       outcomes.set(p.index, { error });
     }
   }
-  const lookups = await prefetchAttribution(trx, fresh.map((f) => f.p.d));
-  for (const f of fresh) f.attribution = await attribute(lookups, f.p.d.orgId, f.p.d.request, f.occurredAt);
+  const lookups = await prefetchAttribution(trx, fresh.map((f) => ({ d: f.p.d, occurredAt: f.occurredAt })));
+  for (const f of fresh) {
+    f.attribution = await attribute(lookups, f.p.d.orgId, f.p.d.request, f.occurredAt);
+    f.split = f.attribution ? await creditSplit(lookups, f.attribution, f.occurredAt) : null;
+  }
   await lockManyCampaignDecisions(trx, fresh.flatMap(({ p, attribution: a }) => (a ? decisionKeys(p.d, a) : [])));
   const context = await prefetchDecisions(
     trx,
@@ -143,6 +147,7 @@ interface Fresh {
   p: Pending;
   occurredAt: Date;
   attribution: Attribution | null;
+  split: CreditSplit | null;
 }
 
 function decisionKeys(d: Decision, a: Attribution): string[] {
@@ -159,16 +164,17 @@ interface Decided {
   p: Pending;
   row: NewConversion;
   attribution: Attribution | null;
+  split: CreditSplit | null;
 }
 
 /** Judges each new conversion in order; each one decided is noted, so later ones see it. */
 async function decideFresh(context: BatchDecisionContext, fresh: readonly Fresh[], outcomes: Map<number, Outcome>): Promise<Decided[]> {
   const rows: Decided[] = [];
-  for (const { p, occurredAt, attribution } of fresh) {
+  for (const { p, occurredAt, attribution, split } of fresh) {
     try {
-      const row = attribution ? await judge(context, p.d, attribution, occurredAt) : unattributed(p.d, occurredAt);
+      const row = attribution && split ? withJourney(await judge(context, p.d, attribution, occurredAt), attribution, split) : unattributed(p.d, occurredAt);
       context.note(row);
-      rows.push({ p, row, attribution });
+      rows.push({ p, row, attribution, split });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       outcomes.set(p.index, { error });
@@ -180,24 +186,19 @@ async function decideFresh(context: BatchDecisionContext, fresh: readonly Fresh[
 /** Records the results (and their holds) of the attributed conversions, then stores every answer. */
 async function recordAndAnswer(trx: Transaction<any>, rows: readonly Decided[], outcomes: Map<number, Outcome>): Promise<void> {
   const recording = rows.filter((r) => r.row.status === 'recording' && r.attribution);
-  const drafts: ResultDraft[] = recording.map(({ row, attribution }) => ({
-    kind: row.type,
-    sourceId: row.id,
-    enrolment: (attribution as Attribution).enrolment,
-    occurredAt: row.occurred_at,
-    customerId: row.customer_id,
-    ...(row.order_amount !== null ? { orderAmount: row.order_amount } : {}),
-    ...resultVerdict(row),
-  }));
-  const results = await recordResultsIn(trx, drafts);
+  const draftsOf = recording.map(({ row, attribution, split }) =>
+    resultDrafts(row, (attribution as Attribution).enrolment, new Map((split?.credits ?? []).map((c) => [c.enrolment.id, c.enrolment]))),
+  );
+  const results = await recordResultsIn(trx, draftsOf.flat());
   const completed: Parameters<typeof completeConversions>[1][number][] = [];
+  let at = 0;
   for (const [i, { p, row }] of recording.entries()) {
-    const result = results[i];
-    if (!result) throw new AppError('internal', `no result for conversion ${row.id}`);
-    const status = statusOf(result);
-    const conversion = { id: row.id, external_id: row.external_id, status, campaign_id: row.campaign_id };
-    const answer = p.d.present({ conversion, result });
-    completed.push({ id: row.id, status, resultId: result.id, response: answer });
+    const parts = results.slice(at, at + draftsOf[i]!.length);
+    at += draftsOf[i]!.length;
+    if (parts.length === 0) throw new AppError('internal', `no result for conversion ${row.id}`);
+    const outcome = outcomeOf(row, parts);
+    const answer = p.d.present(outcome);
+    completed.push({ id: row.id, status: outcome.conversion.status, resultId: outcome.result!.id, response: answer });
     outcomes.set(p.index, { created: true, answer });
   }
   await completeConversions(trx, completed);

@@ -30,7 +30,9 @@ describe('normaliseRequest', () => {
       external_id: 'l',
       type: 'lead',
       click_id: null,
+      click_ids: null,
       promo_code: null,
+      sku: null,
       customer: { id: 'c', email: null, phone: null, country: null, age: null },
       amount: null,
       currency: null,
@@ -57,6 +59,8 @@ describe('idempotency comparison', () => {
     [{ amount: '80.5', currency: 'EUR' }, 'amount'],
     [{ currency: 'EUR' }, 'currency'],
     [{ occurred_at: '2026-01-01T00:00:00Z' }, 'occurred_at'],
+    [{ click_ids: ['clk_2'] }, 'click_ids'],
+    [{ sku: 'PRO-1' }, 'sku'],
     [{}, null],
   ] as const)('names the first differing field of %o: %s', (change, field) => {
     expect(firstDifference(base, normaliseRequest({ ...sale, ...change } as ConversionInput).request)).toBe(field);
@@ -77,6 +81,15 @@ describe('fields added with the validation engine', () => {
     // A request stored before the field existed has no `age` at all: it reads as absent.
     const stored = { ...request, customer: { id: 'c-1', email: null, phone: null, country: null } } as typeof request;
     expect(requestHash(stored)).toBe(before);
+  });
+
+  it('keeps click ids as a set: order and repeats do not change the request, and without them the hash is as before', () => {
+    const a = normaliseRequest({ ...sale, click_ids: ['clk_b', 'clk_a', 'clk_b'] }).request;
+    const b = normaliseRequest({ ...sale, click_ids: ['clk_a', 'clk_b'] }).request;
+    expect(a.click_ids).toEqual(['clk_a', 'clk_b']);
+    expect(requestHash(a)).toBe(requestHash(b));
+    expect(requestHash(a)).not.toBe(requestHash(normaliseRequest(sale).request));
+    expect(requestHash(normaliseRequest({ ...sale, sku: 'X' }).request)).not.toBe(requestHash(normaliseRequest(sale).request));
   });
 
   it("takes the customer's device as evidence, outside the request's identity", () => {

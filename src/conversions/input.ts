@@ -7,6 +7,9 @@ import { formatAmount, parseAmount } from '../money/index.js';
  * A brand's conversion as it arrives, and the normalised request that is stored, hashed and compared
  * when the same external_id comes again (the idempotency key).
  */
+/** Click ids one conversion may carry (a journey longer than this is a scraper's, not a customer's). */
+export const MAX_CLICK_IDS = 50;
+
 export const CONVERSION_TYPES = ['lead', 'sale'] as const;
 export type ConversionType = (typeof CONVERSION_TYPES)[number];
 
@@ -15,7 +18,14 @@ export const conversionInputSchema = z
     external_id: z.string().min(1).max(200).describe("The brand's own id for this conversion (order or sign-up id): the idempotency key"),
     type: z.enum(CONVERSION_TYPES),
     click_id: z.string().min(1).max(100).optional().describe('The Earnest click id: the ern_cid parameter the tracking redirect added to your landing page URL'),
+    click_ids: z
+      .array(z.string().min(1).max(100))
+      .min(1)
+      .max(MAX_CLICK_IDS)
+      .optional()
+      .describe("Every Earnest click id the customer came through (Earnest.clickIds() from /s.js): the journey multi-touch attribution splits"),
     promo_code: z.string().min(1).max(64).optional(),
+    sku: z.string().min(1).max(64).optional().describe('The product sold, for campaigns whose rates depend on it'),
     customer: z.strictObject({
       id: z.string().min(1).max(200).describe("The brand's id for the customer"),
       email: z.email().max(320).optional(),
@@ -49,7 +59,10 @@ export interface ConversionRequest {
   external_id: string;
   type: ConversionType;
   click_id: string | null;
+  /** Sorted, without duplicates; null when none were sent. */
+  click_ids: string[] | null;
   promo_code: string | null;
+  sku: string | null;
   customer: { id: string; email: string | null; phone: string | null; country: string | null; age: number | null };
   amount: string | null;
   currency: string | null;
@@ -69,10 +82,12 @@ export const COMPARED_FIELDS = [
   'currency',
   'occurred_at',
   'customer.age',
+  'click_ids',
+  'sku',
 ] as const;
 
 /** Fields added after requests were first stored: part of a request's hash only when present, so stored hashes stay valid. */
-const LATER_FIELDS: ReadonlySet<(typeof COMPARED_FIELDS)[number]> = new Set(['customer.age']);
+const LATER_FIELDS: ReadonlySet<(typeof COMPARED_FIELDS)[number]> = new Set(['customer.age', 'click_ids', 'sku']);
 
 /**
  * The customer's device, when the brand sent it: evidence for validation, not part of the request's
@@ -98,7 +113,9 @@ export function normaliseRequest(input: ConversionInput): { request: ConversionR
     external_id: input.external_id,
     type: input.type,
     click_id: input.click_id ?? null,
+    click_ids: input.click_ids === undefined ? null : [...new Set(input.click_ids)].sort(),
     promo_code: input.promo_code ?? null,
+    sku: input.sku ?? null,
     customer: {
       id: input.customer.id,
       email: input.customer.email ?? null,
@@ -134,6 +151,10 @@ function fieldOf(r: ConversionRequest, field: (typeof COMPARED_FIELDS)[number]):
       return r.customer.phone ?? null;
     case 'customer.country':
       return r.customer.country ?? null;
+    case 'click_ids':
+      return r.click_ids?.join(',') ?? null;
+    case 'sku':
+      return r.sku ?? null;
     case 'customer.age':
       return r.customer.age === undefined || r.customer.age === null ? null : String(r.customer.age);
     default:

@@ -1,13 +1,21 @@
 import type { Kysely } from 'kysely';
-import { enrolmentById } from '../campaigns/index.js';
+import { type EnrolmentWithTerms, enrolmentsByIds } from '../campaigns/index.js';
 import { databaseNow, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { recordResultsGrouped, type Result, type ResultDraft } from '../results/index.js';
+import { recordResultsGrouped, type Result, type ResultDraft, splitDraft } from '../results/index.js';
 import { ipHashSalt } from '../tracking/repository.js';
 import { customerIpHash } from '../validation/live/index.js';
 import { engineValidator, normaliseEmail, type Validator, type VerdictLevel } from '../validation/index.js';
-import { type Attribution, attribute, databaseLookups, objectiveReasons, promoReasons } from './attribution.js';
+import {
+  type Attribution,
+  attribute,
+  creditSplit,
+  type CreditSplit,
+  databaseLookups,
+  objectiveReasons,
+  promoReasons,
+} from './attribution.js';
 import { type ConversionInput, type ConversionRequest, type Device, firstDifference, normaliseRequest, requestHash } from './input.js';
 import {
   type ConversionRow,
@@ -38,7 +46,12 @@ import {
  */
 export interface ConversionOutcome {
   conversion: { id: string; external_id: string; status: ConversionStatus; campaign_id: string | null };
+  /** The last-click creator's part (the one validation judged), or the largest part when that creator's rounded to nothing. */
   result: Result | null;
+  /** Every credited creator's part, in journey order (one for a conversion credited to one creator). */
+  results: Result[];
+  /** The model that split it, and why linear stood in when it did. */
+  attribution: { model: string; fallback: string | null } | null;
 }
 
 /** Turns an outcome into the wire answer, which is stored so a replay answers exactly the same. */
@@ -86,8 +99,11 @@ async function decide(trx: Kysely<any>, d: Decision): Promise<{ row: NewConversi
   if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
     throw new AppError('invalid_request', `occurred_at is in the future (now is ${now.toISOString()})`, { details: { field: 'occurred_at' } });
   }
-  const attribution = await attribute(databaseLookups(trx), d.orgId, d.request, occurredAt);
-  const row = attribution ? await judge(databaseContext(trx), d, attribution, occurredAt) : unattributed(d, occurredAt);
+  const lookups = databaseLookups(trx);
+  const attribution = await attribute(lookups, d.orgId, d.request, occurredAt);
+  const row = attribution
+    ? withJourney(await judge(databaseContext(trx), d, attribution, occurredAt), attribution, await creditSplit(lookups, attribution, occurredAt))
+    : unattributed(d, occurredAt);
   try {
     await insertConversion(trx, row);
   } catch (e) {
@@ -128,13 +144,68 @@ export function base(d: Decision, occurredAt: Date): Omit<NewConversion, Decided
     order_amount: d.orderAmount,
     occurred_at: occurredAt,
     user_agent: d.device.userAgent,
+    sku: d.request.sku,
   };
+}
+
+/**
+ * The journey and the model's split, stored with the decided conversion: a retry after a crash
+ * records exactly these parts. Each touch's credit is its creator's share spread evenly over that
+ * creator's touches.
+ */
+export function withJourney(row: NewConversion, a: Attribution, split: CreditSplit): NewConversion {
+  const shareOf = new Map(split.credits.map((c) => [c.enrolment.creator_id, c.share]));
+  const touchesOf = new Map<string, number>();
+  for (const t of a.touches) touchesOf.set(t.creator_id, (touchesOf.get(t.creator_id) ?? 0) + 1);
+  return {
+    ...row,
+    touches: a.touches.map((t) => ({ ...t, credit: (shareOf.get(t.creator_id) ?? 0) / (touchesOf.get(t.creator_id) ?? 1) })),
+    split: {
+      model: split.model,
+      fallback: split.fallback,
+      credits: split.credits.map((c) => ({ enrolment_id: c.enrolment.id, creator_id: c.enrolment.creator_id, share: c.share, weight: c.weight })),
+    },
+  };
+}
+
+/**
+ * A decided conversion's result drafts: one per credited creator (see splitDraft), priced on the
+ * last-click creator's accepted terms, the customer's country and the product for conditional rates.
+ */
+export function resultDrafts(row: NewConversion, primary: EnrolmentWithTerms, credited: ReadonlyMap<string, EnrolmentWithTerms>): ResultDraft[] {
+  const draft: ResultDraft = {
+    kind: row.type,
+    sourceId: row.id,
+    enrolment: primary,
+    occurredAt: row.occurred_at,
+    customerId: row.customer_id,
+    attributes: { country: row.request.customer.country ?? null, sku: row.sku ?? null },
+    ...(row.order_amount !== null ? { orderAmount: row.order_amount } : {}),
+    ...resultVerdict(row),
+  };
+  const split = row.split;
+  // Credited to the last-click creator alone: the whole result is theirs, as before multi-touch.
+  if (!split || (split.credits.length === 1 && split.credits[0]!.enrolment_id === primary.id)) return [draft];
+  const credits = split.credits.map((c) => {
+    const enrolment = c.enrolment_id === primary.id ? primary : credited.get(c.enrolment_id);
+    assert(enrolment, `conversion ${row.id} credits enrolment ${c.enrolment_id}, which does not exist`);
+    return { enrolment, share: c.share, weight: c.weight };
+  });
+  return splitDraft(draft, credits, split.model);
+}
+
+/** The outcome of a conversion from its parts: the primary's part leads, and gives the conversion its status. */
+export function outcomeOf(row: NewConversion, parts: Result[]): ConversionOutcome {
+  assert(parts.length > 0, `conversion ${row.id} has no result`);
+  const result = parts.find((r) => r.enrolment_id === row.enrolment_id) ?? [...parts].sort((a, b) => (b.share ?? 1) - (a.share ?? 1))[0]!;
+  const conversion = { id: row.id, external_id: row.external_id, status: statusOf(result), campaign_id: row.campaign_id };
+  return { conversion, result, results: parts, attribution: row.split ? { model: row.split.model, fallback: row.split.fallback } : null };
 }
 
 export function unattributed(d: Decision, occurredAt: Date): NewConversion {
   const b = base(d, occurredAt);
   const conversion = { id: b.id, external_id: b.external_id, status: 'unattributed' as const, campaign_id: null };
-  const response = d.present({ conversion, result: null });
+  const response = d.present({ conversion, result: null, results: [], attribution: null });
   return {
     ...b,
     status: 'unattributed',
@@ -245,23 +316,12 @@ export function resultVerdict(row: Pick<NewConversion, 'verdict' | 'reasons'>): 
 /** Records the decided result (idempotent on the conversion id) and stores the answer. */
 async function finish(db: Kysely<any>, row: NewConversion, present: Presenter): Promise<unknown> {
   assert(row.enrolment_id && row.campaign_id, `conversion ${row.id} is recording without an enrolment`);
-  const enrolment = await enrolmentById(db, row.enrolment_id);
+  const credited = await enrolmentsByIds(db, [row.enrolment_id, ...(row.split?.credits.map((c) => c.enrolment_id) ?? [])]);
+  const enrolment = credited.find((e) => e.id === row.enrolment_id);
   assert(enrolment, `conversion ${row.id} names enrolment ${row.enrolment_id}, which does not exist`);
-  const [result] = await recordResultsGrouped(db, [
-    {
-      kind: row.type,
-      sourceId: row.id,
-      enrolment,
-      occurredAt: row.occurred_at,
-      customerId: row.customer_id,
-      ...(row.order_amount !== null ? { orderAmount: row.order_amount } : {}),
-      ...resultVerdict(row),
-    },
-  ]);
-  assert(result, `recordResults returned no result for conversion ${row.id}`);
-  const status = statusOf(result);
-  const conversion = { id: row.id, external_id: row.external_id, status, campaign_id: row.campaign_id };
-  await completeConversion(db, row.id, { status, resultId: result.id, response: present({ conversion, result }) });
+  const parts = await recordResultsGrouped(db, resultDrafts(row, enrolment, new Map(credited.map((e) => [e.id, e]))));
+  const outcome = outcomeOf(row, parts);
+  await completeConversion(db, row.id, { status: outcome.conversion.status, resultId: outcome.result!.id, response: present(outcome) });
   const done = await conversionById(db, row.id);
   assert(done && done.status !== 'recording', `conversion ${row.id} is still recording after its result`);
   return done.response;

@@ -29,16 +29,38 @@ export interface ConversionRow {
   /** The customer's IP as a salted hash (`4:`/`6:` + hex), when the brand sent one. */
   ip_hash: string | null;
   user_agent: string | null;
+  /** The product sold, when the brand sent it (conditional rates). */
+  sku: string | null;
+  /** How the campaign's model split the conversion among creators (migration 0013); null before, or unattributed. */
+  split: StoredSplit | null;
   result_id: string | null;
   created_at: Date;
+}
+
+/** A conversion's split as stored: the credited creators with the integer weights its money is allocated by. */
+export interface StoredSplit {
+  model: string;
+  fallback: string | null;
+  credits: Array<{ enrolment_id: string; creator_id: string; share: number; weight: number }>;
+}
+
+export interface StoredTouch {
+  click_id: string | null;
+  enrolment_id: string;
+  creator_id: string;
+  occurred_at: Date;
+  credit: number;
 }
 
 /**
  * A conversion to insert. Rows written before validation had verdicts (and tests that write one by
  * hand) may leave out the verdict: any reason then means invalid, as it did.
  */
-export type NewConversion = Omit<ConversionRow, 'result_id' | 'created_at' | 'verdict' | 'ip_hash' | 'user_agent'> &
-  Partial<Pick<ConversionRow, 'verdict' | 'ip_hash' | 'user_agent'>>;
+export type NewConversion = Omit<ConversionRow, 'result_id' | 'created_at' | 'verdict' | 'ip_hash' | 'user_agent' | 'sku' | 'split'> &
+  Partial<Pick<ConversionRow, 'verdict' | 'ip_hash' | 'user_agent' | 'sku' | 'split'>> & {
+    /** The journey, written with the conversion (conversion_touches). */
+    touches?: StoredTouch[];
+  };
 
 function verdictOf(c: NewConversion): VerdictLevel | null {
   if (c.verdict !== undefined) return c.verdict;
@@ -97,7 +119,7 @@ export async function lockCampaignDecisions(
 
 const COLUMNS = sql`id, org_id, external_id, request, request_sha256, status, response, type, campaign_id, enrolment_id,
   attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons, verdict, ip_hash, user_agent,
-  result_id, created_at`;
+  sku, split, result_id, created_at`;
 
 export async function findConversion(db: Db, orgId: string, externalId: string): Promise<ConversionRow | undefined> {
   const r = await sql<ConversionRow>`select ${COLUMNS} from conversions where org_id = ${orgId} and external_id = ${externalId}`.execute(db);
@@ -111,12 +133,26 @@ export async function conversionById(db: Db, id: string, orgId?: string): Promis
 }
 
 export async function insertConversion(trx: Db, c: NewConversion): Promise<void> {
-  await sql`insert into conversions (id, org_id, external_id, request, request_sha256, status, response, type, campaign_id,
-      enrolment_id, attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons, verdict, ip_hash, user_agent)
-    values (${c.id}, ${c.org_id}, ${c.external_id}, ${JSON.stringify(c.request)}::jsonb, ${c.request_sha256}, ${c.status},
-      ${JSON.stringify(c.response)}::jsonb, ${c.type}, ${c.campaign_id}, ${c.enrolment_id}, ${c.attributed_by}, ${c.click_id},
-      ${c.customer_id}, ${c.customer_email}, ${c.order_amount?.toString() ?? null}::int8, ${c.occurred_at.toISOString()}::timestamptz,
-      ${c.reasons}::text[], ${verdictOf(c)}, ${c.ip_hash ?? null}, ${c.user_agent ?? null})`.execute(trx);
+  await insertConversions(trx, [c]);
+}
+
+/** The journeys of conversions just inserted, in one statement. */
+async function insertTouches(trx: Db, rows: readonly NewConversion[]): Promise<void> {
+  const touches = rows.flatMap((c) =>
+    (c.touches ?? []).map((t, position) => ({ conversion_id: c.id, position, ...t, occurred_at: t.occurred_at.toISOString() })),
+  );
+  if (touches.length === 0) return;
+  await sql`insert into conversion_touches (conversion_id, position, click_id, enrolment_id, creator_id, occurred_at, credit)
+    select conversion_id, position, click_id, enrolment_id, creator_id, occurred_at, credit
+    from json_to_recordset(${JSON.stringify(touches)}::json) as x(conversion_id text, position int, click_id text, enrolment_id text,
+      creator_id text, occurred_at timestamptz, credit float8)`.execute(trx);
+}
+
+/** A conversion's journey, oldest touch first (empty for conversions recorded before journeys were kept). */
+export async function touchesOf(db: Db, conversionId: string): Promise<StoredTouch[]> {
+  const r = await sql<StoredTouch>`select click_id, enrolment_id, creator_id, occurred_at, credit from conversion_touches
+    where conversion_id = ${conversionId} order by position`.execute(db);
+  return r.rows.map((t) => ({ ...t, credit: Number(t.credit) }));
 }
 
 /** A batch's conversions in one statement (rows travel as one JSON document). */
@@ -130,16 +166,21 @@ export async function insertConversions(trx: Db, rows: readonly NewConversion[])
       verdict: verdictOf(c),
       ip_hash: c.ip_hash ?? null,
       user_agent: c.user_agent ?? null,
+      sku: c.sku ?? null,
+      split: c.split ?? null,
+      touches: undefined,
     })),
   );
   await sql`insert into conversions (id, org_id, external_id, request, request_sha256, status, response, type, campaign_id,
-      enrolment_id, attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons, verdict, ip_hash, user_agent)
+      enrolment_id, attributed_by, click_id, customer_id, customer_email, order_amount, occurred_at, reasons, verdict, ip_hash, user_agent,
+      sku, split)
     select id, org_id, external_id, request, request_sha256, status, response, type, campaign_id, enrolment_id, attributed_by,
-      click_id, customer_id, customer_email, order_amount, occurred_at, reasons, verdict, ip_hash, user_agent
+      click_id, customer_id, customer_email, order_amount, occurred_at, reasons, verdict, ip_hash, user_agent, sku, split
     from json_to_recordset(${json}::json) as x(id text, org_id text, external_id text, request jsonb, request_sha256 text,
       status text, response jsonb, type text, campaign_id text, enrolment_id text, attributed_by text, click_id text,
       customer_id text, customer_email text, order_amount int8, occurred_at timestamptz, reasons text[], verdict text,
-      ip_hash text, user_agent text)`.execute(trx);
+      ip_hash text, user_agent text, sku text, split jsonb)`.execute(trx);
+  await insertTouches(trx, rows);
 }
 
 /** completeConversion for a batch, in one statement. */
@@ -281,9 +322,29 @@ export interface BrandClick {
   user_agent: string | null;
   referrer: string | null;
   landing_url: string | null;
+  creator_id: string;
+  visitor_id: string | null;
 }
 
-const CLICK_COLUMNS = sql`k.id, k.enrolment_id, k.campaign_id, k.occurred_at, k.status, k.ip_hash, k.user_agent, k.referrer, k.landing_url`;
+const CLICK_COLUMNS = sql`k.id, k.enrolment_id, k.campaign_id, k.occurred_at, k.status, k.ip_hash, k.user_agent, k.referrer, k.landing_url,
+  k.creator_id, k.visitor_id`;
+
+/**
+ * The valid clicks of these visitors on these campaigns since a time: the rest of each visitor's
+ * journey (the redirect's first-party cookie ties a visitor's clicks together across creators' links).
+ * One statement for a whole batch; callers keep each conversion's own campaign and window.
+ */
+export async function visitorClicks(
+  trx: Db,
+  p: { campaignIds: readonly string[]; visitorIds: readonly string[]; since: Date; until: Date },
+): Promise<BrandClick[]> {
+  if (p.campaignIds.length === 0 || p.visitorIds.length === 0) return [];
+  const r = await sql<BrandClick>`select ${CLICK_COLUMNS} from clicks k
+    where k.visitor_id = any(${[...new Set(p.visitorIds)]}::text[]) and k.campaign_id = any(${[...new Set(p.campaignIds)]}::text[])
+      and k.status = 'valid' and k.occurred_at >= ${p.since.toISOString()}::timestamptz and k.occurred_at <= ${p.until.toISOString()}::timestamptz
+    order by k.occurred_at, k.id limit 10000`.execute(trx);
+  return r.rows;
+}
 
 /** brandClick for many (brand, click id) pairs at once. */
 export async function brandClicks(trx: Db, keys: ReadonlyArray<{ orgId: string; clickId: string }>): Promise<Array<BrandClick & { org_id: string }>> {

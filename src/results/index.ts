@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { campaignRowsWhere, type EnrolmentWithTerms, grossPayout } from '../campaigns/index.js';
+import { campaignRowsWhere, type EnrolmentWithTerms, grossPayout, type Terms } from '../campaigns/index.js';
 import { GroupCommit, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
@@ -12,7 +12,7 @@ import {
   TransferFlags as F,
   type TransferRequest,
 } from '../ledger/index.js';
-import { splitFee } from '../money/index.js';
+import { allocate, splitFee } from '../money/index.js';
 import { capPayments } from './caps.js';
 import { type Actor, type NewDecision, recordDecisions, SETTLEMENT, textArrays, VALIDATION } from './decisions.js';
 import { recheckDue } from './recheck.js';
@@ -50,6 +50,22 @@ export interface ResultDraft {
   rejectReasons?: readonly string[];
   /** Validation's reason codes for a result held for a person: `review`, never released on its own. */
   reviewReasons?: readonly string[];
+  /** What conditional rates match on (incentives' rate overrides): the customer's country, the product. */
+  attributes?: { country?: string | null; sku?: string | null };
+  /** One creator's part of a source credited to several (see `splitDraft`); absent: the whole of it. */
+  part?: ResultPart;
+}
+
+export interface ResultPart {
+  /** This part's gross: its share of `sourceGross`, exactly allocated. */
+  gross: bigint;
+  /** The attribution model's share of the source, (0, 1]. */
+  share: number;
+  /** What the whole source costs the brand: the gross a single-creator result would have had. */
+  sourceGross: bigint;
+  /** The terms the whole source is paid on (the credited conversion's, i.e. its last-click creator's). */
+  terms: Terms;
+  model: string;
 }
 
 export interface Result {
@@ -74,6 +90,39 @@ export interface Result {
   decision_note: string | null;
   /** An operator approved it after a review: the release re-check leaves it alone. */
   reviewed: boolean;
+  /** Multi-touch: this creator's share of the source (null: all of it), what the whole source cost, the model. */
+  share: number | null;
+  source_gross: bigint | null;
+  model: string | null;
+}
+
+/** A credited creator, as attribution splits a source: a share for display, an integer weight for money. */
+export interface Credit {
+  enrolment: EnrolmentWithTerms;
+  share: number;
+  weight: number;
+}
+
+/**
+ * A source credited to several creators (multi-touch attribution), as one draft per credited creator:
+ * the gross a single-creator result would have (on the draft's terms, conditional rates included) is
+ * allocated by the credits' integer weights (largest remainder, ties to the earlier credit), so the
+ * parts always sum to it exactly — attribution never makes a result dearer for the brand. A creator
+ * whose part rounds to nothing gets no result; a source with no payout at all stays one draft.
+ */
+export function splitDraft(d: ResultDraft, credits: readonly Credit[], model: string): ResultDraft[] {
+  if (credits.length === 0) return [d];
+  const terms = d.enrolment.terms;
+  const sourceGross = grossPayout(terms, { orderAmount: d.orderAmount, views: d.views, ...d.attributes });
+  if (sourceGross <= 0n) return [d];
+  const parts = allocate(sourceGross, credits.map((c) => c.weight));
+  return credits.flatMap((c, i) =>
+    parts[i]! > 0n ? [{ ...d, enrolment: c.enrolment, part: { gross: parts[i]!, share: c.share, sourceGross, terms, model } }] : [],
+  );
+}
+
+function keyOf(r: { kind: string; sourceId?: string; source_id?: string; enrolment_id?: string; enrolment?: { id: string } }): string {
+  return `${r.kind}:${r.sourceId ?? r.source_id}:${r.enrolment?.id ?? r.enrolment_id}`;
 }
 
 type Db = Kysely<any>;
@@ -115,7 +164,7 @@ async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Resul
   const statuses = await campaignStatuses(trx, drafts);
   const fresh = new Map<string, Result>();
   for (const d of drafts) {
-    const key = `${d.kind}:${d.sourceId}`;
+    const key = keyOf(d);
     if (existing.has(key) || fresh.has(key)) continue;
     fresh.set(key, draftToResult(d, now, statuses.get(d.enrolment.campaign_id) ?? 'missing'));
   }
@@ -153,8 +202,8 @@ async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Resul
     await sql`update campaigns set status = 'paused', paused_reason = 'over_budget', updated_at = now()
       where id = ${campaignId} and status = 'active'`.execute(trx);
   }
-  const byKey = new Map([...existing, ...rows.map((r) => [`${r.kind}:${r.source_id}`, r] as const)]);
-  return drafts.map((d) => byKey.get(`${d.kind}:${d.sourceId}`) as Result);
+  const byKey = new Map([...existing, ...rows.map((r) => [keyOf(r), r] as const)]);
+  return drafts.map((d) => byKey.get(keyOf(d)) as Result);
 }
 
 /** Read inside the transaction: a campaign paused or ended a moment ago takes no new holds. */
@@ -172,12 +221,12 @@ async function nowIn(trx: Trx): Promise<Date> {
 async function existingResults(trx: Trx, drafts: readonly ResultDraft[]): Promise<Map<string, Result>> {
   const r = await sql<Result>`select * from results where (kind, source_id) in (
       select * from unnest(${drafts.map((d) => d.kind)}::text[], ${drafts.map((d) => d.sourceId)}::text[]))`.execute(trx);
-  return new Map(r.rows.map((x) => [`${x.kind}:${x.source_id}`, normalise(x)]));
+  return new Map(r.rows.map((x) => [keyOf(x), normalise(x)]));
 }
 
 function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Result {
-  const terms = d.enrolment.terms;
-  const gross = grossPayout(terms, { orderAmount: d.orderAmount, views: d.views });
+  const terms = d.part?.terms ?? d.enrolment.terms;
+  const gross = d.part?.gross ?? grossPayout(terms, { orderAmount: d.orderAmount, views: d.views, ...d.attributes });
   const { fee } = splitFee(gross, terms.fee_bps);
   const rejected = d.rejectReasons ?? [];
   const review = d.reviewReasons ?? [];
@@ -211,6 +260,9 @@ function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Resul
     decided_by: decided ? VALIDATION.id : null,
     decision_note: null,
     reviewed: false,
+    share: d.part?.share ?? null,
+    source_gross: d.part?.sourceGross ?? null,
+    model: d.part?.model ?? null,
   };
 }
 
@@ -230,22 +282,29 @@ async function insertResults(trx: Trx, rows: readonly Result[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof Result>(k: K) => rows.map((r) => r[k]);
   await sql`insert into results (id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons, currency, gross, fee,
-      customer_id, occurred_at, recorded_at, hold_until, hold_id, decided_at, decided_by)
+      customer_id, occurred_at, recorded_at, hold_until, hold_id, decided_at, decided_by, share, source_gross, model)
     select id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons::text[], currency, gross, fee, customer_id,
-      occurred_at, recorded_at, hold_until, hold_id, decided_at, decided_by
+      occurred_at, recorded_at, hold_until, hold_id, decided_at, decided_by, share, source_gross, model
     from unnest(${col('id')}::text[], ${col('campaign_id')}::text[], ${col('enrolment_id')}::text[], ${col('creator_id')}::text[],
       ${col('kind')}::text[], ${col('source_id')}::text[], ${col('status')}::text[],
       ${rows.map((r) => `{${r.reasons.join(',')}}`)}::text[], ${col('currency')}::char(3)[],
       ${rows.map((r) => r.gross.toString())}::int8[], ${rows.map((r) => r.fee.toString())}::int8[], ${col('customer_id')}::text[],
       ${rows.map((r) => r.occurred_at.toISOString())}::timestamptz[], ${rows.map((r) => r.recorded_at.toISOString())}::timestamptz[],
       ${rows.map((r) => r.hold_until.toISOString())}::timestamptz[], ${col('hold_id')}::text[],
-      ${rows.map((r) => r.decided_at?.toISOString() ?? null)}::timestamptz[], ${col('decided_by')}::text[])
+      ${rows.map((r) => r.decided_at?.toISOString() ?? null)}::timestamptz[], ${col('decided_by')}::text[],
+      ${col('share')}::float8[], ${rows.map((r) => r.source_gross?.toString() ?? null)}::int8[], ${col('model')}::text[])
     as x(id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons, currency, gross, fee, customer_id, occurred_at,
-      recorded_at, hold_until, hold_id, decided_at, decided_by)`.execute(trx);
+      recorded_at, hold_until, hold_id, decided_at, decided_by, share, source_gross, model)`.execute(trx);
 }
 
 function normalise(r: Result): Result {
-  return { ...r, currency: r.currency.trim() };
+  return {
+    ...r,
+    currency: r.currency.trim(),
+    share: r.share === null || r.share === undefined ? null : Number(r.share),
+    source_gross: r.source_gross === null || r.source_gross === undefined ? null : BigInt(r.source_gross),
+    model: r.model ?? null,
+  };
 }
 
 /**

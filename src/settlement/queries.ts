@@ -32,7 +32,8 @@ export async function campaignsReadyToSettle(db: Db, limit: number): Promise<str
 }
 
 export async function approvedCount(db: Db, campaignId: string): Promise<number> {
-  const r = await sql<{ n: bigint }>`select count(*) as n from results
+  // A conversion credited to several creators is one result for the KPI, however many parts it was paid in.
+  const r = await sql<{ n: bigint }>`select count(distinct (kind, source_id)) as n from results
      where campaign_id = ${campaignId} and status = 'approved'`.execute(db);
   return Number(r.rows[0]?.n ?? 0n);
 }

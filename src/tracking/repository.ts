@@ -119,8 +119,8 @@ export async function setResultIds(db: Db, pairs: ReadonlyArray<{ clickId: strin
 }
 
 /** Billable clicks written without their result (a crash between the two steps), oldest first. */
-export async function clicksAwaitingResult(db: Db, limit: number): Promise<Array<Pick<Click, 'id' | 'enrolment_id' | 'occurred_at'>>> {
-  const r = await sql<Pick<Click, 'id' | 'enrolment_id' | 'occurred_at'>>`select id, enrolment_id, occurred_at from clicks
+export async function clicksAwaitingResult(db: Db, limit: number): Promise<Array<Pick<Click, 'id' | 'enrolment_id' | 'occurred_at' | 'country'>>> {
+  const r = await sql<Pick<Click, 'id' | 'enrolment_id' | 'occurred_at' | 'country'>>`select id, enrolment_id, occurred_at, country from clicks
     where billable and result_id is null order by id limit ${limit}`.execute(db);
   return r.rows;
 }

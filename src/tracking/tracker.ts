@@ -80,6 +80,8 @@ interface Written {
   occurredAt: Date;
   billable: boolean;
   enrolment: EnrolmentWithTerms;
+  /** The visitor's country (the trusted header), for rate overrides by country. */
+  country: string | null;
 }
 
 export interface ClickTrackerOptions {
@@ -296,7 +298,13 @@ export class ClickTracker {
   async #recordResults(written: readonly Written[]): Promise<void> {
     const billable = written.filter((w) => w.billable);
     if (billable.length === 0) return;
-    const drafts: ResultDraft[] = billable.map((w) => ({ kind: 'click', sourceId: w.clickId, enrolment: w.enrolment, occurredAt: w.occurredAt }));
+    const drafts: ResultDraft[] = billable.map((w) => ({
+      kind: 'click',
+      sourceId: w.clickId,
+      enrolment: w.enrolment,
+      occurredAt: w.occurredAt,
+      attributes: { country: w.country },
+    }));
     const results = await recordResults(this.#db, drafts);
     assert(results.length === drafts.length, 'recordResults answers one result per draft');
     await setResultIds(this.#db, results.map((r, i) => ({ clickId: (billable[i] as Written).clickId, resultId: r.id })));
@@ -324,6 +332,7 @@ export class ClickTracker {
         const written = orphans.map((o) => ({
           clickId: o.id,
           occurredAt: o.occurred_at,
+          country: o.country,
           billable: true,
           enrolment: enrolments.get(o.enrolment_id) as EnrolmentWithTerms,
         }));
@@ -399,7 +408,7 @@ async function insertBatch(trx: Transaction<any>, batch: readonly Accepted[], ju
   const inserted = await insertClicks(trx, pending.map((p) => p.row));
   return pending
     .filter((p) => inserted.has(p.row.id))
-    .map((p) => ({ clickId: p.row.id, occurredAt: p.row.occurred_at, billable: p.row.billable, enrolment: p.enrolment }));
+    .map((p) => ({ clickId: p.row.id, occurredAt: p.row.occurred_at, billable: p.row.billable, enrolment: p.enrolment, country: p.row.country }));
 }
 
 function rowOf(c: Accepted, offsetMs: number, judged: Judged): NewClick {

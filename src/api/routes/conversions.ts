@@ -21,13 +21,17 @@ import { idParams, page, pageQuery } from '../schemas.js';
 import { resultView } from './results.js';
 
 /** The answer to POST /v1/conversions, stored with the conversion so a replay answers the same. */
-export function conversionAnswer({ conversion, result }: ConversionOutcome) {
+export function conversionAnswer({ conversion, result, results, attribution }: ConversionOutcome) {
   return {
     id: conversion.id,
     external_id: conversion.external_id,
     status: conversion.status,
     campaign_id: conversion.campaign_id,
+    /** The last-click creator's part (the whole result when one creator is credited). */
     result: result ? resultView(result) : null,
+    /** Every credited creator's part: share and amount each (docs/attribution.md). */
+    results: results.map(resultView),
+    attribution,
   };
 }
 
@@ -41,6 +45,8 @@ export function conversionView(c: ConversionRow) {
     result_id: c.result_id,
     attributed_by: c.attributed_by,
     click_id: c.click_id,
+    sku: c.sku,
+    split: c.split,
     reasons: c.reasons,
     occurred_at: c.occurred_at,
     created_at: c.created_at,

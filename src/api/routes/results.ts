@@ -36,6 +36,9 @@ export function resultView(r: Result) {
     payout: money(r.gross, r.currency),
     platform_fee: money(r.fee, r.currency),
     creator_net: money(r.gross - r.fee, r.currency),
+    /** This creator's part of a source credited to several creators; null: the whole of it. */
+    attribution:
+      r.share === null ? null : { model: r.model, share: r.share, source_payout: r.source_gross === null ? null : money(r.source_gross, r.currency) },
     occurred_at: r.occurred_at,
     recorded_at: r.recorded_at,
     hold_until: r.hold_until,

@@ -2,7 +2,8 @@
 --
 -- A conversion's journey: every touch that counted (valid clicks inside the campaign's window, from the
 -- click ids the brand sent and the same visitor's other clicks; or the promo code when no click
--- counted), in time order, with the credit the campaign's model gave it. Written once, with the
+-- counted), in time order. `credit`: the share the campaign's model gave the touch's creator, spread
+-- evenly over that creator's touches (so the journey's credits sum to 1). Written once, with the
 -- conversion; the data-driven fits read converting journeys from here.
 create table conversion_touches (
   conversion_id text not null references conversions (id),
@@ -17,8 +18,12 @@ create table conversion_touches (
 );
 create index conversion_touches_enrolment on conversion_touches (enrolment_id, occurred_at);
 
--- What the conversion carried for conditional rates (incentives' rate overrides by product).
-alter table conversions add column sku text check (length(sku) between 1 and 64);
+-- What the conversion carried for conditional rates (incentives' rate overrides by product), and how
+-- the campaign's model split it: {model, fallback, credits: [{enrolment_id, creator_id, share, weight}]}
+-- — integer weights, so a retry after a crash splits the money exactly as the first attempt decided.
+alter table conversions
+  add column sku text check (length(sku) between 1 and 64),
+  add column split jsonb;
 
 -- A result is now one creator's part of its source: a conversion credited to several creators makes
 -- one result (and one hold) per credited creator. `share` is the model's share of the conversion
