@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversionAnswer } from '../src/api/routes/conversions.js';
 import { fitCampaign } from '../src/attribution/live/index.js';
 import { recordConversion } from '../src/conversions/index.js';
-import { databaseNow } from '../src/db/index.js';
+import { advanceClock, databaseNow } from '../src/db/index.js';
+import { runSettlement } from '../src/settlement/run.js';
 import { newId } from '../src/ids/index.js';
 import { checkLedger } from '../src/ledger/index.js';
 import { createBrand, createCreator, escrowHeld, expectError, type Launched, launchCampaign, type Party } from './conversions-support.js';
@@ -114,6 +115,13 @@ describe('journeys', () => {
     );
     expect(statuses.rows.map((x) => [x.status, Number(x.n)])).toEqual([['pending', 3]]);
     expect((await checkLedger(api.database.db)).mismatches).toBe(0);
+    // The statement shows each creator's share of the conversion and their amount.
+    const st = await api.call('GET', `/v1/campaigns/${team.campaign.id}/statement`, { key: brand.key });
+    expect(st.status, JSON.stringify(st.body)).toBe(200);
+    const lines = Object.fromEntries(st.body.creators.map((c: { creator_id: string }) => [c.creator_id, c]));
+    expect(lines[ana.id]).toMatchObject({ results: 1, shared_results: 1, credited_conversions: 0.333333, held: { amount: '3.34' }, earned: { amount: '0.00' } });
+    expect(lines[cleo.id]).toMatchObject({ results: 1, credited_conversions: 0.333333, held: { amount: '3.33' } });
+    expect(st.body.kpi.validated).toBe(0);
   });
 
   it("joins the same visitor's earlier clicks on other creators' links, through the first-party cookie", async () => {
@@ -299,5 +307,22 @@ describe('conditional rates', () => {
     expectError(await sale({ click_ids: many }), 400, 'invalid_request');
     expectError(await sale({ click_ids: [] }), 400, 'invalid_request');
     expectError(await sale({ sku: '' }), 400, 'invalid_request');
+  });
+});
+
+describe('settling split conversions', () => {
+  it('pays each part after the hold; the KPI counts the conversion once; the statement shows each creator earned', async () => {
+    const team = await campaign({ attribution: { model: 'linear' }, kpi_target: 1, hold_days: 1 }, [ana, ben]);
+    const r = await sale({ click_ids: [await click(team, ana, 5), await click(team, ben, 1)] });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    await advanceClock(api.database.db, 2 * 86_400);
+    const settled = await runSettlement(api.database.db);
+    expect(settled.failures).toEqual([]);
+    const st = await api.call('GET', `/v1/campaigns/${team.campaign.id}/statement`, { key: brand.key });
+    expect(st.body.kpi).toEqual({ target: 1, validated: 1, met: true });
+    const lines = Object.fromEntries(st.body.creators.map((c: { creator_id: string }) => [c.creator_id, c]));
+    expect(lines[ana.id]).toMatchObject({ earned: { amount: '5.00' }, held: { amount: '0.00' }, credited_conversions: 0.5 });
+    expect(lines[ben.id]).toMatchObject({ earned: { amount: '5.00' }, held: { amount: '0.00' }, credited_conversions: 0.5 });
+    expect(st.body.reconciles).toBe(true);
   });
 });

@@ -136,3 +136,34 @@ export async function resultTallies(db: Db, campaignId: string): Promise<ResultT
     reasons: Object.fromEntries(reasons.rows.filter((x) => x.status === c.status).map((x) => [x.reason, Number(x.n)])),
   }));
 }
+
+/**
+ * Each creator's part of a campaign: results (parts, for conversions split among creators), the
+ * conversions credited to them — a whole result counts 1, a part its share — and the payout earned
+ * (approved, after caps) and still held (pending or in review), gross of the platform fee.
+ */
+export interface CreatorTally {
+  creator_id: string;
+  results: number;
+  shared_results: number;
+  credited: number;
+  earned: bigint;
+  held: bigint;
+}
+
+export async function creatorTallies(db: Db, campaignId: string): Promise<CreatorTally[]> {
+  const r = await sql<{ creator_id: string; results: bigint; shared_results: bigint; credited: number | null; earned: bigint | null; held: bigint | null }>`
+    select creator_id, count(*) as results, count(*) filter (where share is not null) as shared_results,
+           sum(coalesce(share, 1)) filter (where status in ('pending', 'review', 'approved')) as credited,
+           sum(coalesce(paid_gross, gross)) filter (where status = 'approved') as earned,
+           sum(gross) filter (where status in ('pending', 'review')) as held
+      from results where campaign_id = ${campaignId} group by creator_id order by creator_id`.execute(db);
+  return r.rows.map((x) => ({
+    creator_id: x.creator_id,
+    results: Number(x.results),
+    shared_results: Number(x.shared_results),
+    credited: Number(x.credited ?? 0),
+    earned: BigInt(x.earned ?? 0n),
+    held: BigInt(x.held ?? 0n),
+  }));
+}

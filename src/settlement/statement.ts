@@ -3,7 +3,7 @@ import { type Campaign, getCampaign, type Viewer } from '../campaigns/index.js';
 import { bonusFlows, bonusRowsOf } from '../bonuses/index.js';
 import { AppError } from '../errors/index.js';
 import { AccountId, lookupAccounts, lookupTransfers } from '../ledger/index.js';
-import { approvedCount, clawbacksToBrand, escrowFlows, type ResultTally, resultTallies } from './queries.js';
+import { approvedCount, clawbacksToBrand, type CreatorTally, creatorTallies, escrowFlows, type ResultTally, resultTallies } from './queries.js';
 
 /**
  * A campaign's statement: where every unit of the budget went, read from the ledger's journal and
@@ -60,6 +60,8 @@ export interface CampaignStatement {
   escrow: { held: bigint; available: bigint; closed: boolean };
   bonuses: BonusStatement;
   results: ResultTally[];
+  /** Each creator's results, credited conversions (shares of split ones) and payout earned and held. */
+  creators: CreatorTally[];
   guarantee: {
     kpi_target: number;
     validated: number;
@@ -122,6 +124,7 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
           periods_held: bonusRows.filter((r) => r.status === 'held').length,
         },
         results: await resultTallies(trx, c.id),
+        creators: await creatorTallies(trx, c.id),
         guarantee: {
           kpi_target: c.terms.kpi_target,
           validated,

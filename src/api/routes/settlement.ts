@@ -72,6 +72,14 @@ export function statementView(s: CampaignStatement) {
       periods_held: s.bonuses.periods_held,
     },
     results: Object.fromEntries(s.results.map((r) => [r.status, { count: r.count, reasons: r.reasons }])),
+    creators: s.creators.map((c) => ({
+      creator_id: c.creator_id,
+      results: c.results,
+      shared_results: c.shared_results,
+      credited_conversions: Math.round(c.credited * 1e6) / 1e6,
+      earned: m(c.earned),
+      held: m(c.held),
+    })),
     kpi: { target: s.guarantee.kpi_target, validated: s.guarantee.validated, met: s.guarantee.kpi_met },
     guarantee: {
       guarantee_bps: s.guarantee.guarantee_bps,
