@@ -16,9 +16,10 @@ import { loopSection } from './loop.js';
 import { machineInfo } from './machine.js';
 import { redirectSection } from './redirect.js';
 import { benchmarksMarkdown, formatSeconds, replaceSections, sectionText } from './report.js';
+import { splitSection } from './split.js';
 import type { BenchContext, BenchSection, SectionResult } from './types.js';
 
-const SECTIONS: BenchSection[] = [ledgerSection, redirectSection, loopSection, detectionSection, attributionSection];
+const SECTIONS: BenchSection[] = [ledgerSection, redirectSection, loopSection, detectionSection, attributionSection, splitSection];
 
 /**
  * BENCH_SECTIONS=loop,redirect runs only those and prints them, leaving BENCHMARKS.md as it is; with
