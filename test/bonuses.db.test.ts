@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceClock } from '../src/db/index.js';
 import { isAppError } from '../src/errors/index.js';
+import { transition } from '../src/campaigns/index.js';
 import { rejectResult, type Result, reverseResult } from '../src/results/index.js';
 import { campaignStatement, runSettlement, settleCampaign } from '../src/settlement/index.js';
 import { bonusRows, bonusTransfers, type IncentiveCampaign, leads, seedIncentiveCampaign } from './bonuses-support.js';
@@ -133,5 +134,27 @@ describe('a campaign period bonus, from close to settlement', () => {
     const again = await runSettlement(db);
     expect(again.bonuses).toMatchObject({ clawed_back: 0, paid: 0 });
     await expectLedgerClean(db);
+  });
+});
+
+describe('a campaign the brand ends early', () => {
+  it('closes the period it ended in: the bonus is paid before the escrow settles', async () => {
+    const early = await seedIncentiveCampaign(db, {
+      budget: '100.00',
+      rate: '10.00',
+      creators: 1,
+      endsInDays: 60,
+      incentives: { period: 'campaign', tiers: [{ threshold: { results: 3 }, bonus: { fixed: '5.00' } }] },
+    });
+    await leads(db, early.enrolments[0]!, 3);
+    await advanceClock(db, DAY + 1);
+    expect((await runSettlement(db)).bonuses.held).toBe(0); // still running: its only period is open
+    await transition(db, early.campaignId, 'ended', { orgId: early.orgId });
+    const run = await runSettlement(db);
+    expect(run.bonuses).toMatchObject({ held: 1, released: 1, failures: [] });
+    expect(await bonusRows(db, early.enrolments[0]!.id)).toMatchObject([{ status: 'released', tier: 0, credited: 500n, paid_net: 400n }]);
+    expect(run.campaigns_settled.map((x) => x.campaign_id)).toEqual([early.campaignId]);
+    expect(run.campaigns_settled[0]!.unspent_refunded).toBe(10_000n - 3000n - 500n);
+    expect((await campaignStatement(db, operator, early.campaignId)).reconciles).toBe(true);
   });
 });
