@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBonuses } from '../src/bonuses/index.js';
+import { reverseResult } from '../src/results/index.js';
 import { advanceClock, type Database, openDatabase } from '../src/db/index.js';
 import { approveAllDue, campaignStatement, endCampaignsPastEnd, runSettlement } from '../src/settlement/index.js';
 import { bonusRows, bonusTransfers, leads, seedIncentiveCampaign } from './bonuses-support.js';
@@ -61,6 +62,38 @@ describe('caps per creator per period', () => {
     expect(await bonusRows(db, a!.id)).toMatchObject([{ status: 'released', tier: 0, counted_results: 3, due: 0n, credited: 0n }]);
     expect(run.campaigns_settled.map((x) => x.campaign_id)).toEqual([c.campaignId]);
     expect(run.campaigns_settled[0]!.unspent_refunded).toBe(15_000n);
+    await expectLedgerClean(db);
+  });
+});
+
+describe('reversing a result the caps cut', () => {
+  let database: TestDatabase;
+  let db: Kysely<any>;
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    db = database.db;
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  it('claws back what the creator was paid for it, not its full net', async () => {
+    const c = await seedIncentiveCampaign(db, { budget: '200.00', rate: '10.00', creators: 1, endsInDays: 10, incentives: caps });
+    const [a] = c.enrolments;
+    await leads(db, a!, 4);
+    await advanceClock(db, DAY + 1);
+    await approveAllDue(db);
+    const ids = await sql<{ id: string }>`select id from results where enrolment_id = ${a!.id} order by recorded_at, id`.execute(db);
+    const before = (await payableOf(db, c.creators[0]!)).available;
+    expect(before).toBe(2000n);
+    // The third earned 5.00 (4.00 net), the fourth nothing.
+    await reverseResult(db, { resultId: ids.rows[2]!.id, by: 'op', reason: 'fraud', note: 'found later' });
+    expect((await payableOf(db, c.creators[0]!)).available).toBe(before - 400n);
+    await reverseResult(db, { resultId: ids.rows[3]!.id, by: 'op', reason: 'fraud', note: 'found later' });
+    expect((await payableOf(db, c.creators[0]!)).available).toBe(before - 400n);
+    await reverseResult(db, { resultId: ids.rows[0]!.id, by: 'op', reason: 'fraud', note: 'found later' });
+    expect((await payableOf(db, c.creators[0]!)).available).toBe(before - 400n - 800n);
+    expect((await campaignStatement(db, operator, c.campaignId)).reconciles).toBe(true);
     await expectLedgerClean(db);
   });
 });

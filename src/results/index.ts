@@ -8,6 +8,7 @@ import {
   clawbackRequests,
   createTransfersIn,
   holdRequests,
+  lookupTransfers,
   resolveHoldRequests,
   TransferFlags as F,
   type TransferRequest,
@@ -90,6 +91,8 @@ export interface Result {
   decision_note: string | null;
   /** An operator approved it after a review: the release re-check leaves it alone. */
   reviewed: boolean;
+  /** What the result earned when the incentives' caps cut it at payment (src/results/caps.ts); null: its gross. */
+  paid_gross?: bigint | null;
   /** Multi-touch: this creator's share of the source (null: all of it), what the whole source cost, the model. */
   share: number | null;
   source_gross: bigint | null;
@@ -303,6 +306,7 @@ function normalise(r: Result): Result {
     currency: r.currency.trim(),
     share: r.share === null || r.share === undefined ? null : Number(r.share),
     source_gross: r.source_gross === null || r.source_gross === undefined ? null : BigInt(r.source_gross),
+    paid_gross: r.paid_gross === null || r.paid_gross === undefined ? null : BigInt(r.paid_gross),
     model: r.model ?? null,
   };
 }
@@ -415,7 +419,8 @@ export async function approveReviewedResult(db: Db, p: { resultId: string; by: s
 }
 
 /**
- * An operator reverses an approved (paid) result found invalid later: the creator's net is clawed back
+ * An operator reverses an approved (paid) result found invalid later: the net it paid the creator (its
+ * posted net leg: less than gross − fee when caps cut it) is clawed back
  * — from their payable as far as it goes, the rest booked on their receivable, never a negative
  * balance — to the campaign escrow, or to the brand's wallet once the escrow is closed (the campaign
  * is settled). One linked chain (`<result>.reverse.payable` / `.receivable`), in the transaction that
@@ -427,7 +432,9 @@ export async function reverseResult(db: Db, p: { resultId: string; by: string; r
     const r = await lockResult(trx, p.resultId);
     if (r.status === 'reversed') return r;
     if (r.status !== 'approved') throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only approved results can be reversed`);
-    const net = r.gross - r.fee;
+    // What settlement actually paid the creator: the posted net leg, which caps may have cut (or voided).
+    const [settled] = await lookupTransfers(trx, [`${r.id}.settle.net`]);
+    const net = settled && (settled.flags & F.post_pending_transfer) !== 0 ? settled.amount : 0n;
     if (net > 0n) {
       const escrow = AccountId.escrow(r.campaign_id);
       const payable = AccountId.payable(r.creator_id, r.currency);

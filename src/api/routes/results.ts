@@ -36,6 +36,8 @@ export function resultView(r: Result) {
     payout: money(r.gross, r.currency),
     platform_fee: money(r.fee, r.currency),
     creator_net: money(r.gross - r.fee, r.currency),
+    /** Set when the incentives' caps per period cut what the result earned at payment. */
+    paid: r.paid_gross == null ? null : money(r.paid_gross, r.currency),
     /** This creator's part of a source credited to several creators; null: the whole of it. */
     attribution:
       r.share === null ? null : { model: r.model, share: r.share, source_payout: r.source_gross === null ? null : money(r.source_gross, r.currency) },
