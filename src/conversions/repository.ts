@@ -339,10 +339,15 @@ export async function visitorClicks(
   p: { campaignIds: readonly string[]; visitorIds: readonly string[]; since: Date; until: Date },
 ): Promise<BrandClick[]> {
   if (p.campaignIds.length === 0 || p.visitorIds.length === 0) return [];
-  const r = await sql<BrandClick>`select ${CLICK_COLUMNS} from clicks k
-    where k.visitor_id = any(${[...new Set(p.visitorIds)]}::text[]) and k.campaign_id = any(${[...new Set(p.campaignIds)]}::text[])
-      and k.status = 'valid' and k.occurred_at >= ${p.since.toISOString()}::timestamptz and k.occurred_at <= ${p.until.toISOString()}::timestamptz
-    order by k.occurred_at, k.id limit 10000`.execute(trx);
+  // One index probe per visitor (clicks_visitor_id), as decision 11's customer probes: before statistics
+  // catch up, a flat `visitor_id = any(…)` may be planned as a scan of the campaign's clicks instead.
+  const r = await sql<BrandClick>`select ${CLICK_COLUMNS}
+    from unnest(${[...new Set(p.visitorIds)]}::text[]) as v(id)
+    cross join lateral (select * from clicks k where k.visitor_id = v.id
+      and k.occurred_at >= ${p.since.toISOString()}::timestamptz and k.occurred_at <= ${p.until.toISOString()}::timestamptz
+      order by k.occurred_at limit 1000) k
+    where k.campaign_id = any(${[...new Set(p.campaignIds)]}::text[]) and k.status = 'valid'
+    order by k.occurred_at, k.id`.execute(trx);
   return r.rows;
 }
 

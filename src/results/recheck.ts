@@ -193,8 +193,9 @@ function byEnrolmentOnce<R extends { id: string; enrolment_id: string }, T>(rows
 /**
  * Each group's baseline for the conversion-rate comparison: the campaign's valid clicks of other
  * creators in the group's window, and how many of them led to a valid conversion — counted over the
- * campaign's most recent RECHECK_LIMITS.baseline_clicks clicks (one bounded index scan per group and
- * batch; a window older than those leaves the baseline empty, and the rule then stays silent).
+ * campaign's most recent RECHECK_LIMITS.baseline_clicks clicks (a window older than those leaves the
+ * baseline empty, and the rule then stays silent). The recent clicks are read once per campaign and
+ * batch, whether converted once per click, and shared by all the campaign's groups in the batch.
  */
 export async function campaignBaselines(db: Db, groups: readonly Group[]): Promise<Map<string, { clicks: number; conversions: number }>> {
   const out = new Map<string, { clicks: number; conversions: number }>();
@@ -202,16 +203,23 @@ export async function campaignBaselines(db: Db, groups: readonly Group[]): Promi
   const w = windows(groups);
   const campaigns = groups.map((g) => g.enrolment.campaign_id);
   const r = await sql<{ group_enrolment: string; clicks: bigint; conversions: bigint }>`
-    select g.enrolment_id as group_enrolment, count(k.id) as clicks,
-           count(k.id) filter (where exists (select 1 from conversions c where c.click_id = k.id and c.verdict = 'valid')) as conversions
-      from unnest(${w.enrolments}::text[], ${campaigns}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[])
+    with g as (
+      select * from unnest(${w.enrolments}::text[], ${campaigns}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[])
         as g(enrolment_id, campaign_id, from_ts, to_ts)
-      cross join lateral (
-        select recent.id from (
-          select k.id, k.enrolment_id, k.status, k.occurred_at from clicks k where k.campaign_id = g.campaign_id
-           order by k.id desc limit ${RECHECK_LIMITS.baseline_clicks}) recent
-         where recent.enrolment_id <> g.enrolment_id and recent.status = 'valid'
-           and recent.occurred_at between g.from_ts and g.to_ts) k
+    ), recent as materialized (
+      select c.campaign_id, k.id, k.enrolment_id, k.occurred_at
+        from (select campaign_id, min(from_ts) as from_ts, max(to_ts) as to_ts from g group by campaign_id) c
+        cross join lateral (
+          select k.id, k.enrolment_id, k.status, k.occurred_at from clicks k where k.campaign_id = c.campaign_id
+           order by k.id desc limit ${RECHECK_LIMITS.baseline_clicks}) k
+       where k.status = 'valid' and k.occurred_at between c.from_ts and c.to_ts
+    ), converted as materialized (
+      select distinct cv.click_id from conversions cv where cv.click_id in (select id from recent) and cv.verdict = 'valid'
+    )
+    select g.enrolment_id as group_enrolment, count(r.id) as clicks, count(x.click_id) as conversions
+      from g join recent r on r.campaign_id = g.campaign_id and r.enrolment_id <> g.enrolment_id
+                          and r.occurred_at between g.from_ts and g.to_ts
+      left join converted x on x.click_id = r.id
      group by g.enrolment_id`.execute(db);
   for (const row of r.rows) out.set(row.group_enrolment, { clicks: Number(row.clicks), conversions: Number(row.conversions) });
   return out;
