@@ -4,7 +4,7 @@ import { advanceClock } from '../src/db/index.js';
 import { checkLedger } from '../src/ledger/index.js';
 import { parseAmount } from '../src/money/index.js';
 import { createLogger, startServer } from '../src/server/index.js';
-import { runSettlement } from '../src/settlement/run.js';
+import { runSettlement, SETTLEMENT_LIMITS } from '../src/settlement/run.js';
 import { withFreshDatabase } from './engines.js';
 import { QueryProfiler, type StatementStats } from './profile.js';
 import { formatInt, formatRate, formatSeconds } from './report.js';
@@ -438,7 +438,7 @@ export const splitSection: BenchSection = {
         `Where the settlement run's ${formatSeconds(m.settleSeconds)} s went, costliest statements by label: ` +
           m.slowest.map((x) => `\`${x.label}\` ${formatSeconds(x.totalMs / 1000)} s (${formatInt(x.calls)} ${x.calls === 1 ? 'call' : 'calls'})`).join(', ') +
           '.' +
-          " Each settlement batch (500 parts) re-checks every due creator's recent traffic (src/results/recheck.ts: up to 2,000 clicks " +
+          ` Each settlement batch (${formatInt(SETTLEMENT_LIMITS.batch_size_default)} parts) re-checks every due creator's recent traffic (src/results/recheck.ts: up to 2,000 clicks ` +
           "and 1,000 conversions per creator, and the campaign's conversion-rate baseline over its 50,000 most recent clicks, read once per " +
           'campaign and batch) before posting the holds; a split campaign has a click per creator per conversion, where the campaign ' +
           "loop's leads come by promo code with no clicks to read — so this run pays the re-check's fixed cost per batch that the loop does not.",

@@ -18,7 +18,7 @@ type Db = Kysely<any>;
 
 /** Limits: a run always ends, and one transaction never locks more than a batch. */
 export const SETTLEMENT_LIMITS = {
-  batch_size_default: 500,
+  batch_size_default: 2000,
   batch_size_max: 2000,
   batches_per_run_max: 10_000,
   campaigns_per_run_max: 1000,
