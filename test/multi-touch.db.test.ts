@@ -228,6 +228,18 @@ describe('journeys', () => {
     expect(cents(parts[ana.id]!.payout.amount)).toBe(Math.round(1000 * expected));
   });
 
+  it("refuses the part of a credited creator who is the customer (self-referral), and only that part", async () => {
+    const team = await campaign({ attribution: { model: 'linear' } }, [ana, ben]);
+    const held = cents(await escrowHeld(api, brand, team.campaign.id));
+    const r = await sale({ click_ids: [await click(team, ana, 5), await click(team, ben, 1)], customer: { id: 'cus-self', email: 'Ana+deals@creators.example' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const parts = byCreator(r.body.results) as Record<string, Part & { status: string; reasons: string[] }>;
+    expect(parts[ana.id]).toMatchObject({ status: 'rejected', reasons: ['self_referral'], payout: { amount: '5.00' } });
+    expect(parts[ben.id]).toMatchObject({ status: 'pending', reasons: [] });
+    expect(r.body.status).toBe('attributed');
+    expect(cents(await escrowHeld(api, brand, team.campaign.id)) - held).toBe(500);
+  });
+
   it('a promo code alone credits its creator; a click in the window wins over it', async () => {
     const team = await campaign({ attribution: { model: 'linear' } }, [ana, ben]);
     const promo = await sale({ promo_code: team.campaign.promoCode });

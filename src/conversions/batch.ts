@@ -7,6 +7,7 @@ import type { ConversionInput } from './input.js';
 import { normaliseRequest, requestHash } from './input.js';
 import { type BatchDecisionContext, prefetchAttribution, prefetchDecisions } from './batch-context.js';
 import {
+  checkCredits,
   conversionValidator,
   customerOf,
   type Decision,
@@ -172,7 +173,10 @@ async function decideFresh(context: BatchDecisionContext, fresh: readonly Fresh[
   const rows: Decided[] = [];
   for (const { p, occurredAt, attribution, split } of fresh) {
     try {
-      const row = attribution && split ? withJourney(await judge(context, p.d, attribution, occurredAt), attribution, split) : unattributed(p.d, occurredAt);
+      const row =
+        attribution && split
+          ? withJourney(await judge(context, p.d, attribution, occurredAt), attribution, await checkCredits(context, p.d, attribution, split))
+          : unattributed(p.d, occurredAt);
       context.note(row);
       rows.push({ p, row, attribution, split });
     } catch (error) {

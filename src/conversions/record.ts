@@ -6,7 +6,8 @@ import { newId } from '../ids/index.js';
 import { recordResultsGrouped, type Result, type ResultDraft, splitDraft } from '../results/index.js';
 import { ipHashSalt } from '../tracking/repository.js';
 import { customerIpHash } from '../validation/live/index.js';
-import { engineValidator, normaliseEmail, type Validator, type VerdictLevel } from '../validation/index.js';
+import { engineValidator, isSelfReferral, normaliseEmail, type Validator, type VerdictLevel } from '../validation/index.js';
+import { ruleSettingsFor } from '../validation/live/settings.js';
 import {
   type Attribution,
   attribute,
@@ -101,8 +102,13 @@ async function decide(trx: Kysely<any>, d: Decision): Promise<{ row: NewConversi
   }
   const lookups = databaseLookups(trx);
   const attribution = await attribute(lookups, d.orgId, d.request, occurredAt);
+  const ctx = databaseContext(trx);
   const row = attribution
-    ? withJourney(await judge(databaseContext(trx), d, attribution, occurredAt), attribution, await creditSplit(lookups, attribution, occurredAt))
+    ? withJourney(
+        await judge(ctx, d, attribution, occurredAt),
+        attribution,
+        await checkCredits(ctx, d, attribution, await creditSplit(lookups, attribution, occurredAt)),
+      )
     : unattributed(d, occurredAt);
   try {
     await insertConversion(trx, row);
@@ -163,9 +169,37 @@ export function withJourney(row: NewConversion, a: Attribution, split: CreditSpl
     split: {
       model: split.model,
       fallback: split.fallback,
-      credits: split.credits.map((c) => ({ enrolment_id: c.enrolment.id, creator_id: c.enrolment.creator_id, share: c.share, weight: c.weight })),
+      credits: split.credits.map((c) => ({
+        enrolment_id: c.enrolment.id,
+        creator_id: c.enrolment.creator_id,
+        share: c.share,
+        weight: c.weight,
+        ...(c.rejectReasons?.length ? { reasons: [...c.rejectReasons] } : {}),
+      })),
     },
   };
+}
+
+/**
+ * The creators credited besides the judged (last-click) one, checked for what concerns them alone: a
+ * customer who is that creator (same email or phone) makes their part `self_referral` — rejected, no
+ * hold — while the others' parts stand. The engine judged the conversion once, on its last-click
+ * creator, and never saw the others.
+ */
+export async function checkCredits(ctx: DecisionContext, d: Decision, a: Attribution, split: CreditSplit): Promise<CreditSplit> {
+  if (split.credits.length <= 1 && split.credits[0]?.enrolment.id === a.enrolment.id) return split;
+  if (ruleSettingsFor(a.enrolment.terms.validation).data?.self_referral.enabled === false) return split;
+  const { email, phone, country } = d.request.customer;
+  if (email === null && phone === null) return split;
+  const credits = [];
+  for (const c of split.credits) {
+    if (c.enrolment.id === a.enrolment.id) credits.push(c);
+    else {
+      const own = await ctx.creatorContact(c.enrolment.creator_id);
+      credits.push(isSelfReferral({ email, phone, country }, own) ? { ...c, rejectReasons: ['self_referral'] } : c);
+    }
+  }
+  return { ...split, credits };
 }
 
 /**
@@ -189,7 +223,7 @@ export function resultDrafts(row: NewConversion, primary: EnrolmentWithTerms, cr
   const credits = split.credits.map((c) => {
     const enrolment = c.enrolment_id === primary.id ? primary : credited.get(c.enrolment_id);
     assert(enrolment, `conversion ${row.id} credits enrolment ${c.enrolment_id}, which does not exist`);
-    return { enrolment, share: c.share, weight: c.weight };
+    return { enrolment, share: c.share, weight: c.weight, ...(c.reasons ? { rejectReasons: c.reasons } : {}) };
   });
   return splitDraft(draft, credits, split.model);
 }

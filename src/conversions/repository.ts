@@ -41,7 +41,7 @@ export interface ConversionRow {
 export interface StoredSplit {
   model: string;
   fallback: string | null;
-  credits: Array<{ enrolment_id: string; creator_id: string; share: number; weight: number }>;
+  credits: Array<{ enrolment_id: string; creator_id: string; share: number; weight: number; reasons?: string[] }>;
 }
 
 export interface StoredTouch {

@@ -104,6 +104,8 @@ export interface Credit {
   enrolment: EnrolmentWithTerms;
   share: number;
   weight: number;
+  /** Reasons this creator's part alone is refused (e.g. self_referral by a creator other than the judged one). */
+  rejectReasons?: readonly string[];
 }
 
 /**
@@ -119,9 +121,13 @@ export function splitDraft(d: ResultDraft, credits: readonly Credit[], model: st
   const sourceGross = grossPayout(terms, { orderAmount: d.orderAmount, views: d.views, ...d.attributes });
   if (sourceGross <= 0n) return [d];
   const parts = allocate(sourceGross, credits.map((c) => c.weight));
-  return credits.flatMap((c, i) =>
-    parts[i]! > 0n ? [{ ...d, enrolment: c.enrolment, part: { gross: parts[i]!, share: c.share, sourceGross, terms, model } }] : [],
-  );
+  return credits.flatMap((c, i): ResultDraft[] => {
+    if (parts[i]! <= 0n) return [];
+    const part = { ...d, enrolment: c.enrolment, part: { gross: parts[i]!, share: c.share, sourceGross, terms, model } };
+    if (!c.rejectReasons?.length) return [part];
+    const { reviewReasons: _review, ...rest } = part;
+    return [{ ...rest, rejectReasons: [...(d.rejectReasons ?? []), ...c.rejectReasons] }];
+  });
 }
 
 function keyOf(r: { kind: string; sourceId?: string; source_id?: string; enrolment_id?: string; enrolment?: { id: string } }): string {

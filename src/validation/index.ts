@@ -1,3 +1,4 @@
+import { checkLead } from './lead/index.js';
 import type { Terms } from '../campaigns/index.js';
 
 /**
@@ -91,4 +92,20 @@ export function normaliseEmail(email: string): string {
     local = local.replaceAll('.', '');
   }
   return `${local}@${domain}`;
+}
+
+/**
+ * Whether a customer is the creator themself: the same email or phone, compared as the engine's
+ * self-referral rule compares them (normalised keys from the lead checker). Used for the other
+ * creators credited on a journey, whom the engine — judging the conversion once, on its last-click
+ * creator — does not see.
+ */
+export function isSelfReferral(
+  customer: { email: string | null; phone: string | null; country: string | null },
+  creator: { email: string; phone: string | null },
+): boolean {
+  const keysOnly = { required_fields: [], target_countries: null, age_min: null, age_max: null, min_lead_score: 0 };
+  const c = checkLead({ email: customer.email, phone: customer.phone, country: customer.country, age: null }, keysOnly);
+  const own = checkLead({ email: creator.email, phone: creator.phone, country: customer.country, age: null }, keysOnly);
+  return (own.emailKey !== null && own.emailKey === c.emailKey) || (own.phoneKey !== null && own.phoneKey === c.phoneKey);
 }
