@@ -1,10 +1,8 @@
-import { loadConfig } from '../src/config/index.js';
 import { advanceClock } from '../src/db/index.js';
 import { checkLedger } from '../src/ledger/index.js';
-import { createLogger, startServer } from '../src/server/index.js';
 import { runSettlement } from '../src/settlement/run.js';
 import { sql } from 'kysely';
-import { withFreshDatabase } from './engines.js';
+import { type BenchCall, withBenchServer } from './server.js';
 import { findWrk, parseWrk, runWrkScript } from './wrk.js';
 import { formatInt, formatRate, formatSeconds } from './report.js';
 import type { Aim, BenchContext, BenchSection, SectionResult } from './types.js';
@@ -41,63 +39,45 @@ interface Measured {
 }
 
 async function measure(serverUrl: string, log: (m: string) => void): Promise<Measured> {
-  return withFreshDatabase(
-    'postgres',
-    serverUrl,
-    async ({ db, engine }) => {
-      const config = {
-        ...loadConfig({ LOG_LEVEL: 'error', RATE_LIMIT_API_PER_MIN: '0', RATE_LIMIT_CONVERSIONS_PER_MIN: '0', SETTLE_INTERVAL_MS: '86400000' }),
-        PORT: 0,
-        HOST: '127.0.0.1',
-        DB_POOL_SIZE: 20,
-      };
-      const server = await startServer(config, { database: { db, engine, close: async () => {} }, logger: createLogger('error') });
-      try {
-        const call = client(server.url);
-        const operator = server.operatorKey as string;
-        const brand = (await call('POST', '/v1/organizations', operator, { name: 'Bench brand' })).api_key as string;
-        const creator = (await call('POST', '/v1/creators', operator, { name: 'Bench creator', email: 'bench@creators.example' })).api_key as string;
-        await call('POST', '/v1/deposits', brand, { amount: '1000000.00', currency: 'USD', reference: 'bench' });
-        const now = Date.now();
-        const campaign = await call('POST', '/v1/campaigns', brand, {
-          name: 'Bench leads',
-          terms: {
-            objective: 'cpl', rate: '1.00', currency: 'USD', budget: '500000.00', destination_url: 'https://shop.example/',
-            starts_at: new Date(now - 60_000).toISOString(), ends_at: new Date(now + 365 * 86_400_000).toISOString(),
-            kpi_target: 1, hold_days: 1, fee_bps: 2000,
-            // One creator brings thousands of leads a second here: the campaign lifts the per-creator
-            // conversion velocity limits (a review rule) so the run measures throughput, not fraud rules.
-            validation: { rules: { conversion_velocity: { creator_per_minute: null, creator_per_hour: null } } },
-          },
-        });
-        await call('POST', `/v1/campaigns/${campaign.id}/fund`, brand, { reference: 'bench-fund' });
-        await call('POST', `/v1/campaigns/${campaign.id}/activate`, brand, {});
-        const enrolment = await call('POST', `/v1/campaigns/${campaign.id}/enrolments`, creator, {
-          terms_version: campaign.terms_version,
-          terms_sha256: campaign.terms_sha256,
-        });
-        const posted = WRK
-          ? await postWithWrk(WRK, server.url, brand, enrolment.promo_code, log)
-          : await postInProcess(call, brand, enrolment.promo_code, log);
-        const recorded = await sql<{ n: bigint }>`select count(*) as n from conversions where status = 'attributed'`.execute(db);
-        // wrk stops counting at its deadline: answers in flight then (one per connection per run) were recorded but not counted.
-        const held = Number(recorded.rows[0]?.n ?? 0n);
-        if (held < posted.total || held - posted.total > posted.inFlightMax) {
-          throw new Error(`bench: ${posted.total} conversions answered 201 but ${held} recorded as attributed`);
-        }
-        await advanceClock(db, 2 * 86_400);
-        log('  loop · postgres: settling…');
-        const settleStarted = performance.now();
-        const report = await runSettlement(db, {});
-        const settleSeconds = (performance.now() - settleStarted) / 1000;
-        const mismatches = (await checkLedger(db)).mismatches;
-        return { runs: posted.runs, settled: report.approved, settleSeconds, mismatches };
-      } finally {
-        await server.stop();
-      }
-    },
-    { poolSize: 24 },
-  );
+  return withBenchServer(serverUrl, async ({ db, url, operatorKey, call }) => {
+    const brand = (await call('POST', '/v1/organizations', operatorKey, { name: 'Bench brand' })).api_key as string;
+    const creator = (await call('POST', '/v1/creators', operatorKey, { name: 'Bench creator', email: 'bench@creators.example' })).api_key as string;
+    await call('POST', '/v1/deposits', brand, { amount: '1000000.00', currency: 'USD', reference: 'bench' });
+    const now = Date.now();
+    const campaign = await call('POST', '/v1/campaigns', brand, {
+      name: 'Bench leads',
+      terms: {
+        objective: 'cpl', rate: '1.00', currency: 'USD', budget: '500000.00', destination_url: 'https://shop.example/',
+        starts_at: new Date(now - 60_000).toISOString(), ends_at: new Date(now + 365 * 86_400_000).toISOString(),
+        kpi_target: 1, hold_days: 1, fee_bps: 2000,
+        // One creator brings thousands of leads a second here: the campaign lifts the per-creator
+        // conversion velocity limits (a review rule) so the run measures throughput, not fraud rules.
+        validation: { rules: { conversion_velocity: { creator_per_minute: null, creator_per_hour: null } } },
+      },
+    });
+    await call('POST', `/v1/campaigns/${campaign.id}/fund`, brand, { reference: 'bench-fund' });
+    await call('POST', `/v1/campaigns/${campaign.id}/activate`, brand, {});
+    const enrolment = await call('POST', `/v1/campaigns/${campaign.id}/enrolments`, creator, {
+      terms_version: campaign.terms_version,
+      terms_sha256: campaign.terms_sha256,
+    });
+    const posted = WRK
+      ? await postWithWrk(WRK, url, brand, enrolment.promo_code, log)
+      : await postInProcess(call, brand, enrolment.promo_code, log);
+    const recorded = await sql<{ n: bigint }>`select count(*) as n from conversions where status = 'attributed'`.execute(db);
+    // wrk stops counting at its deadline: answers in flight then (one per connection per run) were recorded but not counted.
+    const held = Number(recorded.rows[0]?.n ?? 0n);
+    if (held < posted.total || held - posted.total > posted.inFlightMax) {
+      throw new Error(`bench: ${posted.total} conversions answered 201 but ${held} recorded as attributed`);
+    }
+    await advanceClock(db, 2 * 86_400);
+    log('  loop · postgres: settling…');
+    const settleStarted = performance.now();
+    const report = await runSettlement(db, {});
+    const settleSeconds = (performance.now() - settleStarted) / 1000;
+    const mismatches = (await checkLedger(db)).mismatches;
+    return { runs: posted.runs, settled: report.approved, settleSeconds, mismatches };
+  });
 }
 
 interface Posted {
@@ -148,7 +128,7 @@ end
 }
 
 /** Without wrk: CLIENTS fetch loops in this process — the client's own cost then weighs on the server. */
-async function postInProcess(call: ReturnType<typeof client>, brandKey: string, promoCode: string, log: (m: string) => void): Promise<Posted> {
+async function postInProcess(call: BenchCall, brandKey: string, promoCode: string, log: (m: string) => void): Promise<Posted> {
   log(`  loop · postgres: ${formatInt(CONVERSIONS)} conversions from ${CLIENTS} in-process clients…`);
   let next = 0;
   const started = performance.now();
@@ -167,21 +147,6 @@ async function postInProcess(call: ReturnType<typeof client>, brandKey: string, 
   );
   const seconds = (performance.now() - started) / 1000;
   return { runs: [{ connections: CLIENTS, conversions: CONVERSIONS, seconds, p99Ms: null }], total: CONVERSIONS, inFlightMax: 0 };
-}
-
-function client(base: string) {
-  return async (method: string, path: string, key: string, body?: unknown, expectCreated = false): Promise<any> => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = await response.json();
-    if (response.status >= 400 || (expectCreated && response.status !== 201)) {
-      throw new Error(`bench: ${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
-    }
-    return json;
-  };
 }
 
 export const loopSection: BenchSection = {

@@ -1,11 +1,9 @@
 import { type Kysely, sql } from 'kysely';
-import { loadConfig } from '../src/config/index.js';
 import { advanceClock } from '../src/db/index.js';
 import { checkLedger } from '../src/ledger/index.js';
 import { parseAmount } from '../src/money/index.js';
-import { createLogger, startServer } from '../src/server/index.js';
 import { runSettlement, SETTLEMENT_LIMITS } from '../src/settlement/run.js';
-import { withFreshDatabase } from './engines.js';
+import { type BenchCall, withBenchServer } from './server.js';
 import { QueryProfiler, type StatementStats } from './profile.js';
 import { formatInt, formatRate, formatSeconds } from './report.js';
 import type { Aim, BenchContext, BenchSection, SectionResult } from './types.js';
@@ -81,115 +79,97 @@ function clickId(kind: Kind, i: number, k: number): string {
 }
 
 async function measure(serverUrl: string, log: (m: string) => void): Promise<Measured> {
-  return withFreshDatabase(
-    'postgres',
-    serverUrl,
-    async ({ db, engine }) => {
-      const config = {
-        ...loadConfig({ LOG_LEVEL: 'error', RATE_LIMIT_API_PER_MIN: '0', RATE_LIMIT_CONVERSIONS_PER_MIN: '0', SETTLE_INTERVAL_MS: '86400000' }),
-        PORT: 0,
-        HOST: '127.0.0.1',
-        DB_POOL_SIZE: 20,
-      };
-      const server = await startServer(config, { database: { db, engine, close: async () => {} }, logger: createLogger('error') });
-      try {
-        const call = client(server.url);
-        const operator = server.operatorKey as string;
-        const brand = (await call('POST', '/v1/organizations', operator, { name: 'Bench brand' })).api_key as string;
-        const creators: string[] = [];
-        for (let k = 0; k < CREATORS; k++) {
-          creators.push((await call('POST', '/v1/creators', operator, { name: `Bench creator ${k + 1}`, email: `bench${k + 1}@creators.example` })).api_key);
-        }
-        await call('POST', '/v1/deposits', brand, { amount: '1000000.00', currency: 'USD', reference: 'bench' });
-        const now = Date.now();
-        const launch = async (kind: Kind) => {
-          const campaign = await call('POST', '/v1/campaigns', brand, {
-            name: `Bench ${kind}`,
-            terms: {
-              objective: 'cpa_fixed', rate: RATE, currency: 'USD', budget: '200000.00', destination_url: 'https://shop.example/',
-              starts_at: new Date(now - 60_000).toISOString(), ends_at: new Date(now + 365 * 86_400_000).toISOString(),
-              kpi_target: 1, fee_bps: 2000, attribution: { model: 'linear' },
-              // Only the split campaign's parts come due when the clock moves 2 days: the settlement figure is theirs alone.
-              hold_days: kind === 'split' ? 1 : 30,
-              // Three creators bring every click and conversion here: the campaign lifts the per-creator click
-              // and conversion velocity limits (review rules) so the run measures throughput, not fraud rules.
-              validation: {
-                rules: {
-                  conversion_velocity: { creator_per_minute: null, creator_per_hour: null },
-                  click_velocity: { creator_per_minute: null, creator_per_hour: null },
-                },
-              },
+  return withBenchServer(serverUrl, async ({ db, url, operatorKey, call }) => {
+    const brand = (await call('POST', '/v1/organizations', operatorKey, { name: 'Bench brand' })).api_key as string;
+    const creators: string[] = [];
+    for (let k = 0; k < CREATORS; k++) {
+      creators.push((await call('POST', '/v1/creators', operatorKey, { name: `Bench creator ${k + 1}`, email: `bench${k + 1}@creators.example` })).api_key);
+    }
+    await call('POST', '/v1/deposits', brand, { amount: '1000000.00', currency: 'USD', reference: 'bench' });
+    const now = Date.now();
+    const launch = async (kind: Kind) => {
+      const campaign = await call('POST', '/v1/campaigns', brand, {
+        name: `Bench ${kind}`,
+        terms: {
+          objective: 'cpa_fixed', rate: RATE, currency: 'USD', budget: '200000.00', destination_url: 'https://shop.example/',
+          starts_at: new Date(now - 60_000).toISOString(), ends_at: new Date(now + 365 * 86_400_000).toISOString(),
+          kpi_target: 1, fee_bps: 2000, attribution: { model: 'linear' },
+          // Only the split campaign's parts come due when the clock moves 2 days: the settlement figure is theirs alone.
+          hold_days: kind === 'split' ? 1 : 30,
+          // Three creators bring every click and conversion here: the campaign lifts the per-creator click
+          // and conversion velocity limits (review rules) so the run measures throughput, not fraud rules.
+          validation: {
+            rules: {
+              conversion_velocity: { creator_per_minute: null, creator_per_hour: null },
+              click_velocity: { creator_per_minute: null, creator_per_hour: null },
             },
-          });
-          await call('POST', `/v1/campaigns/${campaign.id}/fund`, brand, { reference: `bench-fund-${kind}` });
-          await call('POST', `/v1/campaigns/${campaign.id}/activate`, brand, {});
-          const enrolments: Array<{ id: string; creator_id: string }> = [];
-          for (const key of creators) {
-            enrolments.push(await call('POST', `/v1/campaigns/${campaign.id}/enrolments`, key, {
-              terms_version: campaign.terms_version,
-              terms_sha256: campaign.terms_sha256,
-            }));
-          }
-          return { id: campaign.id as string, enrolments };
-        };
-        const campaigns = { single: await launch('single'), split: await launch('split') };
-
-        log(`  split · postgres: inserting ${formatInt(POOL * (CREATORS + 1))} clicks (journeys for ${formatInt(POOL)} conversions per campaign)…`);
-        for (const kind of KINDS) await insertClicks(db, kind, campaigns[kind], log);
-        // As autovacuum would after a bulk insert (the visitor probes are lateral index lookups either way).
-        await sql`analyze clicks`.execute(db);
-
-        const runs: Run[] = [];
-        const inFlightMax: Record<Kind, number> = { single: 0, split: 0 };
-        const answered: Record<Kind, number> = { single: 0, split: 0 };
-        for (const kind of KINDS) {
-          const posted = WRK ? await postWithWrk(WRK, server.url, brand, kind, log) : await postInProcess(call, brand, kind, log);
-          runs.push(posted.run);
-          answered[kind] = posted.total;
-          inFlightMax[kind] = posted.inFlightMax;
-        }
-
-        await quiesce(db, [campaigns.single.id, campaigns.split.id]);
-        // The database, before settlement: every conversion attributed, split as the model says, held in full.
-        const recorded: Record<Kind, number> = { single: 0, split: 0 };
-        for (const kind of KINDS) {
-          const campaignId = campaigns[kind].id;
-          recorded[kind] = await verifyConversions(db, kind, campaignId, answered[kind], inFlightMax[kind]);
-          const held = (await call('GET', `/v1/campaigns/${campaignId}`, brand)).escrow.held.amount as string;
-          const expected = BigInt(recorded[kind]) * RATE_MINOR;
-          if (parseAmount(held, 'USD') !== expected) {
-            throw new Error(`bench: ${kind} campaign escrow holds ${held} USD for ${recorded[kind]} conversions at ${RATE}: expected ${expected} minor units`);
-          }
-        }
-        const parts = recorded.split * CREATORS;
-
-        await advanceClock(db, 2 * 86_400);
-        log(`  split · postgres: settling ${formatInt(parts)} parts…`);
-        const settleStarted = performance.now();
-        // Statements timed by label (bench/profile.ts), to show where the settlement run's time goes.
-        const profiler = new QueryProfiler();
-        const report = await runSettlement(db.withPlugin(profiler), {});
-        const settleSeconds = (performance.now() - settleStarted) / 1000;
-        const slowest = [...profiler.stats.values()].sort((a, b) => b.totalMs - a.totalMs).slice(0, 3);
-        const states = await sql<{ campaign_id: string; status: string; n: number }>`select campaign_id, status, count(*)::int as n from results
-          where campaign_id in (${campaigns.split.id}, ${campaigns.single.id}) group by campaign_id, status`.execute(db);
-        const count = (campaignId: string, status: string) =>
-          states.rows.find((r) => r.campaign_id === campaignId && r.status === status)?.n ?? 0;
-        if (report.approved !== parts || report.reviewed !== 0 || count(campaigns.split.id, 'approved') !== parts) {
-          throw new Error(`bench: settlement approved ${report.approved} and reviewed ${report.reviewed} of ${parts} split parts: ${JSON.stringify(states.rows)}`);
-        }
-        if (count(campaigns.single.id, 'pending') !== recorded.single) {
-          throw new Error(`bench: the single-creator campaign's results should still be held: ${JSON.stringify(states.rows)}`);
-        }
-        const mismatches = (await checkLedger(db)).mismatches;
-        if (mismatches !== 0) throw new Error(`bench: checkLedger found ${mismatches} mismatches after settlement`);
-        return { runs, splitRecorded: recorded.split, parts, settled: report.approved, settleSeconds, slowest, mismatches };
-      } finally {
-        await server.stop();
+          },
+        },
+      });
+      await call('POST', `/v1/campaigns/${campaign.id}/fund`, brand, { reference: `bench-fund-${kind}` });
+      await call('POST', `/v1/campaigns/${campaign.id}/activate`, brand, {});
+      const enrolments: Array<{ id: string; creator_id: string }> = [];
+      for (const key of creators) {
+        enrolments.push(await call('POST', `/v1/campaigns/${campaign.id}/enrolments`, key, {
+          terms_version: campaign.terms_version,
+          terms_sha256: campaign.terms_sha256,
+        }));
       }
-    },
-    { poolSize: 24 },
-  );
+      return { id: campaign.id as string, enrolments };
+    };
+    const campaigns = { single: await launch('single'), split: await launch('split') };
+
+    log(`  split · postgres: inserting ${formatInt(POOL * (CREATORS + 1))} clicks (journeys for ${formatInt(POOL)} conversions per campaign)…`);
+    for (const kind of KINDS) await insertClicks(db, kind, campaigns[kind], log);
+    // As autovacuum would after a bulk insert (the visitor probes are lateral index lookups either way).
+    await sql`analyze clicks`.execute(db);
+
+    const runs: Run[] = [];
+    const inFlightMax: Record<Kind, number> = { single: 0, split: 0 };
+    const answered: Record<Kind, number> = { single: 0, split: 0 };
+    for (const kind of KINDS) {
+      const posted = WRK ? await postWithWrk(WRK, url, brand, kind, log) : await postInProcess(call, brand, kind, log);
+      runs.push(posted.run);
+      answered[kind] = posted.total;
+      inFlightMax[kind] = posted.inFlightMax;
+    }
+
+    await quiesce(db, [campaigns.single.id, campaigns.split.id]);
+    // The database, before settlement: every conversion attributed, split as the model says, held in full.
+    const recorded: Record<Kind, number> = { single: 0, split: 0 };
+    for (const kind of KINDS) {
+      const campaignId = campaigns[kind].id;
+      recorded[kind] = await verifyConversions(db, kind, campaignId, answered[kind], inFlightMax[kind]);
+      const held = (await call('GET', `/v1/campaigns/${campaignId}`, brand)).escrow.held.amount as string;
+      const expected = BigInt(recorded[kind]) * RATE_MINOR;
+      if (parseAmount(held, 'USD') !== expected) {
+        throw new Error(`bench: ${kind} campaign escrow holds ${held} USD for ${recorded[kind]} conversions at ${RATE}: expected ${expected} minor units`);
+      }
+    }
+    const parts = recorded.split * CREATORS;
+
+    await advanceClock(db, 2 * 86_400);
+    log(`  split · postgres: settling ${formatInt(parts)} parts…`);
+    const settleStarted = performance.now();
+    // Statements timed by label (bench/profile.ts), to show where the settlement run's time goes.
+    const profiler = new QueryProfiler();
+    const report = await runSettlement(db.withPlugin(profiler), {});
+    const settleSeconds = (performance.now() - settleStarted) / 1000;
+    const slowest = [...profiler.stats.values()].sort((a, b) => b.totalMs - a.totalMs).slice(0, 3);
+    const states = await sql<{ campaign_id: string; status: string; n: number }>`select campaign_id, status, count(*)::int as n from results
+      where campaign_id in (${campaigns.split.id}, ${campaigns.single.id}) group by campaign_id, status`.execute(db);
+    const count = (campaignId: string, status: string) =>
+      states.rows.find((r) => r.campaign_id === campaignId && r.status === status)?.n ?? 0;
+    if (report.approved !== parts || report.reviewed !== 0 || count(campaigns.split.id, 'approved') !== parts) {
+      throw new Error(`bench: settlement approved ${report.approved} and reviewed ${report.reviewed} of ${parts} split parts: ${JSON.stringify(states.rows)}`);
+    }
+    if (count(campaigns.single.id, 'pending') !== recorded.single) {
+      throw new Error(`bench: the single-creator campaign's results should still be held: ${JSON.stringify(states.rows)}`);
+    }
+    const mismatches = (await checkLedger(db)).mismatches;
+    if (mismatches !== 0) throw new Error(`bench: checkLedger found ${mismatches} mismatches after settlement`);
+    return { runs, splitRecorded: recorded.split, parts, settled: report.approved, settleSeconds, slowest, mismatches };
+  });
 }
 
 /**
@@ -324,7 +304,7 @@ end
 }
 
 /** Without wrk: CLIENTS fetch loops in this process — the client's own cost then weighs on the server. */
-async function postInProcess(call: ReturnType<typeof client>, brandKey: string, kind: Kind, log: (m: string) => void): Promise<Posted> {
+async function postInProcess(call: BenchCall, brandKey: string, kind: Kind, log: (m: string) => void): Promise<Posted> {
   log(`  split · postgres: ${formatInt(IN_PROCESS_CONVERSIONS)} ${kind} conversions from ${CLIENTS} in-process clients…`);
   let next = 1;
   const started = performance.now();
@@ -345,21 +325,6 @@ async function postInProcess(call: ReturnType<typeof client>, brandKey: string, 
   );
   const seconds = (performance.now() - started) / 1000;
   return { run: { kind, connections: CLIENTS, conversions: IN_PROCESS_CONVERSIONS, seconds, p99Ms: null }, total: IN_PROCESS_CONVERSIONS, inFlightMax: 0 };
-}
-
-function client(base: string) {
-  return async (method: string, path: string, key: string, body?: unknown, expectCreated = false): Promise<any> => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const json = await response.json();
-    if (response.status >= 400 || (expectCreated && response.status !== 201)) {
-      throw new Error(`bench: ${method} ${path} answered ${response.status}: ${JSON.stringify(json)}`);
-    }
-    return json;
-  };
 }
 
 export const splitSection: BenchSection = {
