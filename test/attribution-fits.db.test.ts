@@ -4,7 +4,7 @@ import { type AggregatedPath, fitModel, fittedShares, type MarkovFit, type Shapl
 import { campaignJourneys, campaignSnapshot, fitCampaign, fitDueCampaigns, latestFit, latestStoredFit } from '../src/attribution/live/index.js';
 import { newId } from '../src/ids/index.js';
 import { startTestApi, type TestApi } from './support/api.js';
-import { BROWSER_AGENT, createBrand, createCreator, expectError, launchCampaign, type Party } from './conversions-support.js';
+import { BROWSER_AGENT, createBrand, createCreator, enrolCreators, expectError, launchCampaign, type Party } from './conversions-support.js';
 
 /**
  * Per-campaign fits of the data-driven models (docs/attribution.md "Per-campaign fits"): journeys read
@@ -41,16 +41,7 @@ interface Setup {
 async function campaign(model: string, owner = brand): Promise<Setup> {
   const [first, ...rest] = creators as [Party, ...Party[]];
   const launched = await launchCampaign(api, owner, first, { objective: 'cpl', rate: '1.00', budget: '1000.00', attribution: { model } });
-  const enrolments = new Map([[first.id, launched.enrolmentId]]);
-  const c = await api.call('GET', `/v1/campaigns/${launched.id}`, { key: owner.key });
-  for (const creator of rest) {
-    const joined = await api.call('POST', `/v1/campaigns/${launched.id}/enrolments`, {
-      key: creator.key,
-      body: { terms_version: c.body.terms_version, terms_sha256: c.body.terms_sha256 },
-    });
-    expect(joined.status, JSON.stringify(joined.body)).toBe(201);
-    enrolments.set(creator.id, joined.body.id);
-  }
+  const enrolments = new Map([[first.id, launched.enrolmentId], ...(await enrolCreators(api, owner, launched.id, rest))]);
   return { id: launched.id, enrolments };
 }
 

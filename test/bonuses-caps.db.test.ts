@@ -64,20 +64,8 @@ describe('caps per creator per period', () => {
     expect(run.campaigns_settled[0]!.unspent_refunded).toBe(15_000n);
     await expectLedgerClean(db);
   });
-});
 
-describe('reversing a result the caps cut', () => {
-  let database: TestDatabase;
-  let db: Kysely<any>;
-  beforeAll(async () => {
-    database = await openTestDatabase();
-    db = database.db;
-  });
-  afterAll(async () => {
-    await database?.close();
-  });
-
-  it('claws back what the creator was paid for it, not its full net', async () => {
+  it('reversing a result the caps cut claws back what the creator was paid for it, not its full net', async () => {
     const c = await seedIncentiveCampaign(db, { budget: '200.00', rate: '10.00', creators: 1, endsInDays: 10, incentives: caps });
     const [a] = c.enrolments;
     await leads(db, a!, 4);

@@ -62,6 +62,21 @@ export async function launchCampaign(api: TestApi, brand: Party, creator: Party,
   return { id, enrolmentId: joined.body.id, promoCode: joined.body.promo_code };
 }
 
+/** Enrols more creators in a running campaign on its current terms: their enrolment ids by creator id. */
+export async function enrolCreators(api: TestApi, owner: Party, campaignId: string, creators: readonly Party[]): Promise<Map<string, string>> {
+  const c = await api.call('GET', `/v1/campaigns/${campaignId}`, { key: owner.key });
+  const enrolments = new Map<string, string>();
+  for (const creator of creators) {
+    const joined = await api.call('POST', `/v1/campaigns/${campaignId}/enrolments`, {
+      key: creator.key,
+      body: { terms_version: c.body.terms_version, terms_sha256: c.body.terms_sha256 },
+    });
+    expect(joined.status, JSON.stringify(joined.body)).toBe(201);
+    enrolments.set(creator.id, joined.body.id);
+  }
+  return enrolments;
+}
+
 /** A desktop browser: what a valid click carries (tracking flags a click without an agent as a bot). */
 export const BROWSER_AGENT = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 

@@ -7,7 +7,7 @@ import { advanceClock, databaseNow } from '../src/db/index.js';
 import { runSettlement } from '../src/settlement/run.js';
 import { newId } from '../src/ids/index.js';
 import { checkLedger } from '../src/ledger/index.js';
-import { createBrand, createCreator, escrowHeld, expectError, type Launched, launchCampaign, type Party } from './conversions-support.js';
+import { createBrand, createCreator, enrolCreators, escrowHeld, expectError, type Launched, launchCampaign, type Party } from './conversions-support.js';
 import { startTestApi, type TestApi } from './support/api.js';
 
 /**
@@ -43,16 +43,7 @@ interface Team {
 async function campaign(terms: Record<string, unknown>, creators: Party[] = [ana, ben, cleo]): Promise<Team> {
   const [first, ...rest] = creators;
   const c = await launchCampaign(api, brand, first!, { objective: 'cpa_fixed', rate: '10.00', budget: '500.00', ...terms });
-  const enrolments = new Map([[first!.id, c.enrolmentId]]);
-  const got = await api.call('GET', `/v1/campaigns/${c.id}`, { key: brand.key });
-  for (const creator of rest) {
-    const joined = await api.call('POST', `/v1/campaigns/${c.id}/enrolments`, {
-      key: creator.key,
-      body: { terms_version: got.body.terms_version, terms_sha256: got.body.terms_sha256 },
-    });
-    expect(joined.status, JSON.stringify(joined.body)).toBe(201);
-    enrolments.set(creator.id, joined.body.id);
-  }
+  const enrolments = new Map([[first!.id, c.enrolmentId], ...(await enrolCreators(api, brand, c.id, rest))]);
   return { campaign: c, enrolments };
 }
 
