@@ -84,7 +84,8 @@ export async function prefetchDecisions(
 ): Promise<BatchDecisionContext> {
   const fallback = databaseContext(trx);
   const customers = items.map(({ d, attribution }) => ({ a: attribution, c: customerOf(d), type: d.request.type }));
-  const contacts = await creatorContacts(trx, customers.map(({ a }) => a.enrolment.creator_id));
+  // Every creator on a journey: the judged one for self-referral in validation, the others for checkCredits.
+  const contacts = await creatorContacts(trx, customers.flatMap(({ a }) => [a.enrolment.creator_id, ...a.touches.map((t) => t.creator_id)]));
   let salt: Promise<string> | undefined;
   const leadProbes = customers.filter(({ type }) => type === 'lead').map(({ a, c }) => probe(a.enrolment.campaign_id, c));
   const promoed = customers.filter(({ a }) => a.by === 'promo');

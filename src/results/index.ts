@@ -130,8 +130,13 @@ export function splitDraft(d: ResultDraft, credits: readonly Credit[], model: st
   });
 }
 
-function keyOf(r: { kind: string; sourceId?: string; source_id?: string; enrolment_id?: string; enrolment?: { id: string } }): string {
-  return `${r.kind}:${r.sourceId ?? r.source_id}:${r.enrolment?.id ?? r.enrolment_id}`;
+/** A result is unique per (kind, source, enrolment): one part per credited creator. */
+function draftKey(d: ResultDraft): string {
+  return `${d.kind}:${d.sourceId}:${d.enrolment.id}`;
+}
+
+function resultKey(r: Pick<Result, 'kind' | 'source_id' | 'enrolment_id'>): string {
+  return `${r.kind}:${r.source_id}:${r.enrolment_id}`;
 }
 
 type Db = Kysely<any>;
@@ -173,7 +178,7 @@ async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Resul
   const statuses = await campaignStatuses(trx, drafts);
   const fresh = new Map<string, Result>();
   for (const d of drafts) {
-    const key = keyOf(d);
+    const key = draftKey(d);
     if (existing.has(key) || fresh.has(key)) continue;
     fresh.set(key, draftToResult(d, now, statuses.get(d.enrolment.campaign_id) ?? 'missing'));
   }
@@ -211,8 +216,8 @@ async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Resul
     await sql`update campaigns set status = 'paused', paused_reason = 'over_budget', updated_at = now()
       where id = ${campaignId} and status = 'active'`.execute(trx);
   }
-  const byKey = new Map([...existing, ...rows.map((r) => [keyOf(r), r] as const)]);
-  return drafts.map((d) => byKey.get(keyOf(d)) as Result);
+  const byKey = new Map([...existing, ...rows.map((r) => [resultKey(r), r] as const)]);
+  return drafts.map((d) => byKey.get(draftKey(d)) as Result);
 }
 
 /** Read inside the transaction: a campaign paused or ended a moment ago takes no new holds. */
@@ -230,7 +235,7 @@ async function nowIn(trx: Trx): Promise<Date> {
 async function existingResults(trx: Trx, drafts: readonly ResultDraft[]): Promise<Map<string, Result>> {
   const r = await sql<Result>`select * from results where (kind, source_id) in (
       select * from unnest(${drafts.map((d) => d.kind)}::text[], ${drafts.map((d) => d.sourceId)}::text[]))`.execute(trx);
-  return new Map(r.rows.map((x) => [keyOf(x), normalise(x)]));
+  return new Map(r.rows.map((x) => [resultKey(x), normalise(x)]));
 }
 
 function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Result {
