@@ -54,6 +54,10 @@ export async function prefetchAttribution(
           until: new Date(Math.max(...visited.map((v) => v.until))),
         });
   const fetchedVisitors = new Set(visited.map((v) => `${v.c.campaign_id}:${v.c.visitor_id}`));
+  // The enrolments those clicks credit, when no click sent named them.
+  for (const e of await enrolmentsByIds(trx, [...new Set(sameVisitor.map((c) => c.enrolment_id).filter((id) => !enrolments.has(id)))])) {
+    enrolments.set(e.id, e);
+  }
   const fits = new Map<string, ReturnType<AttributionLookups['fit']>>();
   return {
     click: async (orgId, clickId) => clicks.get(`${orgId}:${clickId}`),
