@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { AppError } from '../errors/index.js';
+import { requireCleanStrings } from '../wire/index.js';
 import type { JsonResponse, Method, RequestContext, Route } from '../server/router.js';
 import type { Principal } from './auth.js';
 import type { Services } from './services.js';
@@ -53,8 +54,15 @@ export function toRoute(e: Endpoint<any, any, any>, services: Services): Route {
     async handle(context) {
       const principal = await services.auth.authenticate(context.request, e.access);
       if (e.limit !== 'own') services.limiter.take(e.limit ?? 'api', principal, context.request);
-      const body = e.body ? parse(e.body, await readJson(context.request), 'body') : undefined;
-      const query = e.query ? parse(e.query, Object.fromEntries(context.query), 'query') : undefined;
+      const raw = await readJson(context.request);
+      if (!e.body) requireNoBody(raw);
+      const body = e.body ? parse(e.body, raw, 'body') : undefined;
+      const rawQuery = queryOf(context.request.url);
+      if (!e.query && Object.keys(rawQuery).length > 0) {
+        throw new AppError('invalid_request', `this operation takes no query parameters (got ${Object.keys(rawQuery).join(', ')})`);
+      }
+      const query = e.query ? parse(e.query, rawQuery, 'query') : undefined;
+      requireCleanStrings(context.params, 'path');
       const params = e.params ? parse(e.params, context.params, 'path') : context.params;
       const result = await e.handle({ body, query, params, principal, services, context });
       if (isJsonResponse(result)) return result;
@@ -97,6 +105,43 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
   return issue.message;
 }
 
+/** An operation without a body takes none, an empty one, or `{}`. */
+function requireNoBody(raw: unknown): void {
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && Object.keys(raw).length === 0) return;
+  throw new AppError('invalid_request', 'this operation takes no body (send none, or {})', { details: { field: 'body' } });
+}
+
+/**
+ * The query string as one value per name, each strictly decoded and checked like body strings: a
+ * malformed escape or a repeated name is refused rather than guessed at (URLSearchParams would turn
+ * `%FF` into U+FFFD and keep the last of repeated names).
+ */
+function queryOf(url: string | undefined): Record<string, string> {
+  const i = url?.indexOf('?') ?? -1;
+  const text = i >= 0 ? (url as string).slice(i + 1) : '';
+  const out: Record<string, string> = {};
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeQueryPart(eq === -1 ? pair : pair.slice(0, eq), 'query');
+    const value = decodeQueryPart(eq === -1 ? '' : pair.slice(eq + 1), name);
+    if (Object.hasOwn(out, name)) throw new AppError('invalid_request', `${name}: given more than once`, { details: { field: name } });
+    out[name] = value;
+  }
+  requireCleanStrings(out, 'query');
+  return out;
+}
+
+function decodeQueryPart(part: string, field: string): string {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    throw new AppError('invalid_request', `${field}: malformed percent-encoding in the query string`, { details: { field } });
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 async function readJson(request: IncomingMessage): Promise<unknown> {
   const type = request.headers['content-type'] ?? '';
   const length = Number(request.headers['content-length'] ?? 0);
@@ -112,11 +157,20 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   if (!/^application\/json\b/i.test(type)) {
     throw new AppError('unsupported_media_type', 'send the body as JSON with content-type: application/json');
   }
+  let text: string;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    text = UTF8.decode(Buffer.concat(chunks));
   } catch {
-    throw new AppError('invalid_request', 'the body is not valid JSON');
+    throw new AppError('invalid_request', 'the body is not valid UTF-8', { details: { field: 'body' } });
   }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AppError('invalid_request', 'the body is not valid JSON', { details: { field: 'body' } });
+  }
+  requireCleanStrings(value, 'body');
+  return value;
 }
 
 function tooLarge(): AppError {

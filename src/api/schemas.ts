@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { formatAmount } from '../money/index.js';
 
 /** Shared wire shapes. Amounts travel as decimal strings in the major unit ("12.50") with a currency. */
-export const decimalAmount = z.string().regex(/^\d+(\.\d+)?$/, 'must be a positive decimal string such as "12.50"');
+export const decimalAmount = z.string().max(40).regex(/^\d+(\.\d+)?$/, 'must be a positive decimal string such as "12.50"');
 
 export const pageQuery = z.strictObject({
   after: z.string().max(100).optional(),
@@ -11,7 +11,7 @@ export const pageQuery = z.strictObject({
 
 export const idParams = z.strictObject({ id: z.string().min(1).max(100) });
 
-export const reference = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits and _ . : - (at most 100)');
+export const reference = z.string().max(100).regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'letters, digits and _ . : - (at most 100)');
 
 export function money(minor: bigint, currency: string): { amount: string; currency: string } {
   return { amount: formatAmount(minor, currency), currency };

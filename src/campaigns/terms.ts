@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors/index.js';
+import { timestamp } from '../wire/index.js';
 import { currencyExponent, divRound, formatAmount, isCurrency, parseAmount } from '../money/index.js';
 import type { RuleSettingsInput } from '../validation/engine/settings.js';
 import { LEAD_FIELDS, ruleSettingsFor, type ValidationTerms } from '../validation/live/settings.js';
@@ -23,8 +24,8 @@ import { DEFAULT_HALF_LIFE_DAYS, MODELS, type ModelName } from '../attribution/i
 export const OBJECTIVES = ['cpc', 'cpl', 'cpa_fixed', 'cpa_percent', 'cpm'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
-const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string such as "12.50"');
-const isoTime = z.iso.datetime({ offset: true });
+const decimal = z.string().max(40).regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string such as "12.50"');
+const isoTime = timestamp();
 
 export const termsInputSchema = z.strictObject({
   objective: z.enum(OBJECTIVES),
@@ -32,9 +33,9 @@ export const termsInputSchema = z.strictObject({
   rate: decimal.optional(),
   /** Basis points of the order value, for cpa_percent only. */
   rate_bps: z.number().int().min(1).max(10_000).optional(),
-  currency: z.string().refine(isCurrency, 'must be an ISO 4217 code such as USD'),
+  currency: z.string().max(3).refine(isCurrency, 'must be an ISO 4217 code such as USD'),
   budget: decimal,
-  destination_url: z.url({ protocol: /^https?$/ }),
+  destination_url: z.url({ protocol: /^https?$/ }).max(2000),
   starts_at: isoTime,
   ends_at: isoTime,
   kpi_target: z.number().int().min(0).max(1_000_000_000),
@@ -50,7 +51,7 @@ export const termsInputSchema = z.strictObject({
       dedupe_leads: z.boolean().default(true),
       self_referral: z.boolean().default(true),
       target_countries: z
-        .array(z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 codes such as US'))
+        .array(z.string().length(2).regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2 codes such as US'))
         .min(1)
         .max(300)
         .nullable()

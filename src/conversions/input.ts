@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../errors/index.js';
+import { timestamp } from '../wire/index.js';
 import { formatAmount, parseAmount } from '../money/index.js';
 
 /**
@@ -29,22 +30,23 @@ export const conversionInputSchema = z
     customer: z.strictObject({
       id: z.string().min(1).max(200).describe("The brand's id for the customer"),
       email: z.email().max(320).optional(),
-      phone: z.string().regex(/^\+?[0-9 ().-]{4,31}$/, 'a phone number such as +14155550100').optional(),
-      country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as US').optional(),
+      phone: z.string().max(32).regex(/^\+?[0-9 ().-]{4,31}$/, 'a phone number such as +14155550100').optional(),
+      country: z.string().length(2).regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as US').optional(),
       age: z.number().int().min(0).max(150).optional().describe("The customer's age, for campaigns that target ages"),
       ip: z
-        .union([z.ipv4(), z.ipv6()], { error: 'an IPv4 or IPv6 address' })
+        .union([z.ipv4().max(15), z.ipv6().max(45)], { error: 'an IPv4 or IPv6 address' })
         .optional()
         .describe("The customer's IP address when they converted: judged, then kept only as a salted hash"),
       user_agent: z.string().min(1).max(2048).optional().describe("The customer's browser (User-Agent header) when they converted"),
     }),
     amount: z
       .string()
+      .max(40)
       .regex(/^\d+(\.\d+)?$/, 'must be a positive decimal string such as "12.50"')
       .optional()
       .describe('Sales only: the order value in the major unit, exact'),
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').optional(),
-    occurred_at: z.iso.datetime({ offset: true }).optional().describe('When it happened; default: when it is received'),
+    currency: z.string().length(3).regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').optional(),
+    occurred_at: timestamp().optional().describe('When it happened; default: when it is received'),
   })
   .superRefine((v, ctx) => {
     for (const field of ['amount', 'currency'] as const) {

@@ -29,7 +29,7 @@ export type Weekday = (typeof WEEKDAYS)[number];
 export const MAX_TIERS = 20;
 export const MAX_RATE_OVERRIDES = 100;
 
-const positiveDecimal = z.string().regex(/^\d+(\.\d+)?$/, 'must be a positive decimal string such as "12.50"');
+const positiveDecimal = z.string().max(40).regex(/^\d+(\.\d+)?$/, 'must be a positive decimal string such as "12.50"');
 const count = z.number().int().min(1).max(1_000_000_000);
 
 // Area/Location names, "UTC" and the like: rules out offsets such as "+05:30", which are not zones
@@ -49,6 +49,7 @@ const regionNames = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'n
  */
 const country = z
   .string()
+  .length(2)
   .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as US')
   .superRefine((code, ctx) => {
     if (regionNames.of(code) === undefined) {

@@ -126,7 +126,7 @@ const fundBody = z.strictObject({ amount: decimalAmount.optional(), reference })
 const pauseBody = z.strictObject({ reason: z.string().max(500).optional() });
 const targetBody = z.strictObject({ target: z.number().int().min(1).max(1_000_000_000).nullable() });
 const enrolmentParams = z.strictObject({ id: z.string().min(1).max(100), enrolment_id: z.string().min(1).max(100) });
-const acceptBody = z.strictObject({ terms_version: z.number().int().min(1), terms_sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+const acceptBody = z.strictObject({ terms_version: z.number().int().min(1), terms_sha256: z.string().length(64).regex(/^[0-9a-f]{64}$/) });
 const listQuery = pageQuery.extend({ status: z.enum(CAMPAIGN_STATUSES).optional() });
 
 /** A creator's standing in the campaign's current incentive period (null fields: the terms have no incentives). */

@@ -96,7 +96,7 @@ const viewsQuery = pageQuery.extend({
   status: z.enum(VIEW_REPORT_STATUSES).optional(),
 });
 const rejectBody = z.strictObject({
-  reason: z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a reason code such as evidence_unclear'),
+  reason: z.string().max(64).regex(/^[a-z][a-z0-9_]{1,63}$/, 'a reason code such as evidence_unclear'),
   note: z.string().max(1000).optional(),
 });
 

@@ -7,7 +7,7 @@ import { decimalAmount, money, page, pageQuery, reference } from '../schemas.js'
 
 const movementBody = z.strictObject({
   amount: decimalAmount,
-  currency: z.string().refine(isCurrency, 'must be an ISO 4217 code such as USD'),
+  currency: z.string().max(3).refine(isCurrency, 'must be an ISO 4217 code such as USD'),
   reference,
 });
 

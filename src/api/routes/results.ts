@@ -65,7 +65,7 @@ function reviewItemView(item: ReviewItem) {
   return { ...resultView(item.result), evidence: item.evidence, decisions: item.decisions.map(decisionView) };
 }
 
-const reasonCode = z.string().regex(/^[a-z][a-z0-9_]{1,63}$/, 'a reason code such as duplicate_order');
+const reasonCode = z.string().max(64).regex(/^[a-z][a-z0-9_]{1,63}$/, 'a reason code such as duplicate_order');
 const note = z.string().trim().min(1).max(1000);
 
 const listQuery = pageQuery.extend({

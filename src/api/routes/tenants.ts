@@ -8,13 +8,13 @@ const organizationBody = z.strictObject({ name: z.string().trim().min(1).max(200
 const creatorBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   email: z.email().max(320),
-  phone: z.string().regex(/^\+?[0-9 ().-]{4,31}$/).nullable().optional(),
+  phone: z.string().max(32).regex(/^\+?[0-9 ().-]{4,31}$/).nullable().optional(),
 });
 const keyBody = z.strictObject({
   owner: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('operator') }),
-    z.strictObject({ kind: z.literal('organization'), id: z.string() }),
-    z.strictObject({ kind: z.literal('creator'), id: z.string() }),
+    z.strictObject({ kind: z.literal('organization'), id: z.string().min(1).max(100) }),
+    z.strictObject({ kind: z.literal('creator'), id: z.string().min(1).max(100) }),
   ]),
   label: z.string().max(200).optional(),
 });

@@ -111,7 +111,7 @@ export function clickView(c: Click) {
   };
 }
 
-const codeParams = z.strictObject({ code: z.string() });
+const codeParams = z.strictObject({ code: z.string().max(64) });
 const listQuery = pageQuery.extend({
   campaign_id: z.string().max(100).optional(),
   status: z.enum(CLICK_STATUSES).optional(),

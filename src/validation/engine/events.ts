@@ -88,8 +88,8 @@ export const conversionEventSchema = z.object({
     country: nullable(z.string().max(64)),
     age: nullable(z.number()),
   }),
-  amount: nullable(z.union([z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal such as "12.50"'), z.number().nonnegative()])),
-  currency: nullable(z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')),
+  amount: nullable(z.union([z.string().max(40).regex(/^\d+(\.\d+)?$/, 'must be a decimal such as "12.50"'), z.number().nonnegative()])),
+  currency: nullable(z.string().length(3).regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')),
 });
 
 export type CampaignEvent = z.output<typeof campaignEventSchema>;
