@@ -1,10 +1,17 @@
 import { assert } from '../errors/index.js';
+import { isSystemic } from './transaction.js';
 
 /**
  * Group commit: callers submit small lists of items concurrently; while a batch is in flight, new
  * submissions queue, and the queue goes out as the next batch — one transaction for many callers,
  * and no timer: a lone submission is sent at once. `run` gets the items of whole submissions in
- * arrival order and returns one output per item. A batch that throws fails every submission in it.
+ * arrival order and returns one output per item.
+ *
+ * One caller's bad item never fails another's: a batch that throws is split in two halves (by
+ * submission, in order) and each half is run again, down to the one submission at fault, which alone
+ * gets the error; every other submission gets the answer it would have had on its own. `run` must
+ * therefore be atomic (one transaction: a failed run leaves nothing behind). A systemic failure (the
+ * database is down: `isSystemic`) is not split — it fails every submission of the batch at once.
  */
 export interface GroupCommitOptions<I> {
   /** Items per batch. */
@@ -13,6 +20,8 @@ export interface GroupCommitOptions<I> {
   maxInFlight?: number;
   /** A submission for which this is true travels alone. */
   alone?: (items: readonly I[]) => boolean;
+  /** Whether a failed batch may be split to isolate the failing submission (default: not `isSystemic`). */
+  isolate?: (error: unknown) => boolean;
 }
 
 interface Submission<I, O> {
@@ -26,22 +35,30 @@ export class GroupCommit<I, O> {
   readonly #maxBatchSize: number;
   readonly #maxInFlight: number;
   readonly #alone: (items: readonly I[]) => boolean;
+  readonly #isolate: (error: unknown) => boolean;
   readonly #queue: Submission<I, O>[] = [];
   readonly #idle: Array<() => void> = [];
   #inFlight = 0;
   #batches = 0;
+  #splits = 0;
 
   constructor(run: (items: I[]) => Promise<O[]>, options: GroupCommitOptions<I>) {
     this.#run = run;
     this.#maxBatchSize = options.maxBatchSize;
     this.#maxInFlight = options.maxInFlight ?? 1;
     this.#alone = options.alone ?? (() => false);
+    this.#isolate = options.isolate ?? ((e) => !isSystemic(e));
     assert(this.#maxBatchSize >= 1 && this.#maxInFlight >= 1, 'group commit limits must be positive');
   }
 
-  /** Batches sent so far (tests, metrics). */
+  /** Batches sent so far, retried halves included (tests, metrics). */
   get batches(): number {
     return this.#batches;
+  }
+
+  /** Failed batches split to isolate a failing submission (tests, metrics). */
+  get splits(): number {
+    return this.#splits;
   }
 
   submit(items: readonly I[]): Promise<O[]> {
@@ -63,7 +80,6 @@ export class GroupCommit<I, O> {
     while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
       const batch = this.#take();
       this.#inFlight++;
-      this.#batches++;
       void this.#send(batch).finally(() => {
         this.#inFlight--;
         this.#pump();
@@ -85,17 +101,29 @@ export class GroupCommit<I, O> {
     return batch;
   }
 
+  /** Runs a batch; on a failure that may be one member's, runs each half again (bisection). */
   async #send(batch: Submission<I, O>[]): Promise<void> {
+    this.#batches++;
+    let outputs: O[];
     try {
-      const outputs = await this.#run(batch.flatMap((s) => [...s.items]));
+      outputs = await this.#run(batch.flatMap((s) => [...s.items]));
       assert(outputs.length === batch.reduce((n, s) => n + s.items.length, 0), 'one output per item');
-      let offset = 0;
-      for (const s of batch) {
-        s.resolve(outputs.slice(offset, offset + s.items.length));
-        offset += s.items.length;
-      }
     } catch (e) {
-      for (const s of batch) s.reject(e);
+      if (batch.length === 1 || !this.#isolate(e)) {
+        for (const s of batch) s.reject(e);
+        return;
+      }
+      this.#splits++;
+      const half = Math.ceil(batch.length / 2);
+      // In order: a later submission may depend on an earlier one's effects, as in one batch.
+      await this.#send(batch.slice(0, half));
+      await this.#send(batch.slice(half));
+      return;
+    }
+    let offset = 0;
+    for (const s of batch) {
+      s.resolve(outputs.slice(offset, offset + s.items.length));
+      offset += s.items.length;
     }
   }
 }

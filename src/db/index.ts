@@ -6,6 +6,7 @@ export {
   DEFAULT_MAX_ATTEMPTS,
   inTransaction,
   isRetryable,
+  isSystemic,
   RetryableConflict,
   sqlState,
   type TransactionOptions,

@@ -23,6 +23,27 @@ export function isRetryable(e: unknown): boolean {
   return state !== undefined && RETRYABLE_SQLSTATES.has(state);
 }
 
+/**
+ * SQLSTATE classes that say the database or its connection failed, not the statement: connection
+ * exceptions (08), insufficient resources (53), operator intervention such as a shutdown (57),
+ * system errors (58) and internal errors (XX).
+ */
+const SYSTEMIC_SQLSTATE_CLASSES = new Set(['08', '53', '57', '58', 'XX']);
+const SYSTEMIC_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH']);
+const SYSTEMIC_APP_CODES = new Set(['database_unavailable', 'contention', 'migrations_pending']);
+
+/**
+ * Whether an error is the database's failure rather than one statement's (a bad value, a broken
+ * constraint): running the same work again, or a part of it, would fail the same way. Group commits use
+ * it to decide whether a failed batch may be split to find the one member at fault.
+ */
+export function isSystemic(e: unknown): boolean {
+  if (e instanceof AppError) return SYSTEMIC_APP_CODES.has(e.code);
+  const state = sqlState(e);
+  if (state === undefined) return false;
+  return SYSTEMIC_NODE_CODES.has(state) || (state.length === 5 && SYSTEMIC_SQLSTATE_CLASSES.has(state.slice(0, 2)));
+}
+
 export interface TransactionOptions {
   isolation?: IsolationLevel;
   /** Bounded: contention beyond this is reported, never retried forever. */

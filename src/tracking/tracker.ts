@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { type EnrolmentWithTerms, enrolmentById, enrolmentByLinkCode } from '../campaigns/index.js';
-import { inTransaction } from '../db/index.js';
+import { inTransaction, isSystemic } from '../db/index.js';
 import { AppError, assert, isAppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { recordResults, type ResultDraft } from '../results/index.js';
 import { defaultDatacenterRanges } from '../validation/datacenter/index.js';
 import { errorFields, type Logger } from '../server/logger.js';
+import { badCharacter } from '../wire/index.js';
 import { type Destination, landingUrl, parseDestination } from './destination.js';
 import { type ClickStatus, markRepeats, REPEAT_WINDOW_MS, statusAtAccept, visitorKey } from './flags.js';
 import { ClickBuffer } from './click-buffer.js';
@@ -116,6 +117,7 @@ export class ClickTracker {
   #failures = 0;
   #retryAtMs = 0;
   #written = 0;
+  #refused = 0;
 
   constructor(db: Kysely<any>, options: ClickTrackerOptions) {
     this.#db = db;
@@ -140,8 +142,9 @@ export class ClickTracker {
     return this;
   }
 
-  get stats(): { buffered: number; waiting: number; written: number; linkLoads: number } {
-    return { buffered: this.#buffer.size, waiting: this.#buffer.waiting, written: this.#written, linkLoads: this.#links.loads };
+  /** `refused`: clicks the database refused even alone and with their free text cleaned (logged in full). */
+  get stats(): { buffered: number; waiting: number; written: number; refused: number; linkLoads: number } {
+    return { buffered: this.#buffer.size, waiting: this.#buffer.waiting, written: this.#written, refused: this.#refused, linkLoads: this.#links.loads };
   }
 
   /**
@@ -280,7 +283,7 @@ export class ClickTracker {
   async #writeBatch(batch: readonly Accepted[]): Promise<void> {
     const salt = this.#salt ?? (await this.#saltFor());
     const judged = await judgeVisits(batch, salt, this.#datacenter);
-    const written = await inTransaction(this.#db, (trx) => insertBatch(trx, batch, judged));
+    const written = await this.#insertIsolating(batch, judged);
     this.#written += batch.length;
     // Fewer rows than clicks: an earlier attempt committed the batch but its acknowledgement was lost;
     // that attempt's results (if any) are found by the recovery.
@@ -291,6 +294,46 @@ export class ClickTracker {
       // The clicks are safely written; their results are recorded by the next write's recovery.
       this.#recoveryNeeded = true;
       this.#logger.error('recording results for written clicks failed; retried at the next write', errorFields(e));
+    }
+  }
+
+  /**
+   * Inserts a batch; when the database refuses it for a reason that may be one click's (not because
+   * it is down), each half is written again, in order, down to the click at fault — so one bad click
+   * never holds up the others, which would otherwise wait in the buffer behind it for ever.
+   */
+  async #insertIsolating(batch: readonly Accepted[], judged: readonly Judged[]): Promise<Written[]> {
+    try {
+      return await inTransaction(this.#db, (trx) => insertBatch(trx, batch, judged));
+    } catch (e) {
+      if (isSystemic(e)) throw e;
+      if (batch.length === 1) return this.#insertAlone(batch[0] as Accepted, judged[0] as Judged, e);
+      const half = Math.ceil(batch.length / 2);
+      const first = await this.#insertIsolating(batch.slice(0, half), judged.slice(0, half));
+      return [...first, ...(await this.#insertIsolating(batch.slice(half), judged.slice(half)))];
+    }
+  }
+
+  /**
+   * A click refused on its own: the visitor was already redirected, so it is kept if it can be — with
+   * its free text (user agent, referrer) cleaned of what the database refuses — and otherwise logged in
+   * full and counted (`stats.refused`) rather than blocking every click after it.
+   */
+  async #insertAlone(click: Accepted, judged: Judged, error: unknown): Promise<Written[]> {
+    const cleaned = { ...click, visit: { ...click.visit, userAgent: cleanText(click.visit.userAgent), referrer: cleanText(click.visit.referrer) } };
+    try {
+      const written = await inTransaction(this.#db, (trx) => insertBatch(trx, [cleaned], [judged]));
+      this.#logger.warn('a click was written with its user agent or referrer cleaned', { click_id: click.id, ...errorFields(error) });
+      return written;
+    } catch (e) {
+      if (isSystemic(e)) throw e;
+      this.#refused++;
+      const { link, ...rest } = click;
+      this.#logger.error('the database refused a click; it is logged here and not written', {
+        click: { ...rest, enrolment_id: link.enrolment.id },
+        ...errorFields(e),
+      });
+      return [];
     }
   }
 
@@ -455,6 +498,14 @@ async function markRepeatsIn(trx: Transaction<any>, rows: NewClick[]): Promise<v
   const marks = candidates.map((row) => ({ row, key: visitorKey(row.enrolment_id, row.ip_hash, row.user_agent), occurredMs: row.occurred_at.getTime(), status: row.status }));
   markRepeats(marks, validTimes);
   for (const m of marks) m.row.status = m.status;
+}
+
+/** Text with every character the database refuses replaced by U+FFFD (only for a click refused as it was). */
+function cleanText(text: string | null): string | null {
+  if (text === null) return null;
+  let out = text;
+  for (let bad = badCharacter(out); bad; bad = badCharacter(out)) out = `${out.slice(0, bad.index)}\ufffd${out.slice(bad.index + 1)}`;
+  return out;
 }
 
 function unknownLink(code: string): AppError {
