@@ -52,6 +52,8 @@ const country = z
   .length(2)
   .regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as US')
   .superRefine((code, ctx) => {
+    // Zod runs refinements even after the pattern failed: Intl throws on what is not a region code.
+    if (!/^[A-Z]{2}$/.test(code)) return;
     if (regionNames.of(code) === undefined) {
       ctx.addIssue({ code: 'custom', message: `unknown country code ${code}` });
       return;
