@@ -121,3 +121,11 @@ function ownerOf(principal: Principal): IdempotencyOwner | undefined {
 export function filledPath(pattern: string, params: Readonly<Record<string, unknown>>): string {
   return pattern.replace(/\{([a-z_]+)\}/g, (_, name: string) => encodeURIComponent(String(params[name] ?? '')));
 }
+
+/**
+ * The header a business-key replay answers with (a conversion's external_id, a deposit's reference…):
+ * the original status and `Idempotent-Replayed: true`, as a replayed `Idempotency-Key` answers.
+ */
+export function replayHeaders(replayed: boolean): Record<string, string> | undefined {
+  return replayed ? { [REPLAYED_HEADER]: 'true' } : undefined;
+}
