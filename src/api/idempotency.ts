@@ -25,7 +25,7 @@ import type { Principal } from './auth.js';
  * with another request, 409 idempotency_conflict; while the first still runs, 409
  * idempotency_key_in_use (Retry-After: 1). It runs after authentication, the rate limit and body
  * validation — a request refused by those never began executing, so nothing is stored for it — and
- * keeps every answer the handler gives, 4xx included, except 5xx and 429 (`isStoredStatus`).
+ * keeps every answer the handler gives, 4xx included, except 5xx, 429 and 400 (`isStoredStatus`).
  */
 export interface KeyedCall {
   principal: Principal;

@@ -71,7 +71,8 @@ describe('isStoredStatus', () => {
   it.each([
     [200, true],
     [201, true],
-    [400, true],
+    [400, false],
+    [401, true],
     [404, true],
     [409, true],
     [429, false],

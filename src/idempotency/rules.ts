@@ -64,10 +64,14 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * Whether an answer is kept for the key's later requests. A 5xx means the server failed, not the
- * request; a 429 that the request was not run: retrying either with the same key runs it again.
- * Everything else the endpoint answered (2xx, and 4xx once it began executing) is the answer.
+ * Whether an answer is kept for the key's later requests. Not kept: a 5xx (the server failed, not the
+ * request), a 429 (the request was not run) and a 400 (the request itself is malformed — a field,
+ * an amount, a currency — so nothing was done, and the same body gets the same 400 again; the client
+ * may fix the body and send it with the same key). Retrying with the same key runs those again.
+ * Every other answer the endpoint gave (2xx, and 4xx such as 404 or 409 insufficient_funds, which
+ * depend on the state the request found) is the answer. Refusals before the endpoint runs
+ * (authentication, rate limit, body validation) never reach the key at all.
  */
 export function isStoredStatus(status: number): boolean {
-  return status < 500 && status !== 429;
+  return status < 500 && status !== 400 && status !== 429;
 }

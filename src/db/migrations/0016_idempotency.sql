@@ -5,7 +5,7 @@
 -- Only src/idempotency writes it. The primary key decides who runs a request: the request whose insert
 -- wins runs under a lease it renews while it runs; a request that finds the lease expired (its process
 -- died) takes the key over. Once the request answers, its answer is stored and the lease is gone.
--- Answers with a 5xx (or 429) status are never stored: the record is deleted so a retry runs again.
+-- Answers with a 5xx, 429 or 400 status are never stored: the record is deleted so a retry runs again.
 create table idempotency_keys (
   owner_kind text not null check (owner_kind in ('operator', 'organization', 'creator')),
   -- '' for the operators, who are one owner
@@ -19,7 +19,7 @@ create table idempotency_keys (
   lease_token text check (length(lease_token) between 1 and 64),
   lease_expires_at timestamptz,
   -- once it answered
-  response_status int check (response_status between 100 and 499 and response_status <> 429),
+  response_status int check (response_status between 100 and 499 and response_status not in (400, 429)),
   response_headers jsonb check (jsonb_typeof(response_headers) = 'object'),
   -- the body as sent (JSON text), null for an empty answer
   response_body text,
