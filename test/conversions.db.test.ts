@@ -90,9 +90,11 @@ describe('attribution by click', () => {
     expect(await escrowHeld(api, brand, cpl.id)).toBe('2.50');
   });
 
-  it('answers the same body again with 200 and the original answer, holding nothing more', async () => {
+  it('answers the same body again with the original 201 and answer, marked replayed, holding nothing more', async () => {
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
     const again = await post(body);
-    expect(again.status).toBe(200);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(first.body);
     expect(await escrowHeld(api, brand, cpl.id)).toBe('2.50');
   });
@@ -119,7 +121,8 @@ describe('attribution by click', () => {
     const first = await post({ external_id: 'order-2', type: 'sale', promo_code: cpaPercent.promoCode, customer: { id: 'c-x' }, amount: '80.00', currency: 'USD', occurred_at: '2026-11-20T10:00:00Z' });
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     const same = await post({ external_id: 'order-2', type: 'sale', promo_code: cpaPercent.promoCode, customer: { id: 'c-x' }, amount: '80', currency: 'USD', occurred_at: '2026-11-20T11:00:00+01:00' });
-    expect(same.status, JSON.stringify(same.body)).toBe(200);
+    expect(same.status, JSON.stringify(same.body)).toBe(201);
+    expect(same.headers.get('idempotent-replayed')).toBe('true');
     expect(same.body).toEqual(first.body);
     expectError(
       await post({ external_id: 'order-2', type: 'sale', promo_code: cpaPercent.promoCode, customer: { id: 'c-x' }, amount: '80.01', currency: 'USD', occurred_at: '2026-11-20T10:00:00Z' }),
@@ -191,7 +194,8 @@ describe('unattributed', () => {
     expect(r.body).toEqual({ id: expect.stringMatching(/^cnv_/), external_id: body.external_id, status: 'unattributed', campaign_id: null, result: null, results: [], attribution: null });
     expect(await escrowHeld(api, brand, cpl.id)).toBe(held);
     const again = await post(body);
-    expect(again.status).toBe(200);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(r.body);
   });
 
@@ -356,9 +360,8 @@ describe('concurrency', () => {
     const click = await insertClick(api, fresh, creator);
     const body = { external_id: 'burst-1', type: 'lead', click_id: click.id, customer: { id: 'burst-customer' } };
     const answers = await Promise.all(Array.from({ length: 50 }, () => post(body)));
-    const statuses = answers.map((a) => a.status).sort();
-    expect(statuses.filter((s) => s === 201)).toHaveLength(1);
-    expect(statuses.filter((s) => s === 200)).toHaveLength(49);
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(201));
+    expect(answers.filter((a) => a.headers.get('idempotent-replayed') === 'true')).toHaveLength(49);
     for (const a of answers) expect(a.body).toEqual(answers[0]?.body);
     expect(answers[0]?.body.status).toBe('attributed');
     const results = await api.call('GET', `/v1/results?campaign_id=${fresh.id}`, { key: brand.key });
@@ -400,7 +403,8 @@ describe('recovery', () => {
     const held = Number(await escrowHeld(api, brand, cpl.id));
     const id = await leftRecording(input, cpl);
     const r = await post(input);
-    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.headers.get('idempotent-replayed')).toBe('true');
     expect(r.body).toMatchObject({ id, status: 'attributed', campaign_id: cpl.id, result: { source_id: id, status: 'pending' } });
     expect(Number(await escrowHeld(api, brand, cpl.id))).toBeCloseTo(held + 2.5, 10);
     expect((await post(input)).body).toEqual(r.body);
@@ -414,7 +418,8 @@ describe('recovery', () => {
     expect(await finishRecordingConversions(api.database.db, conversionAnswer, { olderThanSeconds: 0 })).toBe(1);
     expect(await finishRecordingConversions(api.database.db, conversionAnswer, { olderThanSeconds: 0 })).toBe(0);
     const r = await post(input);
-    expect(r.status).toBe(200);
+    expect(r.status).toBe(201);
+    expect(r.headers.get('idempotent-replayed')).toBe('true');
     expect(r.body).toMatchObject({ id, status: 'attributed', result: { source_id: id } });
     expect(Number(await escrowHeld(api, brand, cpl.id))).toBeCloseTo(held + 2.5, 10);
   });

@@ -180,7 +180,8 @@ describe('fraud at intake', () => {
     expect(stored.rows[0]?.request).not.toContain('3.5.140.1');
     // The device is evidence, not identity: the same request from another address answers the same.
     const again = await api.call('POST', '/v1/conversions', { key: brand.key, body: { ...body, customer: { ...body.customer, ip: '81.2.69.160' } } });
-    expect(again.status).toBe(200);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(r);
   });
 

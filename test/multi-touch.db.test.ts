@@ -251,7 +251,8 @@ describe('idempotency and decisions on parts', () => {
       key: brand.key,
       body: { external_id: 'replayed', type: 'sale', amount: '80.00', currency: 'USD', customer: { id: `cus-${n}` }, click_ids: [...ids].reverse() },
     });
-    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
     expect(again.body).toEqual(first.body);
     const changed = await api.call('POST', '/v1/conversions', {
       key: brand.key,

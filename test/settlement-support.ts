@@ -81,7 +81,7 @@ export async function seedCampaign(db: Kysely<any>, o: SeedOptions): Promise<See
   const creators = typeof o.creators === 'number' ? await newCreators(db, o.creators) : o.creators;
   const enrolments: EnrolmentWithTerms[] = [];
   for (const creatorId of creators) {
-    const e = await acceptTerms(db, { creatorId, campaignId: campaign.id, termsVersion: campaign.terms_version, termsSha256: campaign.terms_sha256 });
+    const { enrolment: e } = await acceptTerms(db, { creatorId, campaignId: campaign.id, termsVersion: campaign.terms_version, termsSha256: campaign.terms_sha256 });
     enrolments.push((await enrolmentById(db, e.id)) as EnrolmentWithTerms);
   }
   return { orgId, campaignId: campaign.id, currency, enrolments };

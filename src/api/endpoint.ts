@@ -4,6 +4,7 @@ import { AppError } from '../errors/index.js';
 import { requireCleanStrings } from '../wire/index.js';
 import type { JsonResponse, Method, RequestContext, Route } from '../server/router.js';
 import type { Principal } from './auth.js';
+import { filledPath, idempotent } from './idempotency.js';
 import type { Services } from './services.js';
 
 /**
@@ -64,9 +65,11 @@ export function toRoute(e: Endpoint<any, any, any>, services: Services): Route {
       const query = e.query ? parse(e.query, rawQuery, 'query') : undefined;
       requireCleanStrings(context.params, 'path');
       const params = e.params ? parse(e.params, context.params, 'path') : context.params;
-      const result = await e.handle({ body, query, params, principal, services, context });
-      if (isJsonResponse(result)) return result;
-      return { status: e.status ?? 200, body: result };
+      const run = async (): Promise<JsonResponse> => {
+        const result = await e.handle({ body, query, params, principal, services, context });
+        return isJsonResponse(result) ? result : { status: e.status ?? 200, body: result };
+      };
+      return idempotent(services, { principal, method: e.method, path: filledPath(e.path, params), body, context }, run);
     },
   };
 }

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { databaseNow, inTransaction } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { AccountId, fundEscrow as ledgerFundEscrow, lookupAccounts, openBrandWallet, openEscrow } from '../ledger/index.js';
-import { Money, parseAmount } from '../money/index.js';
+import { AccountId, fundEscrow as ledgerFundEscrow, LEDGER_LIMITS, lookupAccounts, lookupTransfers, openBrandWallet, openEscrow } from '../ledger/index.js';
+import { formatAmount, Money, parseAmount } from '../money/index.js';
 import { normaliseTerms, onePayout, type Terms, type TermsInput, termsHash } from './terms.js';
 
 export const CAMPAIGN_STATUSES = ['draft', 'funded', 'active', 'paused', 'ended', 'settled'] as const;
@@ -146,31 +147,70 @@ export async function transition(
 }
 
 /**
- * Commits brand money to the campaign: wallet → escrow, idempotent on the brand's reference. Without
- * an amount, funds what the budget still lacks. A draft becomes funded.
+ * Commits brand money to the campaign: wallet → escrow, idempotent on the brand's reference (its
+ * business key, docs/api-conventions.md). Without an amount, funds what the budget still lacks. A
+ * draft becomes funded. The same reference again — with the amount it moved, or none — answers the
+ * original funding (`replayed`), whatever the campaign's state now; with another amount, or on
+ * another campaign, it is idempotency_conflict. The ledger transfer is the record: its id comes from
+ * the reference and it holds the amount moved.
  */
 export async function fundCampaign(
   db: Db,
   p: { orgId: string; campaignId: string; amount?: string | undefined; reference: string },
-): Promise<{ campaign: Campaign; funded: Money }> {
+): Promise<{ campaign: Campaign; funded: Money; replayed: boolean }> {
   const campaign = await getCampaign(db, { kind: 'organization', id: p.orgId }, p.campaignId);
+  const id = fundingTransferId(p.orgId, p.reference);
+  const answer = async (funded: Money, replayed: boolean) => ({ campaign: await getCampaign(db, { kind: 'organization', id: p.orgId }, campaign.id), funded, replayed });
+  const earlier = await earlierFunding(db, id, campaign, p);
+  if (earlier) return answer(earlier, true);
   if (campaign.status === 'ended' || campaign.status === 'settled') {
     throw new AppError('invalid_state', `campaign ${campaign.id} is ${campaign.status}: it takes no more money`);
   }
   const escrow = await escrowOf(db, campaign.id);
   const amount = p.amount === undefined ? BigInt(campaign.terms.budget_minor) - escrow.funded : parseAmount(p.amount, campaign.currency);
-  if (amount <= 0n) throw new AppError('invalid_amount', 'nothing to fund: the escrow already holds the budget');
-  const id = `fund:${p.orgId}:${p.reference}`;
+  if (amount <= 0n) {
+    // A concurrent request with this reference may have funded the budget since the look-up above.
+    const raced = await earlierFunding(db, id, campaign, p);
+    if (raced) return answer(raced, true);
+    throw new AppError('invalid_amount', 'nothing to fund: the escrow already holds the budget');
+  }
   const moved = await ledgerFundEscrow(db, { id, orgId: p.orgId, campaignId: campaign.id, amount: Money.of(amount, campaign.currency) });
   if (!moved.ok) {
     if (moved.result === 'exceeds_credits') throw new AppError('insufficient_funds', 'the wallet does not hold that much: deposit first');
     if (moved.result.startsWith('exists_with_different')) {
+      // Lost a race to a different funding with this reference: name what differs.
+      await earlierFunding(db, id, campaign, { ...p, amount: p.amount ?? formatAmount(amount, campaign.currency) });
       throw new AppError('idempotency_conflict', `reference ${p.reference} was used for a different funding`, { details: { field: 'reference' } });
     }
     throw new AppError('conflict', `funding refused: ${moved.result}`);
   }
   if (campaign.status === 'draft') await transition(db, campaign.id, 'funded').catch(ignoreState);
-  return { campaign: await getCampaign(db, { kind: 'organization', id: p.orgId }, campaign.id), funded: Money.of(moved.transfers[0]?.amount ?? amount, campaign.currency) };
+  return answer(Money.of(moved.transfers[0]?.amount ?? amount, campaign.currency), false);
+}
+
+/** The ledger id of a brand's funding with a reference; a reference too long to fit is hashed (another prefix: no clash). */
+export function fundingTransferId(orgId: string, reference: string): string {
+  const id = `fund:${orgId}:${reference}`;
+  if (id.length <= LEDGER_LIMITS.id_length_max) return id;
+  return `fundh:${orgId}:${createHash('sha256').update(reference).digest('hex')}`;
+}
+
+/**
+ * What an earlier funding with this reference moved, or undefined if none did. A different request
+ * with the reference — another campaign, or an amount other than the one moved — is
+ * idempotency_conflict naming what differs.
+ */
+async function earlierFunding(db: Db, id: string, campaign: Campaign, p: { amount?: string | undefined; reference: string }): Promise<Money | undefined> {
+  const [transfer] = await lookupTransfers(db, [id]);
+  if (!transfer) return undefined;
+  const moved = Money.of(transfer.amount, transfer.currency);
+  if (transfer.credit_account_id !== AccountId.escrow(campaign.id)) {
+    throw new AppError('idempotency_conflict', `reference ${p.reference} funded another campaign`, { details: { field: 'reference' } });
+  }
+  if (p.amount !== undefined && parseAmount(p.amount, campaign.currency) !== transfer.amount) {
+    throw new AppError('idempotency_conflict', `reference ${p.reference} funded ${moved.toString()}, not ${p.amount}`, { details: { field: 'amount' } });
+  }
+  return moved;
 }
 
 function ignoreState(e: unknown): void {

@@ -4,12 +4,13 @@ import { AppError } from '../errors/index.js';
 import { newId, randomCode } from '../ids/index.js';
 import { openCreatorAccounts } from '../ledger/index.js';
 import { getCampaign } from './campaigns.js';
+import { enrolmentThatAccepted } from './repository.js';
 import type { Terms } from './terms.js';
 
 /**
  * A creator joins a campaign by accepting one exact version of its terms (its SHA-256), and gets a
  * tracking link code and a promo code. Accepting a newer version later rebinds the enrolment to it;
- * every acceptance is kept.
+ * every acceptance is kept (see acceptTerms).
  */
 export interface Enrolment {
   id: string;
@@ -35,11 +36,20 @@ export interface EnrolmentWithTerms extends Enrolment {
 
 type Db = Kysely<any>;
 
+/**
+ * The creator accepts the campaign's current terms. The accepted version is the business key
+ * (docs/api-conventions.md): accepting a version the creator already accepted answers the enrolment as
+ * it stands (`replayed`; the same id, link and promo code, and `accepted_at` of the acceptance that
+ * bound it), whatever the campaign's state or terms are now. Accepting a newer version rebinds the
+ * enrolment to it: the same id, link and promo code, a new `accepted_at`, one more acceptance kept.
+ */
 export async function acceptTerms(
   db: Db,
   p: { creatorId: string; campaignId: string; termsVersion: number; termsSha256: string },
-): Promise<Enrolment> {
+): Promise<{ enrolment: Enrolment; replayed: boolean }> {
   const campaign = await getCampaign(db, { kind: 'creator', id: p.creatorId }, p.campaignId);
+  const accepted = await enrolmentThatAccepted(db, p);
+  if (accepted) return { enrolment: accepted, replayed: true };
   if (!['funded', 'active', 'paused'].includes(campaign.status)) {
     throw new AppError('invalid_state', `campaign ${campaign.id} is ${campaign.status}: it takes no creators now`);
   }
@@ -55,7 +65,7 @@ export async function acceptTerms(
     try {
       return await inTransaction(db, (trx) => upsertEnrolment(trx, p, campaign.terms));
     } catch (e) {
-      // A generated code collided with an existing one: draw again.
+      // A generated code collided with an existing one, or a concurrent first acceptance inserted the enrolment: again.
       if (sqlState(e) !== '23505') throw e;
     }
   }
@@ -66,11 +76,14 @@ async function upsertEnrolment(
   trx: Db,
   p: { creatorId: string; campaignId: string; termsVersion: number; termsSha256: string },
   terms: Terms,
-): Promise<Enrolment> {
-  const existing = await sql<{ id: string }>`
-    select id from enrolments where campaign_id = ${p.campaignId} and creator_id = ${p.creatorId} for update`.execute(trx);
-  const id = existing.rows[0]?.id ?? newId('enr');
-  if (existing.rows[0]) {
+): Promise<{ enrolment: Enrolment; replayed: boolean }> {
+  const existing = await sql<Enrolment>`
+    select * from enrolments where campaign_id = ${p.campaignId} and creator_id = ${p.creatorId} for update`.execute(trx);
+  const found = existing.rows[0];
+  // A concurrent copy of this acceptance committed first.
+  if (found && found.terms_version === p.termsVersion && found.terms_sha256 === p.termsSha256) return { enrolment: found, replayed: true };
+  const id = found?.id ?? newId('enr');
+  if (found) {
     await sql`update enrolments set terms_version = ${p.termsVersion}, terms_sha256 = ${p.termsSha256}, accepted_at = earnest_now()
       where id = ${id}`.execute(trx);
   } else {
@@ -82,7 +95,7 @@ async function upsertEnrolment(
   await sql`insert into terms_acceptances (enrolment_id, terms_version, terms_sha256, accepted_at)
     values (${id}, ${p.termsVersion}, ${p.termsSha256}, earnest_now()) on conflict do nothing`.execute(trx);
   const r = await sql<Enrolment>`select * from enrolments where id = ${id}`.execute(trx);
-  return r.rows[0] as Enrolment;
+  return { enrolment: r.rows[0] as Enrolment, replayed: false };
 }
 
 const WITH_TERMS = sql`select e.*, c.org_id, c.status as campaign_status, t.terms

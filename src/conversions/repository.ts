@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { ClickStatus, VerdictLevel } from '../validation/index.js';
 import type { ConversionRequest, ConversionType } from './input.js';
+import type { ViewReport } from './views.js';
 
 /** The only SQL on conversions and view_reports (and the read-only click lookup attribution needs). */
 export type ConversionStatus = 'attributed' | 'unattributed' | 'rejected' | 'over_budget';
@@ -373,4 +374,29 @@ export async function creatorContacts(db: Db, ids: readonly string[]): Promise<M
   const r = await sql<{ id: string; email: string; phone: string | null }>`select id, email, phone from creators
     where id = any(${[...new Set(ids)]}::text[])`.execute(db);
   return new Map(r.rows.map((c) => [c.id, { email: c.email, phone: c.phone }]));
+}
+
+export interface NewViewReport {
+  id: string;
+  enrolment_id: string;
+  campaign_id: string;
+  creator_id: string;
+  views: bigint;
+  evidence_url: string;
+  external_id: string | null;
+}
+
+/** Inserts a view report; undefined when the creator's external_id is taken (by a concurrent copy, say). */
+export async function insertViewReport(db: Db, v: NewViewReport): Promise<ViewReport | undefined> {
+  const r = await sql<ViewReport>`insert into view_reports (id, enrolment_id, campaign_id, creator_id, views, evidence_url, external_id, created_at)
+    values (${v.id}, ${v.enrolment_id}, ${v.campaign_id}, ${v.creator_id}, ${v.views.toString()}::int8, ${v.evidence_url}, ${v.external_id}, earnest_now())
+    on conflict (creator_id, external_id) where external_id is not null do nothing
+    returning *`.execute(db);
+  return r.rows[0];
+}
+
+/** The creator's view report with this external_id (its business key), if any. */
+export async function viewReportByExternalId(db: Db, creatorId: string, externalId: string): Promise<ViewReport | undefined> {
+  const r = await sql<ViewReport>`select * from view_reports where creator_id = ${creatorId} and external_id = ${externalId}`.execute(db);
+  return r.rows[0];
 }

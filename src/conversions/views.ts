@@ -4,6 +4,7 @@ import { inTransaction } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { getResult, recordResults, type Result } from '../results/index.js';
+import { insertViewReport, viewReportByExternalId } from './repository.js';
 
 /**
  * Verified views (CPM): a creator reports a number of views with evidence; the brand confirms the
@@ -19,6 +20,8 @@ export interface ViewReport {
   enrolment_id: string;
   campaign_id: string;
   creator_id: string;
+  /** The creator's own id for the report (the business key), when they gave one. */
+  external_id: string | null;
   views: bigint;
   evidence_url: string;
   status: ViewReportStatus;
@@ -34,11 +37,20 @@ type Db = Kysely<any>;
 /** Reports are taken while the campaign runs (active, or paused: views already earned may be reported). */
 const OPEN_STATUSES = ['active', 'paused'];
 
+/**
+ * A creator's report. With an `externalId` (the creator's own id for it, unique per creator: the
+ * business key, docs/api-conventions.md) the same report again answers the report as it stands
+ * (`replayed`), whatever the campaign's state now, and another report with that id is
+ * idempotency_conflict naming the first field that differs.
+ */
 export async function submitViewReport(
   db: Db,
-  p: { creatorId: string; campaignId: string; views: bigint; evidenceUrl: string },
-): Promise<ViewReport> {
+  p: { creatorId: string; campaignId: string; views: bigint; evidenceUrl: string; externalId?: string | null },
+): Promise<{ report: ViewReport; replayed: boolean }> {
   assert(p.views > 0n, 'views must be positive');
+  const externalId = p.externalId ?? null;
+  const earlier = externalId === null ? undefined : await viewReportByExternalId(db, p.creatorId, externalId);
+  if (earlier) return { report: sameReport(earlier, p), replayed: true };
   const campaign = await getCampaign(db, { kind: 'creator', id: p.creatorId }, p.campaignId);
   const found = await sql<{ id: string }>`select id from enrolments where campaign_id = ${campaign.id} and creator_id = ${p.creatorId}`.execute(db);
   const enrolment = found.rows[0] ? await enrolmentById(db, found.rows[0].id) : undefined;
@@ -51,10 +63,28 @@ export async function submitViewReport(
   if (!OPEN_STATUSES.includes(campaign.status)) {
     throw new AppError('invalid_state', `campaign ${campaign.id} is ${campaign.status}: it takes no view reports`);
   }
-  const r = await sql<ViewReport>`insert into view_reports (id, enrolment_id, campaign_id, creator_id, views, evidence_url, created_at)
-    values (${newId('vr')}, ${enrolment.id}, ${campaign.id}, ${p.creatorId}, ${p.views.toString()}::int8, ${p.evidenceUrl}, earnest_now())
-    returning *`.execute(db);
-  return r.rows[0] as ViewReport;
+  const report = await insertViewReport(db, {
+    id: newId('vr'),
+    enrolment_id: enrolment.id,
+    campaign_id: campaign.id,
+    creator_id: p.creatorId,
+    views: p.views,
+    evidence_url: p.evidenceUrl,
+    external_id: externalId,
+  });
+  if (report) return { report, replayed: false };
+  // A concurrent copy with this external_id was inserted first.
+  const raced = await viewReportByExternalId(db, p.creatorId, externalId as string);
+  assert(raced, `view report ${externalId} of creator ${p.creatorId} conflicted on insert but is not there`);
+  return { report: sameReport(raced, p), replayed: true };
+}
+
+/** The report a replay answers, if the request is the same; else idempotency_conflict naming the first field that differs. */
+function sameReport(report: ViewReport, p: { campaignId: string; views: bigint; evidenceUrl: string }): ViewReport {
+  const differs =
+    report.campaign_id !== p.campaignId ? 'campaign_id' : BigInt(report.views) !== p.views ? 'views' : report.evidence_url !== p.evidenceUrl ? 'evidence_url' : null;
+  if (differs === null) return report;
+  throw new AppError('idempotency_conflict', `external_id ${report.external_id} was reported with a different ${differs}`, { details: { field: differs } });
 }
 
 /** Locks a report of one of the brand's campaigns; another brand's report is not_found. */

@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   conflict: 409,
   idempotency_conflict: 409,
+  idempotency_key_in_use: 409,
   invalid_state: 409,
   insufficient_funds: 409,
   payload_too_large: 413,

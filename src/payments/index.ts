@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { AppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { AccountId, deposit as ledgerDeposit, lookupAccounts, openBrandWallet, withdraw as ledgerWithdraw } from '../ledger/index.js';
+import { AccountId, deposit as ledgerDeposit, lookupAccounts, lookupTransfers, openBrandWallet, withdraw as ledgerWithdraw } from '../ledger/index.js';
 import { Money } from '../money/index.js';
 import type { PaymentProvider } from './providers.js';
 
@@ -32,33 +32,46 @@ export async function moveMoney(
   db: Db,
   provider: PaymentProvider,
   p: { orgId: string; kind: 'deposit' | 'withdrawal'; amount: Money; reference: string },
-): Promise<MoneyMovement> {
+): Promise<{ movement: MoneyMovement; replayed: boolean }> {
   if (p.amount.amount <= 0n) throw new AppError('invalid_amount', 'the amount must be positive');
   await openBrandWallet(db, p.orgId, p.amount.currency);
-  const movement = await recordOnce(db, p);
-  if (movement.status !== 'pending') return movement;
-  if (p.kind === 'withdrawal') await ensureAvailable(db, p.orgId, p.amount);
+  const { movement, created } = await recordOnce(db, p);
+  const replayed = !created;
+  // A pending movement found again was left by a crash or is being moved right now: finish it (each step is idempotent).
+  if (movement.status !== 'pending') return { movement, replayed };
+  // A concurrent copy of this withdrawal may have taken the money already: that is no shortage.
+  if (p.kind === 'withdrawal' && (await lookupTransfers(db, [movement.id])).length === 0) await ensureAvailable(db, p.orgId, p.amount);
   const ask = p.kind === 'deposit' ? provider.charge : provider.refund;
   const outcome = await ask({ orgId: p.orgId, amount: p.amount, reference: movement.id });
-  if (outcome.status === 'failed') return finish(db, movement.id, 'failed', provider.name, outcome.provider_reference, outcome.failure ?? 'refused by the provider');
+  const done = (status: 'succeeded' | 'failed', failure: string | null) =>
+    finish(db, movement.id, status, provider.name, outcome.provider_reference, failure).then((m) => ({ movement: m, replayed }));
+  if (outcome.status === 'failed') return done('failed', outcome.failure ?? 'refused by the provider');
   const move = p.kind === 'deposit' ? ledgerDeposit : ledgerWithdraw;
   const moved = await move(db, { id: movement.id, orgId: p.orgId, amount: p.amount });
-  if (!moved.ok) return finish(db, movement.id, 'failed', provider.name, outcome.provider_reference, `ledger refused: ${moved.result}`);
-  return finish(db, movement.id, 'succeeded', provider.name, outcome.provider_reference, null);
+  if (!moved.ok) return done('failed', `ledger refused: ${moved.result}`);
+  return done('succeeded', null);
 }
 
-/** Idempotent on (org, kind, reference): the same request finds its movement; a different one is refused. */
-async function recordOnce(db: Db, p: { orgId: string; kind: string; amount: Money; reference: string }): Promise<MoneyMovement> {
+/**
+ * Idempotent on (org, kind, reference), the movement's business key: the same request finds its
+ * movement (`created` false); a different amount or currency is idempotency_conflict naming it.
+ */
+async function recordOnce(
+  db: Db,
+  p: { orgId: string; kind: string; amount: Money; reference: string },
+): Promise<{ movement: MoneyMovement; created: boolean }> {
   const id = newId(p.kind === 'deposit' ? 'dep' : 'wd');
-  await sql`insert into money_movements (id, org_id, kind, reference, amount, currency, status)
+  const inserted = await sql`insert into money_movements (id, org_id, kind, reference, amount, currency, status)
     values (${id}, ${p.orgId}, ${p.kind}, ${p.reference}, ${p.amount.amount}, ${p.amount.currency}, 'pending')
     on conflict (org_id, kind, reference) do nothing`.execute(db);
   const r = await sql<MoneyMovement>`select * from money_movements where org_id = ${p.orgId} and kind = ${p.kind} and reference = ${p.reference}`.execute(db);
   const m = normalise(r.rows[0] as MoneyMovement);
   if (m.amount !== p.amount.amount || m.currency !== p.amount.currency) {
-    throw new AppError('idempotency_conflict', `reference ${p.reference} was used for a different ${p.kind}`, { details: { field: 'reference' } });
+    const field = m.amount !== p.amount.amount ? 'amount' : 'currency';
+    const was = Money.of(m.amount, m.currency).toString();
+    throw new AppError('idempotency_conflict', `reference ${p.reference} was used for a ${p.kind} of ${was}`, { details: { field } });
   }
-  return m;
+  return { movement: m, created: (inserted.numAffectedRows ?? 0n) > 0n };
 }
 
 async function ensureAvailable(db: Db, orgId: string, amount: Money): Promise<void> {

@@ -8,6 +8,7 @@ import { AppError } from '../errors/index.js';
 import { conversionAnswer } from '../api/routes/conversions.js';
 import { type Redirect, redirect } from '../api/routes/tracking.js';
 import { finishRecordingConversions } from '../conversions/index.js';
+import { startIdempotencyPurge } from '../idempotency/index.js';
 import { startAttributionFits } from '../attribution/live/index.js';
 import { startPayouts } from '../payouts/index.js';
 import { startSettlement } from '../settlement/index.js';
@@ -65,6 +66,9 @@ function startBackgroundWork(services: ApiServices): void {
     run: async () => (await finishRecordingConversions(services.db, conversionAnswer)) >= 100,
   });
   services.onStop(() => recovery.stop());
+  // Idempotency-Key records past their retention are deleted (src/idempotency).
+  const idempotencyPurge = startIdempotencyPurge({ db: services.db, logger: services.logger });
+  services.onStop(() => idempotencyPurge.stop());
 }
 
 /** On an empty database, the first operator key; never again once one exists. */

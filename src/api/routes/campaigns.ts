@@ -21,7 +21,8 @@ import { AppError } from '../../errors/index.js';
 import { creatorStanding, setEnrolmentTarget, type Standing } from '../../campaigns/index.js';
 import { type BonusExposure, type BonusPeriodRow, bonusRowsOf, campaignBonusExposure } from '../../bonuses/index.js';
 import type { Principal } from '../auth.js';
-import { endpoint } from '../endpoint.js';
+import { endpoint, respond } from '../endpoint.js';
+import { replayHeaders } from '../idempotency.js';
 import type { Services } from '../services.js';
 import { decimalAmount, idParams, money, page, pageQuery, reference } from '../schemas.js';
 
@@ -203,7 +204,7 @@ export const campaignEndpoints = [
     handle: async ({ params, body, principal, services }) => {
       const r = await fundCampaign(services.db, { orgId: orgOf(principal), campaignId: params.id, amount: body.amount, reference: body.reference });
       const campaign = await campaignView(services, r.campaign);
-      return { campaign, funded: money(r.funded.amount, r.funded.currency), bonus_exposure: campaign.bonus_exposure };
+      return respond(200, { campaign, funded: money(r.funded.amount, r.funded.currency), bonus_exposure: campaign.bonus_exposure }, replayHeaders(r.replayed));
     },
   }),
   ...(['activate', 'pause', 'end'] as const).map((action) =>
@@ -234,8 +235,8 @@ export const campaignEndpoints = [
     status: 201,
     handle: async ({ params, body, principal, services }) => {
       if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators join campaigns');
-      const e = await acceptTerms(services.db, { creatorId: principal.id, campaignId: params.id, termsVersion: body.terms_version, termsSha256: body.terms_sha256 });
-      return enrolmentView(e);
+      const r = await acceptTerms(services.db, { creatorId: principal.id, campaignId: params.id, termsVersion: body.terms_version, termsSha256: body.terms_sha256 });
+      return respond(201, enrolmentView(r.enrolment), replayHeaders(r.replayed));
     },
   }),
   endpoint({

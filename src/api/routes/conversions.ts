@@ -17,6 +17,7 @@ import {
 import { AppError } from '../../errors/index.js';
 import type { Principal } from '../auth.js';
 import { type Endpoint, endpoint, respond } from '../endpoint.js';
+import { replayHeaders } from '../idempotency.js';
 import { idParams, page, pageQuery } from '../schemas.js';
 import { resultView } from './results.js';
 
@@ -57,6 +58,7 @@ export function conversionView(c: ConversionRow) {
 export function viewReportView(v: ViewReport) {
   return {
     id: v.id,
+    external_id: v.external_id,
     campaign_id: v.campaign_id,
     enrolment_id: v.enrolment_id,
     creator_id: v.creator_id,
@@ -87,6 +89,12 @@ const conversionsQuery = pageQuery.extend({
   status: z.enum(['recording', 'attributed', 'unattributed', 'rejected', 'over_budget']).optional(),
 });
 const viewBody = z.strictObject({
+  external_id: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("The creator's own id for this report, unique per creator: the idempotency key (the same report again answers the original)"),
   campaign_id: z.string().min(1).max(100),
   views: z.number().int().min(1).max(1_000_000_000_000),
   evidence_url: z.url({ protocol: /^https$/ }).max(2000).describe('An https link to the post or analytics screenshot showing the views'),
@@ -104,7 +112,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
   endpoint({
     method: 'POST',
     path: '/v1/conversions',
-    summary: 'Report a lead or sale: attributed, validated and held (idempotent on external_id; 201 first, 200 on a replay)',
+    summary: 'Report a lead or sale: attributed, validated and held (idempotent on external_id: a replay answers the original 201 with Idempotent-Replayed: true)',
     tag: 'conversions',
     access: ['organization'],
     limit: 'conversions',
@@ -112,7 +120,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
     status: 201,
     handle: async ({ body, principal, services }) => {
       const r = await recordConversionGrouped(services.db, { orgId: orgOf(principal), input: body, present: conversionAnswer });
-      return respond(r.created ? 201 : 200, r.answer);
+      return respond(201, r.answer, replayHeaders(!r.created));
     },
   }),
   endpoint({
@@ -143,20 +151,21 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
   endpoint({
     method: 'POST',
     path: '/v1/views',
-    summary: 'Report views on a CPM campaign with evidence, for the brand to confirm',
+    summary: 'Report views on a CPM campaign with evidence, for the brand to confirm (idempotent on external_id, when given)',
     tag: 'views',
     access: ['creator'],
     body: viewBody,
     status: 201,
     handle: async ({ body, principal, services }) => {
       if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators report views');
-      const v = await submitViewReport(services.db, {
+      const r = await submitViewReport(services.db, {
         creatorId: principal.id,
         campaignId: body.campaign_id,
         views: BigInt(body.views),
         evidenceUrl: body.evidence_url,
+        externalId: body.external_id ?? null,
       });
-      return viewReportView(v);
+      return respond(201, viewReportView(r.report), replayHeaders(r.replayed));
     },
   }),
   endpoint({

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { AppError } from '../../errors/index.js';
 import { isCurrency, Money, parseAmount } from '../../money/index.js';
 import { listMovements, type MoneyMovement, moveMoney, walletBalances } from '../../payments/index.js';
-import { endpoint } from '../endpoint.js';
+import { endpoint, respond } from '../endpoint.js';
+import { replayHeaders } from '../idempotency.js';
 import { decimalAmount, money, page, pageQuery, reference } from '../schemas.js';
 
 const movementBody = z.strictObject({
@@ -35,9 +36,14 @@ export const paymentEndpoints = [
       status: 201,
       handle: async ({ body, principal, services }) => {
         const amount = Money.of(parseAmount(body.amount, body.currency), body.currency);
-        const m = await moveMoney(services.db, services.payments, { orgId: orgOf(principal.kind, principal.id), kind, amount, reference: body.reference });
+        const { movement: m, replayed } = await moveMoney(services.db, services.payments, {
+          orgId: orgOf(principal.kind, principal.id),
+          kind,
+          amount,
+          reference: body.reference,
+        });
         if (m.status === 'failed') throw new AppError('conflict', `the ${kind} failed: ${m.failure}`);
-        return movementView(m);
+        return respond(201, movementView(m), replayHeaders(replayed));
       },
     }),
   ),
