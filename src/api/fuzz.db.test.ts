@@ -81,6 +81,7 @@ const LAST = /\/(end|pause|reverse|revoke|keys)\b|\/fail$/;
 const endpoints = allEndpoints().sort((a, b) => Number(LAST.test(a.path)) - Number(LAST.test(b.path)));
 
 interface FuzzRequest {
+  idempotencyKey: string | null;
   path: string;
   key: string | null;
   body: { json: unknown } | { raw: RawBody } | null;
@@ -115,7 +116,13 @@ function requestFor(e: Endpoint<any, any, any>): fc.Arbitrary<FuzzRequest> {
   const query = querySchema
     ? fc.tuple(valid(querySchema), fc.option(mutation, { nil: undefined })).map(([q, m]) => queryString(m ? mutate(q, m) : q))
     : fc.constantFrom('', '', '?x=1', '?limit=%FF', '?a=%00');
-  return fc.record({ params, key, body, query }).map(({ params, key, body, query }) => ({
+  const idempotencyKey = fc.oneof(
+    { weight: 6, arbitrary: fc.constant(null) },
+    fc.constantFrom('fz-key-1', 'fz-key-2', '', ' ', 'a b', 'x'.repeat(300), 'é', '%00'),
+    fc.uuid(),
+  );
+  return fc.record({ params, key, body, query, idempotencyKey }).map(({ params, key, body, query, idempotencyKey }) => ({
+    idempotencyKey,
     path: names.reduce((p, name, i) => p.replace(`{${name}}`, encode(String(params[i]))), e.path),
     key,
     body,
@@ -131,6 +138,7 @@ function queryString(q: unknown): string {
 
 async function send(e: Endpoint<any, any, any>, r: FuzzRequest): Promise<{ status: number; text: string; contentType: string | null }> {
   const headers: Record<string, string> = { 'user-agent': BROWSER_AGENT };
+  if (r.idempotencyKey !== null) headers['idempotency-key'] = r.idempotencyKey;
   if (r.key) headers.authorization = r.key.startsWith('Bearer') ? r.key : `Bearer ${r.key}`;
   let payload: string | Buffer | undefined;
   if (r.body && 'json' in r.body) {
