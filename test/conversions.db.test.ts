@@ -338,7 +338,7 @@ describe('bad requests', () => {
 });
 
 describe('budget', () => {
-  it('marks a result over_budget and pauses the campaign when the escrow cannot cover it', async () => {
+  it('records a result the escrow cannot cover as awaiting_funds and pauses the campaign', async () => {
     const tight = await launchCampaign(api, brand, creator, { objective: 'cpa_fixed', rate: '10.00', budget: '15.00' });
     const sale = async () => {
       const click = await insertClick(api, tight, creator);
@@ -347,7 +347,8 @@ describe('budget', () => {
     expect((await sale()).body.status).toBe('attributed');
     const over = await sale();
     expect(over.status).toBe(201);
-    expect(over.body).toMatchObject({ status: 'over_budget', result: { status: 'over_budget', reasons: ['over_budget'] } });
+    expect(over.body).toMatchObject({ status: 'attributed', result: { status: 'awaiting_funds', reasons: ['over_budget'], hold_until: null } });
+    expect(Date.parse(over.body.result.awaiting_funds_until) - Date.parse(over.body.result.recorded_at)).toBe(7 * 86_400_000);
     expect(await escrowHeld(api, brand, tight.id)).toBe('10.00');
     const campaign = await api.call('GET', `/v1/campaigns/${tight.id}`, { key: brand.key });
     expect(campaign.body).toMatchObject({ status: 'paused', paused_reason: 'over_budget' });

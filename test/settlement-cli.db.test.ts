@@ -52,6 +52,7 @@ describe('settlement commands', () => {
       reviewed: 0,
       batches: 1,
       campaigns_ended: [seeded.campaignId],
+      awaiting_funds: { held: 0, expired: 0 },
       bonuses: { held: 0, released: 0, paid: 0, clawed_back: 0, failures: [] },
       campaigns_settled: [
         {

@@ -60,7 +60,7 @@ describe('approving results', () => {
 
     const st = await campaignStatement(db, operator, s.campaignId);
     expect(st).toMatchObject({ funded: 10_000n, paid_to_creators: 600n, platform_fees_gross: 150n, unspent_refunded: 0n });
-    expect(st.escrow).toEqual({ held: 0n, available: 9_250n, closed: false });
+    expect(st.escrow).toEqual({ held: 0n, available: 9_250n, closed: false, low: false, low_threshold: null });
     expect(st.results).toEqual(
       expect.arrayContaining([
         { status: 'approved', count: 3, reasons: {} },
@@ -115,7 +115,7 @@ describe('ending and settling a campaign', () => {
     expect(await walletOf(db, s.orgId)).toBe(walletBefore + 9_250n);
     const st = await campaignStatement(db, operator, s.campaignId);
     expect(st).toMatchObject({ funded: 10_000n, paid_to_creators: 600n, platform_fees_gross: 150n, fees_refunded: 0n, unspent_refunded: 9_250n });
-    expect(st.escrow).toEqual({ held: 0n, available: 0n, closed: true });
+    expect(st.escrow).toEqual({ held: 0n, available: 0n, closed: true, low: false, low_threshold: null });
     expect(st.guarantee).toMatchObject({ decided: true, applied: false, kpi_met: true, validated: 3 });
     expectIdentity(st);
     expect((await runSettlement(db)).campaigns_settled).toEqual([]);

@@ -375,7 +375,7 @@ describe('CPC', () => {
     for (let i = 0; i < 3; i++) await click(api, c.code, { ip: `198.51.100.${60 + i}` });
     await flush(api);
     const results = await resultsOf(main, c.id);
-    expect(results.map((r) => r.status).sort()).toEqual(['over_budget', 'pending', 'pending']);
+    expect(results.map((r) => r.status).sort()).toEqual(['awaiting_funds', 'pending', 'pending']);
     const view = await escrowOf(main, c.id);
     expect(view).toMatchObject({ status: 'paused', paused_reason: 'over_budget' });
     expect(view.escrow.held.amount).toBe('0.80');

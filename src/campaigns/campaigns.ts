@@ -5,6 +5,7 @@ import { AppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { AccountId, fundEscrow as ledgerFundEscrow, LEDGER_LIMITS, lookupAccounts, lookupTransfers, openBrandWallet, openEscrow } from '../ledger/index.js';
 import { formatAmount, Money, parseAmount } from '../money/index.js';
+import { pauseByBrandIfBudgetPaused, updateSettings } from './repository.js';
 import { normaliseTerms, onePayout, type Terms, type TermsInput, termsHash } from './terms.js';
 
 export const CAMPAIGN_STATUSES = ['draft', 'funded', 'active', 'paused', 'ended', 'settled'] as const;
@@ -22,7 +23,10 @@ export interface Campaign {
   terms_version: number;
   terms: Terms;
   terms_sha256: string;
+  /** `over_budget` when the campaign paused itself because its escrow ran out; else the brand's reason. */
   paused_reason: string | null;
+  /** The brand's low-escrow threshold, minor units (null: none): `escrowLow` compares the available escrow with it. */
+  low_escrow_threshold: bigint | null;
   created_at: Date;
   ended_at: Date | null;
   settled_at: Date | null;
@@ -37,13 +41,21 @@ export interface Escrow {
 
 type Db = Kysely<any>;
 
-export async function createCampaign(db: Db, p: { orgId: string; name: string; terms: TermsInput }): Promise<Campaign> {
+/** The reason a campaign gives when it paused itself because its escrow could not cover a result. */
+export const BUDGET_PAUSE = 'over_budget';
+
+export async function createCampaign(
+  db: Db,
+  p: { orgId: string; name: string; terms: TermsInput; lowEscrowThreshold?: string | null | undefined },
+): Promise<Campaign> {
   const terms = normaliseTerms(p.terms);
+  const threshold = p.lowEscrowThreshold == null ? null : parseThreshold(p.lowEscrowThreshold, terms.currency);
   const id = newId('cmp');
   await openBrandWallet(db, p.orgId, terms.currency);
   await openEscrow(db, id, terms.currency);
   await inTransaction(db, async (trx) => {
-    await sql`insert into campaigns (id, org_id, name, currency) values (${id}, ${p.orgId}, ${p.name}, ${terms.currency})`.execute(trx);
+    await sql`insert into campaigns (id, org_id, name, currency, low_escrow_threshold)
+      values (${id}, ${p.orgId}, ${p.name}, ${terms.currency}, ${threshold})`.execute(trx);
     await insertTerms(trx, id, 1, terms);
   });
   return getCampaign(db, { kind: 'operator' }, id);
@@ -55,7 +67,7 @@ async function insertTerms(db: Db, campaignId: string, version: number, terms: T
 }
 
 const SELECT = sql`select c.id, c.org_id, c.name, c.status, trim(c.currency) as currency, c.terms_version, t.terms,
-    t.terms_sha256, c.paused_reason, c.created_at, c.ended_at, c.settled_at
+    t.terms_sha256, c.paused_reason, c.low_escrow_threshold, c.created_at, c.ended_at, c.settled_at
   from campaigns c join campaign_terms t on t.campaign_id = c.id and t.version = c.terms_version`;
 
 function visibleTo(viewer: Viewer) {
@@ -98,6 +110,34 @@ export async function changeTerms(db: Db, orgId: string, id: string, input: Term
     await sql`update campaigns set terms_version = ${c.terms_version + 1}, updated_at = now() where id = ${id}`.execute(trx);
   });
   return getCampaign(db, { kind: 'organization', id: orgId }, id);
+}
+
+function parseThreshold(amount: string, currency: string): bigint {
+  try {
+    return parseAmount(amount, currency);
+  } catch (e) {
+    if (e instanceof AppError) throw new AppError(e.code, e.message, { details: { field: 'low_escrow_threshold' }, cause: e });
+    throw e;
+  }
+}
+
+/**
+ * The brand's settings on a campaign that are not terms (creators do not accept them): its name and
+ * its low-escrow threshold (null clears it). Absent fields stay as they are.
+ */
+export async function updateCampaign(
+  db: Db,
+  p: { orgId: string; campaignId: string; name?: string | undefined; lowEscrowThreshold?: string | null | undefined },
+): Promise<Campaign> {
+  const campaign = await getCampaign(db, { kind: 'organization', id: p.orgId }, p.campaignId);
+  const threshold = p.lowEscrowThreshold == null ? p.lowEscrowThreshold : parseThreshold(p.lowEscrowThreshold, campaign.currency);
+  await updateSettings(db, campaign.id, { name: p.name, lowEscrowThreshold: threshold });
+  return getCampaign(db, { kind: 'organization', id: p.orgId }, campaign.id);
+}
+
+/** The escrow is low when the brand set a threshold and what is available is at or below it. */
+export function escrowLow(available: bigint, threshold: bigint | null): boolean {
+  return threshold !== null && available <= threshold;
 }
 
 export async function escrowOf(db: Db, campaignId: string): Promise<Escrow> {
@@ -147,6 +187,22 @@ export async function transition(
 }
 
 /**
+ * The brand pauses its campaign: results arriving while it is paused are refused (`campaign_paused`).
+ * A campaign paused for budget becomes the brand's pause (later results are refused instead of
+ * waiting for funds, and funding no longer resumes it); results already waiting keep waiting.
+ */
+export async function pauseCampaign(db: Db, p: { orgId: string; campaignId: string; reason?: string | null | undefined }): Promise<void> {
+  if (p.reason === BUDGET_PAUSE) {
+    throw new AppError('invalid_request', `"${BUDGET_PAUSE}" is the reason Earnest gives when the escrow runs out; say why you pause`, {
+      details: { field: 'reason' },
+    });
+  }
+  const reason = p.reason ?? 'paused by the brand';
+  if (await pauseByBrandIfBudgetPaused(db, { campaignId: p.campaignId, orgId: p.orgId, reason })) return;
+  await transition(db, p.campaignId, 'paused', { orgId: p.orgId, reason });
+}
+
+/**
  * Commits brand money to the campaign: wallet → escrow, idempotent on the brand's reference (its
  * business key, docs/api-conventions.md). Without an amount, funds what the budget still lacks. A
  * draft becomes funded. The same reference again — with the amount it moved, or none — answers the
@@ -156,14 +212,15 @@ export async function transition(
  */
 export async function fundCampaign(
   db: Db,
-  p: { orgId: string; campaignId: string; amount?: string | undefined; reference: string },
+  p: { orgId: string; campaignId: string; amount?: string | undefined; reference: string; endedTakesMoney?: boolean },
 ): Promise<{ campaign: Campaign; funded: Money; replayed: boolean }> {
   const campaign = await getCampaign(db, { kind: 'organization', id: p.orgId }, p.campaignId);
   const id = fundingTransferId(p.orgId, p.reference);
   const answer = async (funded: Money, replayed: boolean) => ({ campaign: await getCampaign(db, { kind: 'organization', id: p.orgId }, campaign.id), funded, replayed });
   const earlier = await earlierFunding(db, id, campaign, p);
   if (earlier) return answer(earlier, true);
-  if (campaign.status === 'ended' || campaign.status === 'settled') {
+  // An ended campaign takes money only while results recorded before its end wait for funds (the caller knows).
+  if (campaign.status === 'settled' || (campaign.status === 'ended' && !p.endedTakesMoney)) {
     throw new AppError('invalid_state', `campaign ${campaign.id} is ${campaign.status}: it takes no more money`);
   }
   const escrow = await escrowOf(db, campaign.id);

@@ -3,7 +3,8 @@ import type { Enrolment } from './enrolments.js';
 
 /**
  * SQL on campaigns, terms and enrolments added since issue #12's layering (older statements still live
- * beside their functions and move here with it).
+ * beside their functions and move here with it): enrolments' business key, the brand's settings that
+ * are not terms, and the pauses for budget (issue #10).
  */
 type Db = Kysely<any>;
 
@@ -16,4 +17,31 @@ export async function enrolmentThatAccepted(
     join terms_acceptances a on a.enrolment_id = e.id and a.terms_version = ${p.termsVersion} and a.terms_sha256 = ${p.termsSha256}
     where e.campaign_id = ${p.campaignId} and e.creator_id = ${p.creatorId}`.execute(db);
   return r.rows[0];
+}
+
+/** Sets the fields given (undefined: unchanged; a null threshold clears it). */
+export async function updateSettings(db: Db, campaignId: string, s: { name?: string | undefined; lowEscrowThreshold?: bigint | null | undefined }): Promise<void> {
+  const sets = [
+    ...(s.name !== undefined ? [sql`name = ${s.name}`] : []),
+    ...(s.lowEscrowThreshold !== undefined ? [sql`low_escrow_threshold = ${s.lowEscrowThreshold}`] : []),
+  ];
+  if (sets.length === 0) return;
+  await sql`update campaigns set ${sql.join(sets)}, updated_at = now() where id = ${campaignId}`.execute(db);
+}
+
+/**
+ * The escrow cannot cover the next result: running campaigns pause themselves until the brand tops
+ * up (`paused_reason` over_budget). Called inside the transaction that found it out.
+ */
+export async function pauseForBudget(db: Db, campaignIds: readonly string[]): Promise<void> {
+  if (campaignIds.length === 0) return;
+  await sql`update campaigns set status = 'paused', paused_reason = 'over_budget', updated_at = now()
+    where id = any(${[...campaignIds]}::text[]) and status = 'active'`.execute(db);
+}
+
+/** A campaign paused for budget that the brand pauses becomes the brand's pause. Whether it was one. */
+export async function pauseByBrandIfBudgetPaused(db: Db, p: { campaignId: string; orgId: string; reason: string }): Promise<boolean> {
+  const r = await sql`update campaigns set paused_reason = ${p.reason}, updated_at = now()
+    where id = ${p.campaignId} and org_id = ${p.orgId} and status = 'paused' and paused_reason = 'over_budget'`.execute(db);
+  return (r.numAffectedRows ?? 0n) > 0n;
 }

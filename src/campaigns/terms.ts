@@ -40,6 +40,14 @@ export const termsInputSchema = z.strictObject({
   ends_at: isoTime,
   kpi_target: z.number().int().min(0).max(1_000_000_000),
   hold_days: z.number().int().min(0).max(365).default(30),
+  /** How long a result the escrow cannot cover waits for the brand to top up before it is final over_budget. */
+  budget_grace_days: z
+    .number()
+    .int()
+    .min(0)
+    .max(90)
+    .optional()
+    .describe('Days a result the escrow cannot cover waits as awaiting_funds for a top-up; 0: over_budget at once; default 7'),
   attribution_window_days: z.number().int().min(1).max(365).default(30),
   fee_bps: z.number().int().min(0).max(10_000).default(2_000),
   guarantee_bps: z.number().int().min(0).max(10_000).default(10_000),
@@ -100,6 +108,8 @@ export interface Terms {
   ends_at: string;
   kpi_target: number;
   hold_days: number;
+  /** Absent in terms written before results could wait for funds: the default, 7. */
+  budget_grace_days?: number;
   attribution_window_days: number;
   fee_bps: number;
   guarantee_bps: number;
@@ -118,6 +128,13 @@ export interface AttributionTerms {
 }
 
 export const DEFAULT_ATTRIBUTION: AttributionTerms = { model: 'last_click', half_life_days: DEFAULT_HALF_LIFE_DAYS };
+
+export const DEFAULT_BUDGET_GRACE_DAYS = 7;
+
+/** How long a result the escrow cannot cover waits for funds (the default for terms written before the term). */
+export function budgetGraceDaysOf(t: Pick<Terms, 'budget_grace_days'>): number {
+  return t.budget_grace_days ?? DEFAULT_BUDGET_GRACE_DAYS;
+}
 
 /** The campaign's attribution model (last click when the terms name none). */
 export function attributionOf(t: Pick<Terms, 'attribution'>): AttributionTerms {
@@ -151,6 +168,7 @@ export function normaliseTerms(input: TermsInput): Terms {
     ends_at: new Date(ends).toISOString(),
     kpi_target: input.kpi_target,
     hold_days: input.hold_days,
+    budget_grace_days: input.budget_grace_days ?? DEFAULT_BUDGET_GRACE_DAYS,
     attribution_window_days: input.attribution_window_days,
     fee_bps: input.fee_bps,
     guarantee_bps: input.guarantee_bps,
@@ -189,6 +207,7 @@ export function presentTerms(t: Terms) {
   return {
     ...rest,
     attribution: attributionOf(t),
+    budget_grace_days: budgetGraceDaysOf(t),
     rate: rate_minor === null ? null : formatAmount(BigInt(rate_minor), t.currency),
     budget: formatAmount(BigInt(budget_minor), t.currency),
   };

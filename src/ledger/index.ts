@@ -5,6 +5,7 @@ export {
   createTransfers,
   createTransfersIn,
   expireDueHolds,
+  lockAccounts,
   type HoldState,
   lookupAccounts,
   lookupHolds,

@@ -274,6 +274,20 @@ export async function lookupAccounts(db: Db, ids: readonly string[]): Promise<Ac
   });
 }
 
+/**
+ * Locks accounts for the rest of the caller's transaction (in id order, as the ledger itself locks
+ * them) and answers them as they stand: a caller that must decide what fits before submitting
+ * transfers — a failed transfer burns its id — reads balances nothing else can change until it
+ * commits. Holds whose timeout passed are not expired here, so what is available can only be more.
+ */
+export async function lockAccounts(trx: Trx, ids: readonly string[]): Promise<Account[]> {
+  const accounts = await loadAccounts(trx, unique(ids), true);
+  return ids.flatMap((id) => {
+    const a = accounts.get(id);
+    return a ? [a] : [];
+  });
+}
+
 async function loadAccountsRaw(db: Db, ids: readonly string[]): Promise<Map<string, Account>> {
   if (ids.length === 0) return new Map();
   const r = await sql<Account>`select * from ledger_accounts where id = any(${ids}::text[])`.execute(db);

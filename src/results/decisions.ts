@@ -15,12 +15,14 @@ export interface Actor {
 
 export const VALIDATION: Actor = { kind: 'system', id: 'validation' };
 export const SETTLEMENT: Actor = { kind: 'system', id: 'settlement' };
+/** What the escrow decides: a result waits for funds, is held once funded, or is over budget when its grace ends. */
+export const BUDGET: Actor = { kind: 'system', id: 'budget' };
 
 export interface NewDecision {
   resultId: string;
   /** The status before (`new` for a result decided as it was recorded). */
   from: string;
-  to: 'pending' | 'review' | 'approved' | 'rejected' | 'reversed';
+  to: 'pending' | 'review' | 'approved' | 'rejected' | 'reversed' | 'awaiting_funds' | 'over_budget';
   reasons: readonly string[];
   note: string | null;
   actor: Actor;

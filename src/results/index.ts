@@ -1,5 +1,13 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { campaignRowsWhere, type EnrolmentWithTerms, grossPayout, type Terms } from '../campaigns/index.js';
+import {
+  BUDGET_PAUSE,
+  budgetGraceDaysOf,
+  campaignRowsWhere,
+  type EnrolmentWithTerms,
+  grossPayout,
+  pauseForBudget,
+  type Terms,
+} from '../campaigns/index.js';
 import { GroupCommit, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
@@ -7,7 +15,7 @@ import {
   AccountId,
   clawbackRequests,
   createTransfersIn,
-  holdRequests,
+  lockAccounts,
   lookupTransfers,
   resolveHoldRequests,
   TransferFlags as F,
@@ -15,8 +23,11 @@ import {
 } from '../ledger/index.js';
 import { allocate, splitFee } from '../money/index.js';
 import { capPayments } from './caps.js';
-import { type Actor, type NewDecision, recordDecisions, SETTLEMENT, textArrays, VALIDATION } from './decisions.js';
+import { type Actor, BUDGET, type NewDecision, recordDecisions, SETTLEMENT, textArrays, VALIDATION } from './decisions.js';
+import { planHolds } from './funds-plan.js';
+import { holdLegs, holdRequestsOf } from './holds.js';
 import { recheckDue } from './recheck.js';
+import { type CampaignState, campaignStates, normaliseResult, OVER_BUDGET } from './repository.js';
 
 /**
  * Results: what creators are paid for. This is where a click or a conversion becomes a hold: recording
@@ -29,13 +40,30 @@ import { recheckDue } from './recheck.js';
  *   pending ──(hold period, re-check valid)──▶ approved ──(operator: reverse)──▶ reversed
  *      │  └──(re-check not valid)──▶ review ──(operator: approve)──▶ pending (reviewed)
  *      └──(brand or operator: reject)──▶ rejected ◀──(reject)── review
+ *
+ * A result the escrow cannot cover — or that arrives while its campaign is paused for budget — is
+ * `awaiting_funds` instead (no hold; src/results/funds.ts): held, in arrival order, once the brand
+ * tops up and resumes (→ pending, or review for a review verdict), or final `over_budget` when the
+ * terms' grace period ends. The brand may reject it meanwhile (nothing to void).
  */
 export const RESULT_KINDS = ['click', 'lead', 'sale', 'views'] as const;
 export type ResultKind = (typeof RESULT_KINDS)[number];
-export const RESULT_STATUSES = ['pending', 'review', 'approved', 'rejected', 'over_budget', 'reversed'] as const;
+export const RESULT_STATUSES = ['pending', 'review', 'approved', 'rejected', 'over_budget', 'reversed', 'awaiting_funds'] as const;
 export type ResultStatus = (typeof RESULT_STATUSES)[number];
 export { type Actor, type ActorKind, decisionsOf, type ResultDecision } from './decisions.js';
 export { RECHECK_LIMITS } from './recheck.js';
+export { holdLegs } from './holds.js';
+export {
+  type AwaitingFunds,
+  awaitingFundsOf,
+  expireAwaitingFunds,
+  FUNDS_LIMITS,
+  holdAwaitingFunds,
+  type HoldPass,
+  campaignsWithAwaitingFunds,
+  heldAs,
+  nextAwaiting,
+} from './funds.js';
 export { type ReviewEvidence, type ReviewItem, reviewQueue } from './review.js';
 
 export interface ResultDraft {
@@ -84,8 +112,11 @@ export interface Result {
   customer_id: string | null;
   occurred_at: Date;
   recorded_at: Date;
+  /** When the hold period ends. While `awaiting_funds`, provisional: recorded_at + the hold period, moved when the hold is placed. */
   hold_until: Date;
   hold_id: string | null;
+  /** When a result that waited for funds stops waiting (its grace period ends); null for one that never waited. */
+  awaiting_until: Date | null;
   decided_at: Date | null;
   decided_by: string | null;
   decision_note: string | null;
@@ -142,9 +173,6 @@ function resultKey(r: Pick<Result, 'kind' | 'source_id' | 'enrolment_id'>): stri
 type Db = Kysely<any>;
 type Trx = Transaction<any>;
 
-export function holdLegs(r: Pick<Result, 'id' | 'gross' | 'fee'>): { net?: string; fee?: string } {
-  return { ...(r.gross - r.fee > 0n ? { net: `${r.id}.net` } : {}), ...(r.fee > 0n ? { fee: `${r.id}.fee` } : {}) };
-}
 
 /** Records results (idempotent on kind + source) and places their holds, all in one transaction. */
 export async function recordResults(db: Db, drafts: readonly ResultDraft[]): Promise<Result[]> {
@@ -174,30 +202,35 @@ export async function recordResultsIn(trx: Trx, drafts: readonly ResultDraft[]):
 
 async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Result[]> {
   const existing = await existingResults(trx, drafts);
+  // The escrows first, before anything about their campaigns is read: a hold pass over the results
+  // waiting for funds on the same campaign commits wholly before or after this, never in between.
+  const escrows = await lockEscrows(trx, drafts.filter((d) => !existing.has(draftKey(d)) && !d.rejectReasons?.length));
   const now = await nowIn(trx);
-  const statuses = await campaignStatuses(trx, drafts);
-  const fresh = new Map<string, Result>();
+  const campaigns = await campaignStates(trx, [...new Set(drafts.map((d) => d.enrolment.campaign_id))]);
+  const fresh = new Map<string, { draft: ResultDraft; result: Result }>();
   for (const d of drafts) {
     const key = draftKey(d);
     if (existing.has(key) || fresh.has(key)) continue;
-    fresh.set(key, draftToResult(d, now, statuses.get(d.enrolment.campaign_id) ?? 'missing'));
+    fresh.set(key, { draft: d, result: draftToResult(d, now, campaigns.get(d.enrolment.campaign_id)) });
   }
-  const rows = [...fresh.values()];
-  const holds = rows.filter((r) => r.status === 'pending' || r.status === 'review');
+  const rows = [...fresh.values()].map((f) => f.result);
+  // Arrival order within one transaction (one recording time) is the ids' order, as the hold pass takes them.
+  const candidates = rows.filter((r) => r.status === 'pending' || r.status === 'review').sort((a, b) => (a.id < b.id ? -1 : 1));
+  const plan = planHolds(
+    candidates.map((r) => ({ id: r.id, campaignId: r.campaign_id, gross: r.gross })),
+    new Map([...escrows].map(([id, available]) => [id, { available, queued: campaigns.get(id)?.queued ?? false }])),
+  );
+  const holds = candidates.filter((r) => plan.choices.get(r.id) === 'hold');
+  const waiting = candidates.filter((r) => plan.choices.get(r.id) === 'await');
+  for (const r of waiting) {
+    const d = fresh.get(resultKey(r))?.draft;
+    assert(d, `no draft for result ${r.id}`);
+    awaitFunds(r, budgetGraceDaysOf(d.part?.terms ?? d.enrolment.terms), now);
+  }
   const outcomes = await createTransfersIn(trx, holds.flatMap(holdRequestsOf));
-  let i = 0;
-  const overBudget = new Set<string>();
-  for (const r of holds) {
-    const legs = Object.keys(holdLegs(r)).length;
-    const failed = outcomes.slice(i, i + legs).some((o) => o.result !== 'ok' && o.result !== 'exists');
-    if (failed) {
-      r.status = 'over_budget';
-      r.reasons = ['over_budget'];
-      r.hold_id = null;
-      overBudget.add(r.campaign_id);
-    }
-    i += legs;
-  }
+  const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
+  // The escrow is locked and each hold was checked against it: a refusal here is a bug, and it must not burn the result's hold ids silently.
+  assert(!bad, `placing a hold that fits the escrow failed: ${bad?.id} ${bad?.result}`);
   try {
     await insertResults(trx, rows);
   } catch (e) {
@@ -205,26 +238,44 @@ async function recordIn(trx: Trx, drafts: readonly ResultDraft[]): Promise<Resul
     if (sqlState(e) === '23505') throw new RetryableConflict('a result for this source was recorded concurrently');
     throw e;
   }
-  await recordDecisions(
-    trx,
-    rows
+  await recordDecisions(trx, [
+    ...rows
       .filter((r) => r.status === 'rejected' || r.status === 'review')
-      .map((r) => ({ resultId: r.id, from: 'new', to: r.status as 'rejected' | 'review', reasons: r.reasons, note: null, actor: VALIDATION })),
-  );
-  for (const campaignId of overBudget) {
-    // The escrow cannot pay another result: the campaign pauses itself until the brand tops it up.
-    await sql`update campaigns set status = 'paused', paused_reason = 'over_budget', updated_at = now()
-      where id = ${campaignId} and status = 'active'`.execute(trx);
-  }
+      .map((r): NewDecision => ({ resultId: r.id, from: 'new', to: r.status as 'rejected' | 'review', reasons: r.reasons, note: null, actor: VALIDATION })),
+    ...waiting.map((r): NewDecision => ({ resultId: r.id, from: 'new', to: r.status as 'awaiting_funds' | 'over_budget', reasons: r.reasons, note: null, actor: BUDGET })),
+  ]);
+  // The escrow cannot pay another result: the campaign pauses itself until the brand tops it up.
+  await pauseForBudget(trx, [...plan.ranOut]);
   const byKey = new Map([...existing, ...rows.map((r) => [resultKey(r), r] as const)]);
   return drafts.map((d) => byKey.get(draftKey(d)) as Result);
 }
 
-/** Read inside the transaction: a campaign paused or ended a moment ago takes no new holds. */
-async function campaignStatuses(trx: Trx, drafts: readonly ResultDraft[]): Promise<Map<string, string>> {
-  const ids = [...new Set(drafts.map((d) => d.enrolment.campaign_id))];
-  const r = await sql<{ id: string; status: string }>`select id, status from campaigns where id = any(${ids}::text[])`.execute(trx);
-  return new Map(r.rows.map((x) => [x.id, x.status]));
+/**
+ * A result the escrow cannot hold now: it waits for funds until its grace period ends — or, with no
+ * grace (0 days), is final `over_budget` at once. A review verdict keeps its reasons: it goes to
+ * review once it is held.
+ */
+function awaitFunds(r: Result, graceDays: number, now: Date): void {
+  r.status = graceDays > 0 ? 'awaiting_funds' : 'over_budget';
+  r.reasons = [...r.reasons, OVER_BUDGET];
+  r.hold_id = null;
+  r.awaiting_until = graceDays > 0 ? new Date(r.recorded_at.getTime() + graceDays * 86_400_000) : null;
+  r.decided_at = now;
+  r.decided_by = BUDGET.id;
+}
+
+/** The escrows of the campaigns these drafts may hold on, locked (in id order) for the transaction: what each has available. */
+async function lockEscrows(trx: Trx, drafts: readonly ResultDraft[]): Promise<Map<string, bigint>> {
+  const campaignIds = [...new Set(drafts.map((d) => d.enrolment.campaign_id))].sort();
+  const accounts = await lockAccounts(trx, campaignIds.map((id) => AccountId.escrow(id)));
+  const byAccount = new Map(accounts.map((a) => [a.id, a]));
+  const out = new Map<string, bigint>();
+  for (const id of campaignIds) {
+    const a = byAccount.get(AccountId.escrow(id));
+    // A closed or missing escrow holds nothing (a settled campaign refuses results before this matters).
+    out.set(id, a && !a.closed ? a.credits_posted - a.debits_posted - a.debits_pending : 0n);
+  }
+  return out;
 }
 
 async function nowIn(trx: Trx): Promise<Date> {
@@ -235,10 +286,16 @@ async function nowIn(trx: Trx): Promise<Date> {
 async function existingResults(trx: Trx, drafts: readonly ResultDraft[]): Promise<Map<string, Result>> {
   const r = await sql<Result>`select * from results where (kind, source_id) in (
       select * from unnest(${drafts.map((d) => d.kind)}::text[], ${drafts.map((d) => d.sourceId)}::text[]))`.execute(trx);
-  return new Map(r.rows.map((x) => [resultKey(x), normalise(x)]));
+  return new Map(r.rows.map((x) => [resultKey(x), normaliseResult(x)]));
 }
 
-function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Result {
+/**
+ * The result as validation and the campaign's state decide it: pending, review or rejected (whether
+ * the escrow holds it is decided after). A campaign paused for budget takes results as a running one
+ * does — they will wait for funds — while one the brand paused refuses them.
+ */
+function draftToResult(d: ResultDraft, now: Date, campaign: CampaignState | undefined): Result {
+  const campaignStatus = !campaign ? 'missing' : campaign.status === 'paused' && campaign.paused_reason === BUDGET_PAUSE ? 'active' : campaign.status;
   const terms = d.part?.terms ?? d.enrolment.terms;
   const gross = d.part?.gross ?? grossPayout(terms, { orderAmount: d.orderAmount, views: d.views, ...d.attributes });
   const { fee } = splitFee(gross, terms.fee_bps);
@@ -270,6 +327,7 @@ function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Resul
     recorded_at: now,
     hold_until: new Date(now.getTime() + terms.hold_days * 86_400_000),
     hold_id: status === 'rejected' ? null : id,
+    awaiting_until: null,
     decided_at: decided ? now : null,
     decided_by: decided ? VALIDATION.id : null,
     decision_note: null,
@@ -280,47 +338,27 @@ function draftToResult(d: ResultDraft, now: Date, campaignStatus: string): Resul
   };
 }
 
-function holdRequestsOf(r: Result): TransferRequest[] {
-  return holdRequests({
-    holdId: r.id,
-    campaignId: r.campaign_id,
-    creatorId: r.creator_id,
-    currency: r.currency,
-    net: r.gross - r.fee,
-    fee: r.fee,
-    userData: r.id,
-  });
-}
 
 async function insertResults(trx: Trx, rows: readonly Result[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof Result>(k: K) => rows.map((r) => r[k]);
   await sql`insert into results (id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons, currency, gross, fee,
-      customer_id, occurred_at, recorded_at, hold_until, hold_id, decided_at, decided_by, share, source_gross, model)
+      customer_id, occurred_at, recorded_at, hold_until, hold_id, awaiting_until, decided_at, decided_by, share, source_gross, model)
     select id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons::text[], currency, gross, fee, customer_id,
-      occurred_at, recorded_at, hold_until, hold_id, decided_at, decided_by, share, source_gross, model
+      occurred_at, recorded_at, hold_until, hold_id, awaiting_until, decided_at, decided_by, share, source_gross, model
     from unnest(${col('id')}::text[], ${col('campaign_id')}::text[], ${col('enrolment_id')}::text[], ${col('creator_id')}::text[],
       ${col('kind')}::text[], ${col('source_id')}::text[], ${col('status')}::text[],
       ${rows.map((r) => `{${r.reasons.join(',')}}`)}::text[], ${col('currency')}::char(3)[],
       ${rows.map((r) => r.gross.toString())}::int8[], ${rows.map((r) => r.fee.toString())}::int8[], ${col('customer_id')}::text[],
       ${rows.map((r) => r.occurred_at.toISOString())}::timestamptz[], ${rows.map((r) => r.recorded_at.toISOString())}::timestamptz[],
       ${rows.map((r) => r.hold_until.toISOString())}::timestamptz[], ${col('hold_id')}::text[],
+      ${rows.map((r) => r.awaiting_until?.toISOString() ?? null)}::timestamptz[],
       ${rows.map((r) => r.decided_at?.toISOString() ?? null)}::timestamptz[], ${col('decided_by')}::text[],
       ${col('share')}::float8[], ${rows.map((r) => r.source_gross?.toString() ?? null)}::int8[], ${col('model')}::text[])
     as x(id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons, currency, gross, fee, customer_id, occurred_at,
-      recorded_at, hold_until, hold_id, decided_at, decided_by, share, source_gross, model)`.execute(trx);
+      recorded_at, hold_until, hold_id, awaiting_until, decided_at, decided_by, share, source_gross, model)`.execute(trx);
 }
 
-function normalise(r: Result): Result {
-  return {
-    ...r,
-    currency: r.currency.trim(),
-    share: r.share === null || r.share === undefined ? null : Number(r.share),
-    source_gross: r.source_gross === null || r.source_gross === undefined ? null : BigInt(r.source_gross),
-    paid_gross: r.paid_gross === null || r.paid_gross === undefined ? null : BigInt(r.paid_gross),
-    model: r.model ?? null,
-  };
-}
 
 /**
  * Settles results whose hold period has passed and that nobody rejected, in one transaction per batch.
@@ -335,7 +373,7 @@ export async function approveDue(db: Db, limit = 500): Promise<{ approved: numbe
     const due = await sql<Result>`select * from results where status = 'pending' and hold_until <= earnest_now()
       order by hold_until, id limit ${limit} for update skip locked`.execute(trx);
     if (due.rows.length === 0) return { approved: 0, reviewed: 0 };
-    const rows = due.rows.map(normalise);
+    const rows = due.rows.map(normaliseResult);
     const flagged = await recheckDue(trx, rows);
     const toReview = rows.filter((r) => flagged.has(r.id)).map((r) => ({ r, added: (flagged.get(r.id) ?? []).filter((x) => !r.reasons.includes(x)) }));
     const toApprove = rows.filter((r) => !flagged.has(r.id));
@@ -373,12 +411,12 @@ async function lockResult(trx: Trx, resultId: string, orgId?: string): Promise<R
     where r.id = ${resultId} ${owner} for update of r`.execute(trx);
   const row = found.rows[0];
   if (!row) throw new AppError('not_found', `no result ${resultId}`);
-  return { ...normalise(row), org_id: row.org_id };
+  return { ...normaliseResult(row), org_id: row.org_id };
 }
 
 async function reread(trx: Trx, id: string): Promise<Result> {
   const updated = await sql<Result>`select * from results where id = ${id}`.execute(trx);
-  return normalise(updated.rows[0] as Result);
+  return normaliseResult(updated.rows[0] as Result);
 }
 
 function required(value: string | null | undefined, field: string, why: string): string {
@@ -389,7 +427,8 @@ function required(value: string | null | undefined, field: string, why: string):
 /**
  * Rejects a result whose hold is still open: a `pending` one during its hold period (the brand, or an
  * operator; a reason code is required), or one in `review` (a person's decision: a note is required,
- * a reason code optional). The hold is voided: the money returns to the escrow.
+ * a reason code optional). The hold is voided: the money returns to the escrow. A result
+ * `awaiting_funds` may be rejected like a pending one (a reason code): it has no hold, nothing moves.
  */
 export async function rejectResult(
   db: Db,
@@ -397,16 +436,20 @@ export async function rejectResult(
 ): Promise<Result> {
   return inTransaction(db, async (trx) => {
     const r = await lockResult(trx, p.resultId, p.orgId);
-    if (r.status !== 'pending' && r.status !== 'review') {
-      throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only pending results and results in review can be rejected`);
+    if (r.status !== 'pending' && r.status !== 'review' && r.status !== 'awaiting_funds') {
+      throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only pending results, results in review and results awaiting funds can be rejected`);
     }
-    if (r.status === 'pending') required(p.reason, 'reason', 'a reason code says why a pending result is rejected');
-    else required(p.note, 'note', 'a decision on a result in review is explained');
-    const outcomes = await createTransfersIn(trx, resolveRequests(r, F.void_pending_transfer, 'void'));
-    const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
-    assert(!bad, `voiding a hold failed: ${bad?.id} ${bad?.result}`);
-    const added = p.reason && !r.reasons.includes(p.reason) ? [p.reason] : [];
-    await sql`update results set status = 'rejected', reasons = ${textArrays([[...r.reasons, ...added]])[0]}::text[], decided_at = earnest_now(),
+    if (r.status === 'review') required(p.note, 'note', 'a decision on a result in review is explained');
+    else required(p.reason, 'reason', `a reason code says why a ${r.status} result is rejected`);
+    if (r.status !== 'awaiting_funds') {
+      const outcomes = await createTransfersIn(trx, resolveRequests(r, F.void_pending_transfer, 'void'));
+      const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
+      assert(!bad, `voiding a hold failed: ${bad?.id} ${bad?.result}`);
+    }
+    // A result rejected while it waited is no longer about the budget.
+    const kept = r.status === 'awaiting_funds' ? r.reasons.filter((x) => x !== OVER_BUDGET) : r.reasons;
+    const added = p.reason && !kept.includes(p.reason) ? [p.reason] : [];
+    await sql`update results set status = 'rejected', reasons = ${textArrays([[...kept, ...added]])[0]}::text[], decided_at = earnest_now(),
         decided_by = ${p.by}, decision_note = ${p.note ?? null} where id = ${r.id}`.execute(trx);
     const actor: Actor = { kind: p.actor ?? (p.orgId ? 'organization' : 'operator'), id: p.by };
     await recordDecisions(trx, [{ resultId: r.id, from: r.status, to: 'rejected', reasons: added, note: p.note ?? null, actor }]);
@@ -482,7 +525,7 @@ export async function getResult(db: Db, id: string, scope: { orgId?: string; cre
   const creator = scope.creatorId ? sql`and creator_id = ${scope.creatorId}` : sql``;
   const r = await sql<Result>`select * from results where id = ${id} ${org} ${creator}`.execute(db);
   if (!r.rows[0]) throw new AppError('not_found', `no result ${id}`);
-  return normalise(r.rows[0]);
+  return normaliseResult(r.rows[0]);
 }
 
 export async function listResults(
@@ -491,7 +534,7 @@ export async function listResults(
   page: { after?: string | undefined; limit: number },
 ): Promise<Result[]> {
   const r = await sql<Result>`select * from results where ${campaignRowsWhere({ ...filter, after: page.after })} order by id limit ${page.limit}`.execute(db);
-  return r.rows.map(normalise);
+  return r.rows.map(normaliseResult);
 }
 
 /**

@@ -3,6 +3,7 @@
  * campaigns (unspent escrow back to the brand, the money-back guarantee), and campaign statements.
  * See docs/settlement.md.
  */
+export { type AwaitingFundsReport, fundAndResume, resumeCampaign, runAwaitingFunds } from './funds.js';
 export { guaranteeRefund } from './guarantee.js';
 export { startSettlement } from './job.js';
 export {

@@ -16,12 +16,15 @@ export function startSettlement(services: Services): Periodic {
 export function logReport(logger: Logger, report: SettlementReport): void {
   const b = report.bonuses;
   const bonusSteps = b.held + b.released + b.paid + b.clawed_back;
-  if (report.approved > 0 || report.reviewed > 0 || report.campaigns_ended.length > 0 || report.campaigns_settled.length > 0 || bonusSteps > 0) {
+  const funds = report.awaiting_funds.held + report.awaiting_funds.expired;
+  if (report.approved > 0 || report.reviewed > 0 || report.campaigns_ended.length > 0 || report.campaigns_settled.length > 0 || bonusSteps > 0 || funds > 0) {
     logger.info('settlement', {
       approved: report.approved,
       reviewed: report.reviewed,
       batches: report.batches,
       campaigns_ended: report.campaigns_ended.length,
+      awaiting_funds_held: report.awaiting_funds.held,
+      awaiting_funds_expired: report.awaiting_funds.expired,
       campaigns_settled: report.campaigns_settled.length,
       bonuses_held: b.held,
       bonuses_released: b.released,

@@ -19,13 +19,14 @@ export async function campaignsPastEnd(db: Db, limit: number): Promise<string[]>
 }
 
 /**
- * Ended campaigns with no result pending or in review left: every hold is resolved, so they can be
- * settled. A campaign with results in review waits for the operators' decisions.
+ * Ended campaigns with no result pending, in review or awaiting funds left: every hold is resolved,
+ * so they can be settled. A campaign with results in review waits for the operators' decisions, one
+ * with results awaiting funds for their grace period (the brand may still top up).
  */
 export async function campaignsReadyToSettle(db: Db, limit: number): Promise<string[]> {
   const r = await sql<{ id: string }>`select c.id from campaigns c
      where c.status = 'ended'
-       and not exists (select 1 from results r where r.campaign_id = c.id and r.status in ('pending', 'review'))
+       and not exists (select 1 from results r where r.campaign_id = c.id and r.status in ('pending', 'review', 'awaiting_funds'))
        and not exists (select 1 from bonus_periods b where b.campaign_id = c.id and b.status = 'held')
      order by c.id limit ${limit}`.execute(db);
   return r.rows.map((x) => x.id);
@@ -140,7 +141,7 @@ export async function resultTallies(db: Db, campaignId: string): Promise<ResultT
 /**
  * Each creator's part of a campaign: results (parts, for conversions split among creators), the
  * conversions credited to them — a whole result counts 1, a part its share — and the payout earned
- * (approved, after caps) and still held (pending or in review), gross of the platform fee.
+ * (approved, after caps), still held (pending or in review) and waiting for funds, gross of the platform fee.
  */
 export interface CreatorTally {
   creator_id: string;
@@ -149,14 +150,25 @@ export interface CreatorTally {
   credited: number;
   earned: bigint;
   held: bigint;
+  /** Payouts of results waiting for funds (no hold yet). */
+  awaiting: bigint;
 }
 
 export async function creatorTallies(db: Db, campaignId: string): Promise<CreatorTally[]> {
-  const r = await sql<{ creator_id: string; results: bigint; shared_results: bigint; credited: number | null; earned: bigint | null; held: bigint | null }>`
+  const r = await sql<{
+    creator_id: string;
+    results: bigint;
+    shared_results: bigint;
+    credited: number | null;
+    earned: bigint | null;
+    held: bigint | null;
+    awaiting: bigint | null;
+  }>`
     select creator_id, count(*) as results, count(*) filter (where share is not null) as shared_results,
            sum(coalesce(share, 1)) filter (where status in ('pending', 'review', 'approved')) as credited,
            sum(coalesce(paid_gross, gross)) filter (where status = 'approved') as earned,
-           sum(gross) filter (where status in ('pending', 'review')) as held
+           sum(gross) filter (where status in ('pending', 'review')) as held,
+           sum(gross) filter (where status = 'awaiting_funds') as awaiting
       from results where campaign_id = ${campaignId} group by creator_id order by creator_id`.execute(db);
   return r.rows.map((x) => ({
     creator_id: x.creator_id,
@@ -165,5 +177,6 @@ export async function creatorTallies(db: Db, campaignId: string): Promise<Creato
     credited: Number(x.credited ?? 0),
     earned: BigInt(x.earned ?? 0n),
     held: BigInt(x.held ?? 0n),
+    awaiting: BigInt(x.awaiting ?? 0n),
   }));
 }

@@ -4,7 +4,8 @@ import { type BonusRunReport, runBonuses, unreleasedBonuses } from '../bonuses/i
 import { AppError, assert, isAppError } from '../errors/index.js';
 import { refundFees, settleEscrow } from '../ledger/index.js';
 import { Money } from '../money/index.js';
-import { approveDue, openHoldCount } from '../results/index.js';
+import { approveDue, awaitingFundsOf, openHoldCount } from '../results/index.js';
+import { type AwaitingFundsReport, runAwaitingFunds } from './funds.js';
 import { guaranteeRefund } from './guarantee.js';
 import { approvedCount, campaignsPastEnd, campaignsReadyToSettle, escrowFlows } from './queries.js';
 
@@ -53,6 +54,8 @@ export interface SettlementReport {
   reviewed: number;
   batches: number;
   campaigns_ended: string[];
+  /** Results waiting for funds: held this run, and made final over_budget because their grace ended. */
+  awaiting_funds: AwaitingFundsReport;
   /** The bonus job's steps this run (src/bonuses), run before campaigns settle. */
   bonuses: BonusRunReport;
   campaigns_settled: CampaignSettlement[];
@@ -62,6 +65,8 @@ export interface SettlementReport {
 export async function runSettlement(db: Db, options: SettlementOptions = {}): Promise<SettlementReport> {
   const { approved, reviewed, batches } = await approveAllDue(db, options);
   const ended = await endCampaignsPastEnd(db);
+  // Before campaigns settle: an ended campaign waits until no result waits for funds (held, or expired).
+  const awaiting = await runAwaitingFunds(db, SETTLEMENT_LIMITS.campaigns_per_run_max);
   // Bonuses of closed periods are held and released before any escrow closes (campaignsReadyToSettle waits for them).
   const bonuses = await runBonuses(db);
   const settled: CampaignSettlement[] = [];
@@ -75,7 +80,7 @@ export async function runSettlement(db: Db, options: SettlementOptions = {}): Pr
       failures.push({ campaign_id: campaignId, error });
     }
   }
-  return { approved, reviewed, batches, campaigns_ended: ended, bonuses, campaigns_settled: settled, failures };
+  return { approved, reviewed, batches, campaigns_ended: ended, awaiting_funds: awaiting, bonuses, campaigns_settled: settled, failures };
 }
 
 /**
@@ -123,7 +128,7 @@ async function moveIfStill(db: Db, id: string, to: 'ended' | 'settled'): Promise
 }
 
 /**
- * Settles one ended campaign whose holds are all resolved (none pending, none in review), in idempotent steps: (1) the unspent
+ * Settles one ended campaign whose holds are all resolved (none pending, none in review, none awaiting funds), in idempotent steps: (1) the unspent
  * escrow returns to the brand's wallet and the escrow closes (`settle:<id>`); (2) if validated
  * results fell short of the KPI target, the guarantee refunds fees (`guarantee:<id>`); (3) the
  * campaign becomes `settled`. A crash between steps is finished by the next call: steps already
@@ -137,6 +142,11 @@ export async function settleCampaign(db: Db, campaignId: string): Promise<Campai
   const open = await openHoldCount(db, c.id);
   if (open > 0) {
     throw new AppError('invalid_state', `campaign ${c.id} still has ${open} results pending or in review; settle once their holds are resolved`);
+  }
+  const waiting = c.status === 'ended' ? (await awaitingFundsOf(db, c.id)).count : 0;
+  if (waiting > 0) {
+    // The grace promise: a result recorded before the end may still be held if the brand tops up.
+    throw new AppError('invalid_state', `campaign ${c.id} has ${waiting} results awaiting funds; it settles once they are held or their grace period ends`);
   }
   const bonuses = c.status === 'ended' ? await unreleasedBonuses(db, { id: c.id, org_id: c.org_id, status: c.status }) : 0;
   if (bonuses > 0) {

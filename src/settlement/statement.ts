@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
-import { type Campaign, getCampaign, type Viewer } from '../campaigns/index.js';
+import { type Campaign, escrowLow, getCampaign, type Viewer } from '../campaigns/index.js';
 import { bonusFlows, bonusRowsOf } from '../bonuses/index.js';
 import { AppError } from '../errors/index.js';
 import { AccountId, lookupAccounts, lookupTransfers } from '../ledger/index.js';
+import { type AwaitingFunds, awaitingFundsOf } from '../results/index.js';
 import { approvedCount, clawbacksToBrand, type CreatorTally, creatorTallies, escrowFlows, type ResultTally, resultTallies } from './queries.js';
 
 /**
@@ -42,7 +43,7 @@ export interface BonusStatement {
 }
 
 export interface CampaignStatement {
-  campaign: Pick<Campaign, 'id' | 'org_id' | 'name' | 'status' | 'currency' | 'ended_at' | 'settled_at'>;
+  campaign: Pick<Campaign, 'id' | 'org_id' | 'name' | 'status' | 'paused_reason' | 'currency' | 'ended_at' | 'settled_at'>;
   funded: bigint;
   /** Net of clawbacks. */
   paid_to_creators: bigint;
@@ -57,7 +58,10 @@ export interface CampaignStatement {
   unspent_refunded: bigint;
   /** Clawbacks that went to the brand's wallet because the escrow was closed (part of unspent_refunded). */
   clawbacks_refunded: bigint;
-  escrow: { held: bigint; available: bigint; closed: boolean };
+  /** low: a threshold is set and `available` is at or below it. */
+  escrow: { held: bigint; available: bigint; closed: boolean; low: boolean; low_threshold: bigint | null };
+  /** Results waiting for funds: no hold, so outside the identity; what holding them all would reserve. */
+  awaiting_funds: AwaitingFunds;
   bonuses: BonusStatement;
   results: ResultTally[];
   /** Each creator's results, credited conversions (shares of split ones) and payout earned and held. */
@@ -104,7 +108,16 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
       const kpiMet = validated >= c.terms.kpi_target;
       const noStrangers = flows.otherIn === 0n && flows.otherOut === 0n;
       return {
-        campaign: { id: c.id, org_id: c.org_id, name: c.name, status: c.status, currency: c.currency, ended_at: c.ended_at, settled_at: c.settled_at },
+        campaign: {
+          id: c.id,
+          org_id: c.org_id,
+          name: c.name,
+          status: c.status,
+          paused_reason: c.paused_reason,
+          currency: c.currency,
+          ended_at: c.ended_at,
+          settled_at: c.settled_at,
+        },
         funded: flows.funded,
         paid_to_creators: paid,
         clawed_back: flows.clawedBack + toBrand,
@@ -113,7 +126,8 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
         platform_fees_kept: flows.platformFees - feesRefunded,
         unspent_refunded: refunded,
         clawbacks_refunded: toBrand,
-        escrow: { held, available, closed: escrow?.closed ?? false },
+        escrow: { held, available, closed: escrow?.closed ?? false, low: escrowLow(available, c.low_escrow_threshold), low_threshold: c.low_escrow_threshold },
+        awaiting_funds: await awaitingFundsOf(trx, c.id),
         bonuses: {
           held: bonus.held,
           paid: bonusesPaid,

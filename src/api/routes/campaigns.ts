@@ -1,22 +1,25 @@
 import { z } from 'zod';
 import {
   acceptTerms,
-  activateCampaign,
   CAMPAIGN_STATUSES,
   type Campaign,
   changeTerms,
   createCampaign,
   type Enrolment,
+  escrowLow,
   escrowOf,
-  fundCampaign,
   getCampaign,
   listCampaigns,
   listEnrolments,
+  pauseCampaign,
   presentTerms,
   termsInputSchema,
   transition,
+  updateCampaign,
   type Viewer,
 } from '../../campaigns/index.js';
+import { type AwaitingFunds, awaitingFundsOf } from '../../results/index.js';
+import { fundAndResume, resumeCampaign } from '../../settlement/index.js';
 import { AppError } from '../../errors/index.js';
 import { creatorStanding, setEnrolmentTarget, type Standing } from '../../campaigns/index.js';
 import { type BonusExposure, type BonusPeriodRow, bonusRowsOf, campaignBonusExposure } from '../../bonuses/index.js';
@@ -54,9 +57,20 @@ export function exposureView(e: BonusExposure | null, currency: string) {
   };
 }
 
-export async function campaignView(services: Services, c: Campaign) {
+/** Results waiting for funds: how many, what holding them would reserve, and when the first one's grace ends. */
+export function awaitingView(a: AwaitingFunds, currency: string) {
+  return { results: a.count, amount: money(a.gross, currency), first_expires_at: a.first_until };
+}
+
+/**
+ * A campaign as its viewer sees it: its state and why (`paused_reason`: `over_budget` when the escrow
+ * ran out), its escrow with the brand's low-escrow flag, and the results waiting for funds — all of
+ * them for the brand and operators, a creator's own for a creator.
+ */
+export async function campaignView(services: Services, c: Campaign, viewer?: Viewer) {
   const escrow = await escrowOf(services.db, c.id);
   const exposure = await campaignBonusExposure(services.db, c.id, c.terms);
+  const waiting = await awaitingFundsOf(services.db, c.id, viewer?.kind === 'creator' ? viewer.id : undefined);
   return {
     id: c.id,
     org_id: c.org_id,
@@ -72,7 +86,10 @@ export async function campaignView(services: Services, c: Campaign) {
       spent: money(escrow.spent, c.currency),
       held: money(escrow.held, c.currency),
       available: money(escrow.available, c.currency),
+      low: escrowLow(escrow.available, c.low_escrow_threshold),
+      low_threshold: c.low_escrow_threshold === null ? null : money(c.low_escrow_threshold, c.currency),
     },
+    awaiting_funds: awaitingView(waiting, c.currency),
     bonus_exposure: exposureView(exposure, c.currency),
     created_at: c.created_at,
     ended_at: c.ended_at,
@@ -122,7 +139,11 @@ export function bonusView(b: BonusPeriodRow) {
   };
 }
 
-const createBody = z.strictObject({ name: z.string().trim().min(1).max(200), terms: termsInputSchema });
+const lowEscrowThreshold = decimalAmount
+  .nullable()
+  .describe("GET and the statement flag the escrow `low` when what is available is at or below it, in the campaign's currency; null: no threshold");
+const createBody = z.strictObject({ name: z.string().trim().min(1).max(200), terms: termsInputSchema, low_escrow_threshold: lowEscrowThreshold.optional() });
+const updateBody = z.strictObject({ name: z.string().trim().min(1).max(200).optional(), low_escrow_threshold: lowEscrowThreshold.optional() });
 const fundBody = z.strictObject({ amount: decimalAmount.optional(), reference });
 const pauseBody = z.strictObject({ reason: z.string().max(500).optional() });
 const targetBody = z.strictObject({ target: z.number().int().min(1).max(1_000_000_000).nullable() });
@@ -159,7 +180,10 @@ export const campaignEndpoints = [
     body: createBody,
     status: 201,
     handle: async ({ body, principal, services }) =>
-      campaignView(services, await createCampaign(services.db, { orgId: orgOf(principal), name: body.name, terms: body.terms })),
+      campaignView(
+        services,
+        await createCampaign(services.db, { orgId: orgOf(principal), name: body.name, terms: body.terms, lowEscrowThreshold: body.low_escrow_threshold }),
+      ),
   }),
   endpoint({
     method: 'GET',
@@ -169,19 +193,37 @@ export const campaignEndpoints = [
     access: ['organization', 'creator', 'operator'],
     query: listQuery,
     handle: async ({ query, principal, services }) => {
-      const rows = await listCampaigns(services.db, viewerOf(principal), query);
-      const data = await Promise.all(rows.map((c) => campaignView(services, c)));
+      const viewer = viewerOf(principal);
+      const rows = await listCampaigns(services.db, viewer, query);
+      const data = await Promise.all(rows.map((c) => campaignView(services, c, viewer)));
       return { data, next_after: rows.length === query.limit ? (rows.at(-1)?.id ?? null) : null };
     },
   }),
   endpoint({
     method: 'GET',
     path: '/v1/campaigns/{id}',
-    summary: 'A campaign with its current terms and escrow',
+    summary: 'A campaign with its current terms, escrow (flagged low at the brand\'s threshold) and results awaiting funds (a creator: their own)',
     tag: 'campaigns',
     access: ['organization', 'creator', 'operator'],
     params: idParams,
-    handle: async ({ params, principal, services }) => campaignView(services, await getCampaign(services.db, viewerOf(principal), params.id)),
+    handle: async ({ params, principal, services }) => {
+      const viewer = viewerOf(principal);
+      return campaignView(services, await getCampaign(services.db, viewer, params.id), viewer);
+    },
+  }),
+  endpoint({
+    method: 'PATCH',
+    path: '/v1/campaigns/{id}',
+    summary: "Change the brand's settings that are not terms: the name and the low-escrow threshold (null clears it)",
+    tag: 'campaigns',
+    access: ['organization'],
+    params: idParams,
+    body: updateBody,
+    handle: async ({ params, body, principal, services }) =>
+      campaignView(
+        services,
+        await updateCampaign(services.db, { orgId: orgOf(principal), campaignId: params.id, name: body.name, lowEscrowThreshold: body.low_escrow_threshold }),
+      ),
   }),
   endpoint({
     method: 'PUT',
@@ -196,13 +238,15 @@ export const campaignEndpoints = [
   endpoint({
     method: 'POST',
     path: '/v1/campaigns/{id}/fund',
-    summary: "Move money from the brand's wallet into the campaign's escrow (idempotent on reference)",
+    summary:
+      "Move money from the brand's wallet into the campaign's escrow (idempotent on reference); a campaign paused for budget resumes when the escrow " +
+      'then covers its next result, and results awaiting funds are held in arrival order',
     tag: 'campaigns',
     access: ['organization'],
     params: idParams,
     body: fundBody,
     handle: async ({ params, body, principal, services }) => {
-      const r = await fundCampaign(services.db, { orgId: orgOf(principal), campaignId: params.id, amount: body.amount, reference: body.reference });
+      const r = await fundAndResume(services.db, { orgId: orgOf(principal), campaignId: params.id, amount: body.amount, reference: body.reference });
       const campaign = await campaignView(services, r.campaign);
       return respond(200, { campaign, funded: money(r.funded.amount, r.funded.currency), bonus_exposure: campaign.bonus_exposure }, replayHeaders(r.replayed));
     },
@@ -211,15 +255,20 @@ export const campaignEndpoints = [
     endpoint({
       method: 'POST',
       path: `/v1/campaigns/{id}/${action}`,
-      summary: { activate: 'Start (or resume) a funded campaign', pause: 'Pause a running campaign', end: 'End a campaign: it takes no new results' }[action],
+      summary: {
+        activate: 'Start (or resume) a funded campaign; results awaiting funds are held first, in arrival order, as far as the escrow covers them',
+        pause: 'Pause a running campaign (or make a pause for budget your own): results arriving while paused are refused',
+        end: 'End a campaign: it takes no new results',
+      }[action],
       tag: 'campaigns',
       access: ['organization'],
       params: idParams,
       body: pauseBody,
       handle: async ({ params, body, principal, services }) => {
         const orgId = orgOf(principal);
-        if (action === 'activate') return campaignView(services, await activateCampaign(services.db, orgId, params.id));
-        await transition(services.db, params.id, action === 'pause' ? 'paused' : 'ended', { orgId, reason: body.reason ?? null });
+        if (action === 'activate') return campaignView(services, await resumeCampaign(services.db, orgId, params.id));
+        if (action === 'pause') await pauseCampaign(services.db, { orgId, campaignId: params.id, reason: body.reason ?? null });
+        else await transition(services.db, params.id, 'ended', { orgId, reason: body.reason ?? null });
         return campaignView(services, await getCampaign(services.db, { kind: 'organization', id: orgId }, params.id));
       },
     }),

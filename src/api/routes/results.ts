@@ -43,7 +43,10 @@ export function resultView(r: Result) {
       r.share === null ? null : { model: r.model, share: r.share, source_payout: r.source_gross === null ? null : money(r.source_gross, r.currency) },
     occurred_at: r.occurred_at,
     recorded_at: r.recorded_at,
-    hold_until: r.hold_until,
+    /** Null while the result awaits funds: its hold period starts when its hold is placed. */
+    hold_until: r.status === 'awaiting_funds' ? null : r.hold_until,
+    /** When a result awaiting funds becomes over_budget unless the brand tops up (kept once it is held or expired); null if it never waited. */
+    awaiting_funds_until: r.awaiting_until,
     decided_at: r.decided_at,
     decided_by: r.decided_by,
     decision_note: r.decision_note,
@@ -127,7 +130,7 @@ export const resultEndpoints = [
   endpoint({
     method: 'POST',
     path: '/v1/results/{id}/reject',
-    summary: 'Reject a pending result (with a reason code) or one in review (with a note): its hold returns to the escrow',
+    summary: 'Reject a pending result or one awaiting funds (with a reason code), or one in review (with a note): a hold returns to the escrow',
     tag: 'results',
     access: ['organization', 'operator'],
     params: idParams,

@@ -10,7 +10,7 @@ import {
 } from '../../settlement/index.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money } from '../schemas.js';
-import { viewerOf } from './campaigns.js';
+import { awaitingView, viewerOf } from './campaigns.js';
 
 export function settlementReportView(r: SettlementReport) {
   return {
@@ -19,6 +19,8 @@ export function settlementReportView(r: SettlementReport) {
     reviewed: r.reviewed,
     batches: r.batches,
     campaigns_ended: r.campaigns_ended,
+    /** Results waiting for funds held this run, and made final over_budget because their grace ended. */
+    awaiting_funds: { held: r.awaiting_funds.held, expired: r.awaiting_funds.expired },
     /** Incentive bonus steps taken this run (docs/incentives.md). */
     bonuses: {
       held: r.bonuses.held,
@@ -61,7 +63,14 @@ export function statementView(s: CampaignStatement) {
     unspent_refunded: m(s.unspent_refunded),
     clawbacks_refunded: m(s.clawbacks_refunded),
     escrow_balance: m(s.escrow.held + s.escrow.available),
-    escrow: { held: m(s.escrow.held), available: m(s.escrow.available), closed: s.escrow.closed },
+    escrow: {
+      held: m(s.escrow.held),
+      available: m(s.escrow.available),
+      closed: s.escrow.closed,
+      low: s.escrow.low,
+      low_threshold: s.escrow.low_threshold === null ? null : m(s.escrow.low_threshold),
+    },
+    awaiting_funds: awaitingView(s.awaiting_funds, s.campaign.currency),
     bonuses: {
       held: m(s.bonuses.held),
       paid: m(s.bonuses.paid),
@@ -79,6 +88,7 @@ export function statementView(s: CampaignStatement) {
       credited_conversions: Math.round(c.credited * 1e6) / 1e6,
       earned: m(c.earned),
       held: m(c.held),
+      awaiting_funds: m(c.awaiting),
     })),
     kpi: { target: s.guarantee.kpi_target, validated: s.guarantee.validated, met: s.guarantee.kpi_met },
     guarantee: {

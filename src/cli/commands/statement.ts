@@ -41,10 +41,17 @@ export function formatStatement(s: CampaignStatement): string[] {
   const g = s.guarantee;
   const verdict = !g.decided ? 'decided at settlement' : g.applied ? 'applied' : 'not applied (KPI met)';
   return [
-    `Statement of campaign ${c.id} "${c.name}" (${c.status}), in ${c.currency}`,
+    `Statement of campaign ${c.id} "${c.name}" (${c.status}${c.paused_reason ? `: ${c.paused_reason}` : ''}), in ${c.currency}`,
     ...rows.map(([label, _], i) => `  ${label.padEnd(32)} ${(amounts[i] as string).padStart(width)}`),
     `  reconciles: ${s.reconciles ? 'yes' : 'NO'} (${STATEMENT_IDENTITY})`,
     `Results: ${s.results.map((r) => `${r.status} ${r.count}${reasonList(r.reasons)}`).join(', ') || 'none'}`,
+    ...(s.awaiting_funds.count > 0
+      ? [
+          `Awaiting funds: ${s.awaiting_funds.count} results, ${formatAmount(s.awaiting_funds.gross, c.currency)} to hold; the first becomes over_budget at ` +
+            `${s.awaiting_funds.first_until?.toISOString()} unless the brand tops up and resumes`,
+        ]
+      : []),
+    ...(s.escrow.low && s.escrow.low_threshold !== null ? [`Escrow low: available at or below the brand's threshold of ${formatAmount(s.escrow.low_threshold, c.currency)}`] : []),
     `KPI: ${g.validated} validated of a target of ${g.kpi_target} (${g.kpi_met ? 'met' : 'missed'}); guarantee ${g.guarantee_bps} bps: ${verdict}`,
   ];
 }
