@@ -209,14 +209,16 @@ describe('which answers are kept', () => {
     expect(runs.get('missing')).toBe(1);
   });
 
-  it('a refused withdrawal stays refused under its key; a new key tries again', async () => {
+  it('a refused withdrawal stays refused under its key and its reference; a new reference tries again', async () => {
     const body = { amount: '5000.00', currency: 'USD', reference: 'big-withdrawal' };
     expectError(await keyed(brand.key, 'wd-1', 'POST', '/v1/withdrawals', body), 409, 'insufficient_funds');
     expect((await call('POST', '/v1/deposits', { key: brand.key, body: { amount: '5000.00', currency: 'USD', reference: 'top-up' } })).status).toBe(201);
     const again = await keyed(brand.key, 'wd-1', 'POST', '/v1/withdrawals', body);
     expectError(again, 409, 'insufficient_funds');
     expect(replayed(again)).toBe('true');
-    const fresh = await keyed(brand.key, 'wd-2', 'POST', '/v1/withdrawals', body);
+    // The reference is the withdrawal's business key: under a new header key it still names the refused one.
+    expectError(await keyed(brand.key, 'wd-2', 'POST', '/v1/withdrawals', body), 409, 'insufficient_funds');
+    const fresh = await keyed(brand.key, 'wd-3', 'POST', '/v1/withdrawals', { ...body, reference: 'big-withdrawal-2' });
     expect(fresh.status, JSON.stringify(fresh.body)).toBe(201);
   });
 

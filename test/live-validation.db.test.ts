@@ -252,10 +252,10 @@ describe('review', () => {
     expect(statement.results.review).toEqual({ count: 1, reasons: { ctit_short: 1 } });
   });
 
-  it('lists the queue for operators, oldest first, with reasons, evidence and decisions', async () => {
+  it('lists the queue for operators, newest first, with reasons, evidence and decisions', async () => {
     const queue = ok(await api.call('GET', '/v1/review?limit=100', { key: api.operatorKey }));
     const ids = queue.data.map((r: { id: string }) => r.id);
-    expect(ids).toEqual([grey.id, lowScore.id, toReject.id, shortReview.id, viaSinglePath]);
+    expect(ids).toEqual([viaSinglePath, shortReview.id, toReject.id, lowScore.id, grey.id]);
     expect(queue.data.find((r: { id: string }) => r.id === grey.id)).toMatchObject({
       status: 'review',
       reasons: ['ctit_short'],
@@ -278,7 +278,7 @@ describe('review', () => {
     expect(brandView.map((r: { reasons: string[] }) => r.reasons)).toEqual([['email_role_account', 'lead_score_low']]);
     const creatorView = ok(await api.call('GET', '/v1/results?status=review', { key: ada.key })).data;
     expect(creatorView.map((r: { id: string; reasons: string[] }) => [r.id, r.reasons[0]])).toEqual(
-      [grey, lowScore, toReject, shortReview, { id: viaSinglePath }].map((r, i) => [r.id, i === 1 ? 'email_role_account' : 'ctit_short']),
+      [grey, lowScore, toReject, shortReview, { id: viaSinglePath }].map((r, i) => [r.id, i === 1 ? 'email_role_account' : 'ctit_short']).reverse(),
     );
     expect(ok(await api.call('GET', '/v1/results?status=review', { key: otherBrand.key })).data).toEqual([]);
   });

@@ -60,11 +60,11 @@ describe('paying out with the test provider', () => {
     const report = await runPayouts(db, provider, { minimumMinor: 300n });
     expect(report).toMatchObject({ created: 1, completed: 1, failed: 0, sent: 0, pending: 0 });
     expect(report.batches).toHaveLength(1);
-    const [payout] = await listPayouts(db, { creatorId: a }, { limit: 10 });
+    const [payout] = (await listPayouts(db, { creatorId: a }, { limit: 10 })).rows;
     expect(payout).toMatchObject({ status: 'completed', amount: 480n, currency: 'USD', provider: 'test', failure: null });
     expect(payout?.sent_at).not.toBeNull();
     expect(payout?.finished_at).not.toBeNull();
-    expect(await listPayouts(db, { creatorId: b }, { limit: 10 })).toEqual([]);
+    expect((await listPayouts(db, { creatorId: b }, { limit: 10 })).rows).toEqual([]);
     expect(await creatorBalance(db, a)).toEqual([{ currency: 'USD', available: 0n, pending: 160n, in_transit: 0n, receivable: 0n }]);
     expect(await creatorBalance(db, b)).toEqual([{ currency: 'USD', available: 160n, pending: 0n, in_transit: 0n, receivable: 0n }]);
     const moved = await lookupTransfers(db, [`${payout?.id}.sent`, `${payout?.id}.completed`]);
@@ -84,17 +84,17 @@ describe('paying out with the test provider', () => {
     provider.failFor(a, 'account closed');
     const first = await runPayouts(db, provider, { minimumMinor: 100n });
     expect(first).toMatchObject({ completed: 1, failed: 1 });
-    const [failed] = await listPayouts(db, { creatorId: a }, { limit: 10 });
+    const [failed] = (await listPayouts(db, { creatorId: a }, { limit: 10 })).rows;
     expect(failed).toMatchObject({ status: 'failed', failure: 'account closed', amount: 480n });
     expect((await lookupTransfers(db, [`${failed?.id}.failed`]))[0]).toMatchObject({ code: 503, amount: 480n });
     expect(await payableOf(db, a)).toMatchObject({ available: 480n });
-    expect((await listPayouts(db, { creatorId: b }, { limit: 10 }))[0]).toMatchObject({ status: 'completed', amount: 160n });
+    expect((await listPayouts(db, { creatorId: b }, { limit: 10 })).rows[0]).toMatchObject({ status: 'completed', amount: 160n });
 
     provider.succeedFor(a);
     const second = await runPayouts(db, provider, { minimumMinor: 100n });
     expect(second).toMatchObject({ completed: 1, failed: 0 });
-    const payouts = await listPayouts(db, { creatorId: a }, { limit: 10 });
-    expect(payouts.map((p) => p.status)).toEqual(['failed', 'completed']);
+    const payouts = (await listPayouts(db, { creatorId: a }, { limit: 10 })).rows;
+    expect(payouts.map((p) => p.status)).toEqual(['completed', 'failed']); // newest first
     expect(await payableOf(db, a)).toMatchObject({ available: 0n });
     expect(await transit()).toBe(0n);
     await expectLedgerClean(db);
@@ -109,8 +109,8 @@ describe('manual payouts', () => {
     expect(report).toMatchObject({ sent: 2, completed: 0, failed: 0 });
     const files = readdirSync(join(dir, 'out'));
     expect(files).toEqual([report.batches[0]]);
-    const [pa] = await listPayouts(db, { creatorId: a }, { limit: 1 });
-    const [pb] = await listPayouts(db, { creatorId: b }, { limit: 1 });
+    const [pa] = (await listPayouts(db, { creatorId: a }, { limit: 1 })).rows;
+    const [pb] = (await listPayouts(db, { creatorId: b }, { limit: 1 })).rows;
     expect(pa).toMatchObject({ status: 'sent', provider: 'manual', provider_reference: files[0] });
     expect(pa?.sent_at).not.toBeNull();
     const lines = readFileSync(join(dir, 'out', files[0] as string), 'utf8').trimEnd().split('\r\n');
@@ -156,7 +156,7 @@ describe('an interrupted run', () => {
     const { a } = await earn();
     const out = join(dir, 'out');
     await expect(runPayouts(db, new DiesAfterSubmitting(new ManualPayoutProvider(out)), { minimumMinor: 100n })).rejects.toThrow(/crashed/);
-    const stuck = await listPayouts(db, {}, { limit: 10 });
+    const stuck = (await listPayouts(db, {}, { limit: 10 })).rows;
     expect(stuck.map((p) => [p.status, p.sent_at])).toEqual([
       ['sent', null],
       ['sent', null],
@@ -165,7 +165,7 @@ describe('an interrupted run', () => {
     const report = await runPayouts(db, new ManualPayoutProvider(out), { minimumMinor: 100n });
     expect(report).toMatchObject({ sent: 2 });
     expect(readdirSync(out)).toHaveLength(1);
-    expect((await listPayouts(db, {}, { limit: 10 })).every((p) => p.sent_at !== null)).toBe(true);
+    expect((await listPayouts(db, {}, { limit: 10 })).rows.every((p) => p.sent_at !== null)).toBe(true);
     expect((await creatorBalance(db, a))[0]).toMatchObject({ available: 0n, in_transit: 480n });
 
     const test = new TestPayoutProvider();
@@ -187,7 +187,7 @@ describe('an interrupted run', () => {
     // The recorded batch first; then b's balance, which nothing had recorded yet.
     expect(report).toMatchObject({ created: 1, completed: 2 });
     expect(report.batches[0]).toBe('test-pob_crashed');
-    const payouts = await listPayouts(db, { creatorId: a }, { limit: 10 });
+    const payouts = (await listPayouts(db, { creatorId: a }, { limit: 10 })).rows;
     expect(payouts.map((p) => [p.id, p.status])).toEqual([['po_crashed', 'completed']]);
     expect(await payableOf(db, a)).toMatchObject({ available: 0n });
     await expectLedgerClean(db);
@@ -209,7 +209,7 @@ describe.skipIf(!TEST_DATABASE_URL)('concurrent payout runs on the PostgreSQL se
     } finally {
       for (const r of runners) await r.close();
     }
-    const payouts = await listPayouts(db, {}, { limit: 100 });
+    const payouts = (await listPayouts(db, {}, { limit: 100 })).rows;
     expect(payouts).toHaveLength(12);
     expect(new Set(payouts.map((p) => p.creator_id)).size).toBe(12);
     expect(payouts.every((p) => p.status === 'completed' && p.amount === 1_600n)).toBe(true);

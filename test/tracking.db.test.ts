@@ -363,8 +363,8 @@ describe('CPC', () => {
     expect((await clicksOf(api, c.id)).map((r) => r.status)).toEqual(['valid', 'valid']);
     const results = await resultsOf(main, c.id);
     expect(results.map((r) => [r.status, r.reasons])).toEqual([
+      ['rejected', ['campaign_ended']], // newest first
       ['rejected', ['campaign_paused']],
-      ['rejected', ['campaign_ended']],
     ]);
     expect((await escrowOf(main, c.id)).escrow.held.amount).toBe('0.00');
   });
@@ -404,10 +404,12 @@ describe('GET /v1/clicks', () => {
     expect((await api.call('GET', `/v1/clicks?campaign_id=${theirs.id}`, { key: main.brand })).body.data).toEqual([]);
 
     const first = await api.call('GET', `/v1/clicks?campaign_id=${mine.id}&limit=2`, { key: main.brand });
+    expect(first.body).toMatchObject({ has_more: true });
     expect(first.body.data).toHaveLength(2);
     const second = await api.call('GET', `/v1/clicks?campaign_id=${mine.id}&limit=2&after=${first.body.next_after}`, { key: main.brand });
     expect(second.body.data).toHaveLength(1);
-    expect(second.body.next_after).toBeNull();
+    expect(second.body).toMatchObject({ has_more: false, next_after: null });
+    expect(second.body.data[0].id).not.toBe(first.body.data[1].id);
     const valid = await api.call('GET', `/v1/clicks?campaign_id=${mine.id}&status=valid`, { key: main.brand });
     expect(valid.body.data).toHaveLength(3);
     expect((await api.call('GET', '/v1/clicks')).status).toBe(401);
@@ -495,6 +497,38 @@ describe('a database that refuses writes', () => {
       await t.flush();
       expect(t.stats.buffered).toBe(0);
       expect(await clicksOf(api, c.id)).toHaveLength(2);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('a click the database refuses even alone', () => {
+  it('never holds up the others and is never dropped: it waits behind them and is written once accepted', async () => {
+    const { api } = main;
+    const c = await campaign(main, { objective: 'cpl', rate: '1.00' });
+    const t = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent });
+    try {
+      await t.track(c.code, visit('10.9.0.1'));
+      await t.track(c.code, visit('10.9.0.2', 'Refused/1.0'));
+      await t.track(c.code, visit('10.9.0.3'));
+      await sql`alter table clicks add constraint refuse_one check (user_agent <> 'Refused/1.0') not valid`.execute(api.database.db);
+      try {
+        // The two others are written; the refused one stays, and the flush says so.
+        await expect(t.flush()).rejects.toThrow(/refuse_one/);
+        expect(await clicksOf(api, c.id)).toHaveLength(2);
+        expect(t.stats).toMatchObject({ buffered: 1, refused: 1 });
+        // Later clicks are written past it.
+        await t.track(c.code, visit('10.9.0.4'));
+        await expect(t.flush()).rejects.toThrow(/refuse_one/);
+        expect(await clicksOf(api, c.id)).toHaveLength(3);
+        expect(t.stats.buffered).toBe(1);
+      } finally {
+        await sql`alter table clicks drop constraint refuse_one`.execute(api.database.db);
+      }
+      await t.flush();
+      expect(t.stats).toMatchObject({ buffered: 0, refused: 0 });
+      expect(await clicksOf(api, c.id)).toHaveLength(4);
     } finally {
       await t.stop();
     }

@@ -14,4 +14,5 @@ export {
   bonusRowsOf,
   type BonusStatus,
   heldBonusCount,
+  listBonusRows,
 } from './repository.js';

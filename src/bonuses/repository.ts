@@ -1,5 +1,6 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Terms } from '../campaigns/index.js';
+import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 
 /**
  * The bonus tables (migration 0014): `bonus_periods`, one row per enrolment and closed period, and
@@ -131,6 +132,19 @@ export async function bonusRowsOf(db: Db, filter: { campaignId: string; creatorI
   const r = await sql<BonusPeriodRow>`select * from bonus_periods where campaign_id = ${filter.campaignId} ${creator}
      order by period_start, enrolment_id`.execute(db);
   return r.rows.map(normalise);
+}
+
+/**
+ * A page of the campaign's bonus rows (one creator's, optionally), newest period first: by
+ * period_start, then enrolment and period key (index bonus_periods_campaign_start).
+ */
+export async function listBonusRows(db: Db, filter: { campaignId: string; creatorId?: string }, page: PageRequest): Promise<Page<BonusPeriodRow>> {
+  const k = keyset(page, { time: 'b.period_start', keys: ['b.enrolment_id', 'b.period_key'] });
+  const creator = filter.creatorId ? sql`and b.creator_id = ${filter.creatorId}` : sql``;
+  const r = await sql<BonusPeriodRow & PageTime>`select b.*, ${k.select} from bonus_periods b
+    where b.campaign_id = ${filter.campaignId} ${creator} and ${k.where} order by ${k.orderBy} limit ${k.limit}`.execute(db);
+  const p = k.page(r.rows, (b) => [b.enrolment_id, b.period_key]);
+  return { ...p, rows: p.rows.map(normalise) };
 }
 
 /** Creates the period's row if it is new (first close), then locks it: one step at a time per enrolment-period. */

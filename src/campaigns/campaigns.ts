@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import { databaseNow, inTransaction } from '../db/index.js';
+import { databaseNow, inTransaction, keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { AccountId, fundEscrow as ledgerFundEscrow, LEDGER_LIMITS, lookupAccounts, lookupTransfers, openBrandWallet, openEscrow } from '../ledger/index.js';
@@ -66,9 +66,10 @@ async function insertTerms(db: Db, campaignId: string, version: number, terms: T
     values (${campaignId}, ${version}, ${JSON.stringify(terms)}::jsonb, ${termsHash(terms)})`.execute(db);
 }
 
-const SELECT = sql`select c.id, c.org_id, c.name, c.status, trim(c.currency) as currency, c.terms_version, t.terms,
-    t.terms_sha256, c.paused_reason, c.low_escrow_threshold, c.created_at, c.ended_at, c.settled_at
-  from campaigns c join campaign_terms t on t.campaign_id = c.id and t.version = c.terms_version`;
+const COLUMNS = sql`c.id, c.org_id, c.name, c.status, trim(c.currency) as currency, c.terms_version, t.terms,
+    t.terms_sha256, c.paused_reason, c.low_escrow_threshold, c.created_at, c.ended_at, c.settled_at`;
+const FROM = sql`from campaigns c join campaign_terms t on t.campaign_id = c.id and t.version = c.terms_version`;
+const SELECT = sql`select ${COLUMNS} ${FROM}`;
 
 function visibleTo(viewer: Viewer) {
   if (viewer.kind === 'operator') return sql`true`;
@@ -85,15 +86,21 @@ export async function getCampaign(db: Db, viewer: Viewer, id: string): Promise<C
   return row;
 }
 
+/**
+ * Newest first by created_at, then id: a brand's through campaigns_org (org_id, created_at, id), an
+ * operator's through campaigns_created; a creator's (running ones and those joined) filter the latter.
+ */
 export async function listCampaigns(
   db: Db,
   viewer: Viewer,
-  page: { after?: string | undefined; limit: number; status?: CampaignStatus | undefined },
-): Promise<Campaign[]> {
-  const after = page.after ? sql`and c.id > ${page.after}` : sql``;
-  const status = page.status ? sql`and c.status = ${page.status}` : sql``;
-  const r = await sql<Campaign>`${SELECT} where ${visibleTo(viewer)} ${after} ${status} order by c.id limit ${page.limit}`.execute(db);
-  return r.rows;
+  filter: { status?: CampaignStatus | undefined },
+  page: PageRequest,
+): Promise<Page<Campaign>> {
+  const k = keyset(page, { time: 'c.created_at', keys: ['c.id'] });
+  const status = filter.status ? sql`and c.status = ${filter.status}` : sql``;
+  const r = await sql<Campaign & PageTime>`select ${COLUMNS}, ${k.select} ${FROM} where ${visibleTo(viewer)} ${status} and ${k.where}
+    order by ${k.orderBy} limit ${k.limit}`.execute(db);
+  return k.page(r.rows, (c) => [c.id]);
 }
 
 /** A change of terms is always a new version: creators stay bound to the version they accepted. */

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { inTransaction, sqlState } from '../db/index.js';
+import { inTransaction, keyset, type Page, type PageRequest, type PageTime, sqlState } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { newId, randomCode } from '../ids/index.js';
 import { openCreatorAccounts } from '../ledger/index.js';
@@ -25,6 +25,8 @@ export interface Enrolment {
   promo_once_per_customer: boolean;
   /** The creator's own incentive target (validated results per period); null: the campaign incentives' target. */
   target: number | null;
+  /** When the creator first joined (accepted_at moves with each newer version accepted). */
+  created_at: Date;
 }
 
 /** An enrolment with the terms it is bound to: what tracking and attribution need. */
@@ -152,18 +154,20 @@ export async function setEnrolmentTarget(
   return row;
 }
 
+/** Newest first by created_at (when the creator joined), then id: one campaign's through enrolments_campaign_created. */
 export async function listEnrolments(
   db: Db,
   filter: { campaignId?: string; creatorId?: string; orgId?: string },
-  page: { after?: string | undefined; limit: number },
-): Promise<Enrolment[]> {
+  page: PageRequest,
+): Promise<Page<Enrolment>> {
+  const k = keyset(page, { time: 'e.created_at', keys: ['e.id'] });
   const conditions = [
     filter.campaignId ? sql`e.campaign_id = ${filter.campaignId}` : sql`true`,
     filter.creatorId ? sql`e.creator_id = ${filter.creatorId}` : sql`true`,
     filter.orgId ? sql`c.org_id = ${filter.orgId}` : sql`true`,
-    page.after ? sql`e.id > ${page.after}` : sql`true`,
+    k.where,
   ];
-  const r = await sql<Enrolment>`select e.* from enrolments e join campaigns c on c.id = e.campaign_id
-    where ${sql.join(conditions, sql` and `)} order by e.id limit ${page.limit}`.execute(db);
-  return r.rows;
+  const r = await sql<Enrolment & PageTime>`select e.*, ${k.select} from enrolments e join campaigns c on c.id = e.campaign_id
+    where ${sql.join(conditions, sql` and `)} order by ${k.orderBy} limit ${k.limit}`.execute(db);
+  return k.page(r.rows, (e) => [e.id]);
 }

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import type { ClickStatus, VerdictLevel } from '../validation/index.js';
 import type { ConversionRequest, ConversionType } from './input.js';
 import type { ViewReport } from './views.js';
@@ -214,20 +215,25 @@ export async function recordingConversions(db: Db, olderThanSeconds: number, lim
   return r.rows;
 }
 
+/**
+ * Conversions newest first by created_at (when Earnest received them; occurred_at is the brand's
+ * word), then id: a brand's through conversions_org_created, its campaign and status filters on it.
+ */
 export async function listConversions(
   db: Db,
   filter: { orgId?: string; campaignId?: string; status?: ConversionStatus | 'recording' },
-  page: { after?: string | undefined; limit: number },
-): Promise<ConversionRow[]> {
+  page: PageRequest,
+): Promise<Page<ConversionRow>> {
+  const k = keyset(page, { time: 'created_at', keys: ['id'] });
   const conditions = [
     filter.orgId ? sql`org_id = ${filter.orgId}` : sql`true`,
     filter.campaignId ? sql`campaign_id = ${filter.campaignId}` : sql`true`,
     filter.status ? sql`status = ${filter.status}` : sql`true`,
-    page.after ? sql`id > ${page.after}` : sql`true`,
+    k.where,
   ];
-  const r = await sql<ConversionRow>`select ${COLUMNS} from conversions where ${sql.join(conditions, sql` and `)}
-    order by id limit ${page.limit}`.execute(db);
-  return r.rows;
+  const r = await sql<ConversionRow & PageTime>`select ${COLUMNS}, ${k.select} from conversions where ${sql.join(conditions, sql` and `)}
+    order by ${k.orderBy} limit ${k.limit}`.execute(db);
+  return k.page(r.rows, (c) => [c.id]);
 }
 
 /** Any earlier lead attributed to the campaign from this customer, by id or by normalised email. */

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
-import { enrolmentById, getCampaign } from '../campaigns/index.js';
-import { inTransaction } from '../db/index.js';
+import { campaignRowsPage, enrolmentById, getCampaign } from '../campaigns/index.js';
+import { inTransaction, keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { getResult, recordResults, type Result } from '../results/index.js';
@@ -154,19 +154,18 @@ export async function getViewReport(db: Db, id: string, scope: ViewReportScope):
   return r.rows[0];
 }
 
+/**
+ * View reports newest first by created_at, then id: a creator's through view_reports_creator, a
+ * campaign's through view_reports_campaign (a brand's campaign by campaign), all through view_reports_created.
+ */
 export async function listViewReports(
   db: Db,
   scope: ViewReportScope,
   filter: { campaignId?: string; status?: ViewReportStatus },
-  page: { after?: string | undefined; limit: number },
-): Promise<ViewReport[]> {
-  const conditions = [
-    ...scoped(scope),
-    filter.campaignId ? sql`v.campaign_id = ${filter.campaignId}` : sql`true`,
-    filter.status ? sql`v.status = ${filter.status}` : sql`true`,
-    page.after ? sql`v.id > ${page.after}` : sql`true`,
-  ];
-  const r = await sql<ViewReport>`select v.* from view_reports v where ${sql.join(conditions, sql` and `)}
-    order by v.id limit ${page.limit}`.execute(db);
-  return r.rows;
+  page: PageRequest,
+): Promise<Page<ViewReport>> {
+  const k = keyset(page, { time: 'r.created_at', keys: ['r.id'] });
+  const rows = { orgId: scope.orgId, creatorId: scope.creatorId, campaignId: filter.campaignId, status: filter.status };
+  const r = await sql<ViewReport & PageTime>`${campaignRowsPage({ table: 'view_reports', columns: sql`r.*`, filter: rows, k })}`.execute(db);
+  return k.page(r.rows, (v) => [v.id]);
 }

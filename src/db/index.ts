@@ -12,3 +12,4 @@ export {
   type TransactionOptions,
 } from './transaction.js';
 export { GroupCommit, type GroupCommitOptions } from './group-commit.js';
+export { CURSOR_TIME, type Cursor, type Keyset, keyset, PAGE_LIMIT_MAX, type Page, type PageRequest, type PageTime } from './page.js';

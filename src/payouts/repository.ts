@@ -1,4 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { AccountCode } from '../ledger/index.js';
 
@@ -138,19 +139,23 @@ export async function getPayout(db: Db, id: string, scope: { creatorId?: string 
   return normalise(r.rows[0]);
 }
 
+/** Payouts newest first by created_at, then id: a creator's through payouts_creator, all through payouts_created. */
 export async function listPayouts(
   db: Db,
   filter: { creatorId?: string | undefined; status?: PayoutStatus | undefined; reference?: string | undefined },
-  page: { after?: string | undefined; limit: number },
-): Promise<Payout[]> {
+  page: PageRequest,
+): Promise<Page<Payout>> {
+  const k = keyset(page, { time: 'created_at', keys: ['id'] });
   const conditions = [
     filter.creatorId ? sql`creator_id = ${filter.creatorId}` : sql`true`,
     filter.status ? sql`status = ${filter.status}` : sql`true`,
     filter.reference ? sql`provider_reference = ${filter.reference}` : sql`true`,
-    page.after ? sql`id > ${page.after}` : sql`true`,
+    k.where,
   ];
-  const r = await sql<Payout>`select * from payouts where ${sql.join(conditions, sql` and `)} order by id limit ${page.limit}`.execute(db);
-  return r.rows.map(normalise);
+  const r = await sql<Payout & PageTime>`select *, ${k.select} from payouts where ${sql.join(conditions, sql` and `)}
+    order by ${k.orderBy} limit ${k.limit}`.execute(db);
+  const p = k.page(r.rows, (x) => [x.id]);
+  return { ...p, rows: p.rows.map(normalise) };
 }
 
 /** Counts by status of the payouts in some batches (a run's report). */

@@ -2,13 +2,13 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import {
   BUDGET_PAUSE,
   budgetGraceDaysOf,
-  campaignRowsWhere,
+  campaignRowsPage,
   type EnrolmentWithTerms,
   grossPayout,
   pauseForBudget,
   type Terms,
 } from '../campaigns/index.js';
-import { GroupCommit, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
+import { GroupCommit, inTransaction, keyset, type Page, type PageRequest, type PageTime, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import {
@@ -528,13 +528,19 @@ export async function getResult(db: Db, id: string, scope: { orgId?: string; cre
   return normaliseResult(r.rows[0]);
 }
 
+/**
+ * Results newest first by recorded_at, then id: a creator's through results_creator, a campaign's
+ * through results_campaign_recorded (a brand's campaign by campaign), all through results_recorded.
+ */
 export async function listResults(
   db: Db,
   filter: { campaignId?: string; orgId?: string; creatorId?: string; status?: ResultStatus },
-  page: { after?: string | undefined; limit: number },
-): Promise<Result[]> {
-  const r = await sql<Result>`select * from results where ${campaignRowsWhere({ ...filter, after: page.after })} order by id limit ${page.limit}`.execute(db);
-  return r.rows.map(normaliseResult);
+  page: PageRequest,
+): Promise<Page<Result>> {
+  const k = keyset(page, { time: 'r.recorded_at', keys: ['r.id'] });
+  const r = await sql<Result & PageTime>`${campaignRowsPage({ table: 'results', columns: sql`r.*`, filter, k })}`.execute(db);
+  const p = k.page(r.rows, (x) => [x.id]);
+  return { ...p, rows: p.rows.map(normaliseResult) };
 }
 
 /**

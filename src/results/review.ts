@@ -1,12 +1,13 @@
 import { type Kysely, sql } from 'kysely';
+import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { decisionsOf, type ResultDecision } from './decisions.js';
 import type { Result } from './index.js';
 
 /**
- * The operators' review queue: results in `review` (their money reserved, waiting for a person), the
- * oldest first, each with what a person needs to decide — its reason codes, the conversion as the
- * brand reported it, the click as tracking recorded it, the click-to-conversion time, and the
- * decisions so far. Reads across domains (conversions, clicks) and writes nothing.
+ * The operators' review queue: results in `review` (their money reserved, waiting for a person),
+ * newest first by recorded_at like every list (index results_review), each with what a person needs
+ * to decide — its reason codes, the conversion as the brand reported it, the click as tracking
+ * recorded it, the click-to-conversion time, and the decisions so far. Reads across domains (conversions, clicks) and writes nothing.
  */
 export interface ReviewEvidence {
   conversion: {
@@ -45,17 +46,19 @@ type Db = Kysely<any>;
 export async function reviewQueue(
   db: Db,
   filter: { campaignId?: string | undefined },
-  page: { after?: string | undefined; limit: number },
-): Promise<ReviewItem[]> {
-  const campaign = filter.campaignId ? sql`and campaign_id = ${filter.campaignId}` : sql``;
-  const after = page.after ? sql`and id > ${page.after}` : sql``;
-  const found = await sql<Result>`select * from results where status = 'review' ${campaign} ${after} order by id limit ${page.limit}`.execute(db);
-  const results = found.rows.map((r) => ({ ...r, currency: r.currency.trim() }));
+  page: PageRequest,
+): Promise<Page<ReviewItem>> {
+  const keys = keyset(page, { time: 'r.recorded_at', keys: ['r.id'] });
+  const campaign = filter.campaignId ? sql`and r.campaign_id = ${filter.campaignId}` : sql``;
+  const found = await sql<Result & PageTime>`select r.*, ${keys.select} from results r where r.status = 'review' ${campaign} and ${keys.where}
+    order by ${keys.orderBy} limit ${keys.limit}`.execute(db);
+  const p = keys.page(found.rows, (r) => [r.id]);
+  const results = p.rows.map((r) => ({ ...r, currency: r.currency.trim() }));
   const conversions = await conversionsById(db, results.filter((r) => r.kind === 'lead' || r.kind === 'sale').map((r) => r.source_id));
   const clickIds = results.map((r) => (r.kind === 'click' ? r.source_id : conversions.get(r.source_id)?.click_id)).filter((x): x is string => !!x);
   const clicks = await clicksById(db, clickIds);
   const decisions = await decisionsOf(db, results.map((r) => r.id));
-  return results.map((result) => {
+  const items = results.map((result): ReviewItem => {
     const c = result.kind === 'click' ? undefined : conversions.get(result.source_id);
     const clickId = result.kind === 'click' ? result.source_id : c?.click_id;
     const k = clickId ? clicks.get(clickId) : undefined;
@@ -82,6 +85,7 @@ export async function reviewQueue(
       decisions: decisions.filter((d) => d.result_id === result.id),
     };
   });
+  return { ...p, rows: items };
 }
 
 interface ConversionEvidenceRow {

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { createApiKey, type KeyOwner } from '../api/auth.js';
+import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 
@@ -59,14 +60,20 @@ export async function creatorEmails(db: Db, ids: readonly string[]): Promise<Map
   return new Map(r.rows.map((c) => [c.id, c.email]));
 }
 
-export async function listOrganizations(db: Db, page: { after?: string | undefined; limit: number }): Promise<Organization[]> {
-  const after = page.after ? sql`where id > ${page.after}` : sql``;
-  return (await sql<Organization>`select * from organizations ${after} order by id limit ${page.limit}`.execute(db)).rows;
+/** Newest first by created_at, then id (index organizations_created). */
+export async function listOrganizations(db: Db, page: PageRequest): Promise<Page<Organization>> {
+  const k = keyset(page, { time: 'o.created_at', keys: ['o.id'] });
+  const r = await sql<Organization & PageTime>`select o.*, ${k.select} from organizations o where ${k.where}
+    order by ${k.orderBy} limit ${k.limit}`.execute(db);
+  return k.page(r.rows, (o) => [o.id]);
 }
 
-export async function listCreators(db: Db, page: { after?: string | undefined; limit: number }): Promise<Creator[]> {
-  const after = page.after ? sql`where id > ${page.after}` : sql``;
-  return (await sql<Creator>`select * from creators ${after} order by id limit ${page.limit}`.execute(db)).rows;
+/** Newest first by created_at, then id (index creators_created). */
+export async function listCreators(db: Db, page: PageRequest): Promise<Page<Creator>> {
+  const k = keyset(page, { time: 'c.created_at', keys: ['c.id'] });
+  const r = await sql<Creator & PageTime>`select c.*, ${k.select} from creators c where ${k.where}
+    order by ${k.orderBy} limit ${k.limit}`.execute(db);
+  return k.page(r.rows, (c) => [c.id]);
 }
 
 /** A new key for an existing owner (the owner must exist). */

@@ -50,4 +50,9 @@ export class ClickBuffer<T> {
       next.admit();
     }
   }
+
+  /** Puts items back at the end, whatever the capacity (clicks already accepted are never refused room). */
+  requeue(items: readonly T[]): void {
+    this.#items.push(...items);
+  }
 }

@@ -98,6 +98,13 @@ export interface ClickTrackerOptions {
 /** Link codes are short base32-ish tokens; anything else is unknown without asking the database. */
 const CODE = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** One insert attempt: the rows written, the clicks refused even alone, and why (the first refusal). */
+interface Insertion {
+  written: Written[];
+  refused: Accepted[];
+  error: unknown;
+}
+
 export class ClickTracker {
   readonly #db: Kysely<any>;
   readonly #logger: Logger;
@@ -117,7 +124,8 @@ export class ClickTracker {
   #failures = 0;
   #retryAtMs = 0;
   #written = 0;
-  #refused = 0;
+  /** Ids of buffered clicks the database refused even alone (kept, retried behind the others). */
+  readonly #refused = new Set<string>();
 
   constructor(db: Kysely<any>, options: ClickTrackerOptions) {
     this.#db = db;
@@ -142,9 +150,9 @@ export class ClickTracker {
     return this;
   }
 
-  /** `refused`: clicks the database refused even alone and with their free text cleaned (logged in full). */
+  /** `refused`: buffered clicks the database refused even alone with their free text cleaned; kept and retried. */
   get stats(): { buffered: number; waiting: number; written: number; refused: number; linkLoads: number } {
-    return { buffered: this.#buffer.size, waiting: this.#buffer.waiting, written: this.#written, refused: this.#refused, linkLoads: this.#links.loads };
+    return { buffered: this.#buffer.size, waiting: this.#buffer.waiting, written: this.#written, refused: this.#refused.size, linkLoads: this.#links.loads };
   }
 
   /**
@@ -267,7 +275,6 @@ export class ClickTracker {
       while (this.#buffer.size > 0 && (all || first || this.#buffer.size >= this.#batchSize)) {
         const batch = this.#buffer.peek(this.#batchSize);
         await this.#writeBatch(batch);
-        this.#buffer.remove(batch.length);
         first = false;
       }
       this.#failures = 0;
@@ -283,11 +290,25 @@ export class ClickTracker {
   async #writeBatch(batch: readonly Accepted[]): Promise<void> {
     const salt = this.#salt ?? (await this.#saltFor());
     const judged = await judgeVisits(batch, salt, this.#datacenter);
-    const written = await this.#insertIsolating(batch, judged);
-    this.#written += batch.length;
+    const { written, refused, error } = await this.#insertIsolating(batch, judged);
+    // Nothing of the batch went in: it stays buffered as it is and the write fails (retried later).
+    if (refused.length === batch.length) throw error;
+    this.#buffer.remove(batch.length);
+    if (refused.length > 0) {
+      // Never dropped — the visitor was redirected and the click is real — but queued behind the
+      // others, so one click the database refuses never holds up the clicks after it.
+      this.#buffer.requeue(refused);
+      for (const c of refused) this.#refused.add(c.id);
+      this.#logger.warn('the database refused clicks even alone; they stay buffered and are retried', {
+        click_ids: refused.map((c) => c.id),
+        ...errorFields(error),
+      });
+    }
+    for (const c of batch) if (!refused.includes(c)) this.#refused.delete(c.id);
+    this.#written += batch.length - refused.length;
     // Fewer rows than clicks: an earlier attempt committed the batch but its acknowledgement was lost;
     // that attempt's results (if any) are found by the recovery.
-    if (written.length < batch.length) this.#recoveryNeeded = true;
+    if (written.length < batch.length - refused.length) this.#recoveryNeeded = true;
     try {
       await this.#recordResults(written);
     } catch (e) {
@@ -300,40 +321,35 @@ export class ClickTracker {
   /**
    * Inserts a batch; when the database refuses it for a reason that may be one click's (not because
    * it is down), each half is written again, in order, down to the click at fault — so one bad click
-   * never holds up the others, which would otherwise wait in the buffer behind it for ever.
+   * never holds up the others. Answers what was written and the clicks refused even alone.
    */
-  async #insertIsolating(batch: readonly Accepted[], judged: readonly Judged[]): Promise<Written[]> {
+  async #insertIsolating(batch: readonly Accepted[], judged: readonly Judged[]): Promise<Insertion> {
     try {
-      return await inTransaction(this.#db, (trx) => insertBatch(trx, batch, judged));
+      return { written: await inTransaction(this.#db, (trx) => insertBatch(trx, batch, judged)), refused: [], error: undefined };
     } catch (e) {
       if (isSystemic(e)) throw e;
       if (batch.length === 1) return this.#insertAlone(batch[0] as Accepted, judged[0] as Judged, e);
       const half = Math.ceil(batch.length / 2);
       const first = await this.#insertIsolating(batch.slice(0, half), judged.slice(0, half));
-      return [...first, ...(await this.#insertIsolating(batch.slice(half), judged.slice(half)))];
+      const second = await this.#insertIsolating(batch.slice(half), judged.slice(half));
+      return { written: [...first.written, ...second.written], refused: [...first.refused, ...second.refused], error: first.error ?? second.error };
     }
   }
 
   /**
-   * A click refused on its own: the visitor was already redirected, so it is kept if it can be — with
-   * its free text (user agent, referrer) cleaned of what the database refuses — and otherwise logged in
-   * full and counted (`stats.refused`) rather than blocking every click after it.
+   * A click refused on its own: the visitor was already redirected, so it is kept — written with its
+   * free text (user agent, referrer) cleaned of what the database refuses, or else answered as refused
+   * (it stays buffered, logged, counted in `stats.refused`, and is tried again later).
    */
-  async #insertAlone(click: Accepted, judged: Judged, error: unknown): Promise<Written[]> {
+  async #insertAlone(click: Accepted, judged: Judged, error: unknown): Promise<Insertion> {
     const cleaned = { ...click, visit: { ...click.visit, userAgent: cleanText(click.visit.userAgent), referrer: cleanText(click.visit.referrer) } };
     try {
       const written = await inTransaction(this.#db, (trx) => insertBatch(trx, [cleaned], [judged]));
       this.#logger.warn('a click was written with its user agent or referrer cleaned', { click_id: click.id, ...errorFields(error) });
-      return written;
+      return { written, refused: [], error: undefined };
     } catch (e) {
       if (isSystemic(e)) throw e;
-      this.#refused++;
-      const { link, ...rest } = click;
-      this.#logger.error('the database refused a click; it is logged here and not written', {
-        click: { ...rest, enrolment_id: link.enrolment.id },
-        ...errorFields(e),
-      });
-      return [];
+      return { written: [], refused: [click], error: e };
     }
   }
 

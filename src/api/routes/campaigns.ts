@@ -22,12 +22,12 @@ import { type AwaitingFunds, awaitingFundsOf } from '../../results/index.js';
 import { fundAndResume, resumeCampaign } from '../../settlement/index.js';
 import { AppError } from '../../errors/index.js';
 import { creatorStanding, setEnrolmentTarget, type Standing } from '../../campaigns/index.js';
-import { type BonusExposure, type BonusPeriodRow, bonusRowsOf, campaignBonusExposure } from '../../bonuses/index.js';
+import { type BonusExposure, type BonusPeriodRow, campaignBonusExposure, listBonusRows } from '../../bonuses/index.js';
 import type { Principal } from '../auth.js';
 import { endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
 import type { Services } from '../services.js';
-import { decimalAmount, idParams, money, page, pageQuery, reference } from '../schemas.js';
+import { decimalAmount, idParams, money, page, pageQuery, pageRequest, reference } from '../schemas.js';
 
 export function viewerOf(principal: Principal): Viewer {
   if (principal.kind === 'organization' || principal.kind === 'creator') return { kind: principal.kind, id: principal.id };
@@ -112,6 +112,7 @@ export function enrolmentView(e: Enrolment, baseUrl?: string) {
     promo_max_uses: e.promo_max_uses,
     promo_once_per_customer: e.promo_once_per_customer,
     target: e.target,
+    created_at: e.created_at,
   };
 }
 
@@ -188,15 +189,14 @@ export const campaignEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/campaigns',
-    summary: "List campaigns: a brand's own; for creators, running and joined ones",
+    summary: "List campaigns: a brand's own; for creators, running and joined ones; newest first (created_at)",
     tag: 'campaigns',
     access: ['organization', 'creator', 'operator'],
     query: listQuery,
     handle: async ({ query, principal, services }) => {
       const viewer = viewerOf(principal);
-      const rows = await listCampaigns(services.db, viewer, query);
-      const data = await Promise.all(rows.map((c) => campaignView(services, c, viewer)));
-      return { data, next_after: rows.length === query.limit ? (rows.at(-1)?.id ?? null) : null };
+      const found = await listCampaigns(services.db, viewer, { status: query.status }, pageRequest(query));
+      return page({ ...found, rows: await Promise.all(found.rows.map((c) => campaignView(services, c, viewer))) }, (view) => view);
     },
   }),
   endpoint({
@@ -291,7 +291,7 @@ export const campaignEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/campaigns/{id}/enrolments',
-    summary: "A campaign's enrolments (the brand), or the creator's own",
+    summary: "A campaign's enrolments (the brand), or the creator's own; newest first (created_at: when the creator joined)",
     tag: 'campaigns',
     access: ['organization', 'creator', 'operator'],
     params: idParams,
@@ -299,8 +299,8 @@ export const campaignEndpoints = [
     handle: async ({ params, query, principal, services }) => {
       await getCampaign(services.db, viewerOf(principal), params.id);
       const creatorId = principal.kind === 'creator' ? principal.id : undefined;
-      const rows = await listEnrolments(services.db, { campaignId: params.id, ...(creatorId ? { creatorId } : {}) }, query);
-      return page(rows, query.limit, (e) => enrolmentView(e));
+      const found = await listEnrolments(services.db, { campaignId: params.id, ...(creatorId ? { creatorId } : {}) }, pageRequest(query));
+      return page(found, (e) => enrolmentView(e));
     },
   }),
   endpoint({
@@ -317,27 +317,33 @@ export const campaignEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/campaigns/{id}/bonuses',
-    summary: "Tier bonuses of the campaign's closed incentive periods, per creator: held, paid, clawed back, and the shortfall escrow could not cover",
+    summary:
+      "Tier bonuses of the campaign's closed incentive periods, per creator: held, paid, clawed back, and the shortfall escrow could not cover; " +
+      'newest period first (period.start; created_from/created_to filter on it)',
     tag: 'campaigns',
     access: ['organization', 'operator'],
     params: idParams,
-    handle: async ({ params, principal, services }) => {
+    query: pageQuery,
+    handle: async ({ params, query, principal, services }) => {
       const c = await getCampaign(services.db, viewerOf(principal), params.id);
-      return { data: (await bonusRowsOf(services.db, { campaignId: c.id })).map(bonusView) };
+      return page(await listBonusRows(services.db, { campaignId: c.id }, pageRequest(query)), bonusView);
     },
   }),
   endpoint({
     method: 'GET',
     path: '/v1/me/campaigns/{id}/bonuses',
-    summary: "The creator's tier bonuses in the campaign's closed incentive periods: due, held, paid, clawed back, and any shortfall",
+    summary:
+      "The creator's tier bonuses in the campaign's closed incentive periods: due, held, paid, clawed back, and any shortfall; " +
+      'newest period first (period.start; created_from/created_to filter on it)',
     tag: 'campaigns',
     access: ['creator'],
     params: idParams,
-    handle: async ({ params, principal, services }) => {
+    query: pageQuery,
+    handle: async ({ params, query, principal, services }) => {
       if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators have bonuses in a campaign');
       const joined = await listEnrolments(services.db, { campaignId: params.id, creatorId: principal.id }, { limit: 1 });
-      if (joined.length === 0) throw new AppError('not_found', `no campaign ${params.id} that you joined`);
-      return { data: (await bonusRowsOf(services.db, { campaignId: params.id, creatorId: principal.id })).map(bonusView) };
+      if (joined.rows.length === 0) throw new AppError('not_found', `no campaign ${params.id} that you joined`);
+      return page(await listBonusRows(services.db, { campaignId: params.id, creatorId: principal.id }, pageRequest(query)), bonusView);
     },
   }),
   endpoint({

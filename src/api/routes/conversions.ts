@@ -18,7 +18,7 @@ import { AppError } from '../../errors/index.js';
 import type { Principal } from '../auth.js';
 import { type Endpoint, endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
-import { idParams, page, pageQuery } from '../schemas.js';
+import { idParams, page, pageQuery, pageRequest } from '../schemas.js';
 import { resultView } from './results.js';
 
 /** The answer to POST /v1/conversions, stored with the conversion so a replay answers the same. */
@@ -126,7 +126,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
   endpoint({
     method: 'GET',
     path: '/v1/conversions',
-    summary: "The brand's conversions with their attribution and reason codes",
+    summary: "The brand's conversions with their attribution and reason codes; newest first (created_at: when Earnest received them)",
     tag: 'conversions',
     access: ['organization'],
     query: conversionsQuery,
@@ -136,7 +136,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
         ...(query.campaign_id ? { campaignId: query.campaign_id } : {}),
         ...(query.status ? { status: query.status } : {}),
       };
-      return page(await listConversions(services.db, filter, query), query.limit, conversionView);
+      return page(await listConversions(services.db, filter, pageRequest(query)), conversionView);
     },
   }),
   endpoint({
@@ -171,13 +171,13 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
   endpoint({
     method: 'GET',
     path: '/v1/views',
-    summary: "View reports: a creator's own, a brand's campaigns', or all (operators)",
+    summary: "View reports: a creator's own, a brand's campaigns', or all (operators); newest first (created_at)",
     tag: 'views',
     access: ['organization', 'creator', 'operator'],
     query: viewsQuery,
     handle: async ({ query, principal, services }) => {
       const filter = { ...(query.campaign_id ? { campaignId: query.campaign_id } : {}), ...(query.status ? { status: query.status } : {}) };
-      return page(await listViewReports(services.db, viewScope(principal), filter, query), query.limit, viewReportView);
+      return page(await listViewReports(services.db, viewScope(principal), filter, pageRequest(query)), viewReportView);
     },
   }),
   endpoint({

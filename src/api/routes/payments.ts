@@ -4,7 +4,7 @@ import { isCurrency, Money, parseAmount } from '../../money/index.js';
 import { listMovements, type MoneyMovement, moveMoney, walletBalances } from '../../payments/index.js';
 import { endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
-import { decimalAmount, money, page, pageQuery, reference } from '../schemas.js';
+import { decimalAmount, money, page, pageQuery, pageRequest, reference, whole } from '../schemas.js';
 
 const movementBody = z.strictObject({
   amount: decimalAmount,
@@ -42,7 +42,11 @@ export const paymentEndpoints = [
           amount,
           reference: body.reference,
         });
-        if (m.status === 'failed') throw new AppError('conflict', `the ${kind} failed: ${m.failure}`);
+        // The refused movement stays listed as failed; a retry of its reference answers the same refusal.
+        if (m.status === 'failed') {
+          const code = m.failure_code === 'insufficient_funds' ? 'insufficient_funds' : 'conflict';
+          throw new AppError(code, `${kind} ${m.id} (reference ${m.reference}) was refused: ${m.failure}`);
+        }
         return respond(201, movementView(m), replayHeaders(replayed));
       },
     }),
@@ -50,22 +54,22 @@ export const paymentEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/wallet',
-    summary: "The brand's wallet balances per currency",
+    summary: "The brand's wallet balances per currency (never paged: one row per currency)",
     tag: 'wallet',
     access: ['organization'],
     handle: async ({ principal, services }) => {
       const balances = await walletBalances(services.db, orgOf(principal.kind, principal.id));
-      return { data: balances.map((b) => ({ balance: money(b.balance, b.currency), held: money(b.held, b.currency) })) };
+      return whole(balances.map((b) => ({ balance: money(b.balance, b.currency), held: money(b.held, b.currency) })));
     },
   }),
   endpoint({
     method: 'GET',
     path: '/v1/wallet/movements',
-    summary: 'Deposits and withdrawals',
+    summary: 'Deposits and withdrawals, refused ones failed with their failure_code and failure; newest first (created_at)',
     tag: 'wallet',
     access: ['organization'],
     query: pageQuery,
     handle: async ({ query, principal, services }) =>
-      page(await listMovements(services.db, orgOf(principal.kind, principal.id), query), query.limit, movementView),
+      page(await listMovements(services.db, orgOf(principal.kind, principal.id), pageRequest(query)), movementView),
   }),
 ];

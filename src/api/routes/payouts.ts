@@ -13,7 +13,7 @@ import {
 } from '../../payouts/index.js';
 import type { Principal } from '../auth.js';
 import { endpoint } from '../endpoint.js';
-import { idParams, money, page, pageQuery } from '../schemas.js';
+import { idParams, money, page, pageQuery, pageRequest, whole } from '../schemas.js';
 
 export function payoutView(p: Payout) {
   return {
@@ -56,13 +56,12 @@ export const payoutsEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/payouts',
-    summary: "Payouts: a creator's own, or all (operators)",
+    summary: "Payouts: a creator's own, or all (operators); newest first (created_at)",
     tag: 'payouts',
     access: ['creator', 'operator'],
     query: listQuery,
     handle: async ({ query, principal, services }) => {
-      const rows = await listPayouts(services.db, { ...creatorScope(principal), status: query.status }, query);
-      return page(rows, query.limit, payoutView);
+      return page(await listPayouts(services.db, { ...creatorScope(principal), status: query.status }, pageRequest(query)), payoutView);
     },
   }),
   endpoint({
@@ -96,21 +95,21 @@ export const payoutsEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/me/balance',
-    summary: "The creator's balance per currency: payable, pending on held results, in transit, receivable",
+    summary: "The creator's balance per currency: payable, pending on held results, in transit, receivable (never paged: one row per currency)",
     tag: 'payouts',
     access: ['creator'],
     handle: async ({ principal, services }) => {
       if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators have a balance');
       const balances = await creatorBalance(services.db, principal.id);
-      return {
-        data: balances.map((b) => ({
+      return whole(
+        balances.map((b) => ({
           currency: b.currency,
           available: money(b.available, b.currency),
           pending: money(b.pending, b.currency),
           in_transit: money(b.in_transit, b.currency),
           receivable: money(b.receivable, b.currency),
         })),
-      };
+      );
     },
   }),
 ];

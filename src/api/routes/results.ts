@@ -15,7 +15,7 @@ import {
 } from '../../results/index.js';
 import type { Principal } from '../auth.js';
 import { endpoint } from '../endpoint.js';
-import { idParams, money, page, pageQuery } from '../schemas.js';
+import { idParams, money, page, pageQuery, pageRequest } from '../schemas.js';
 
 /**
  * Results as everyone sees them: brands their campaigns' results, creators their own, with the reason
@@ -105,17 +105,19 @@ export const resultEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/results',
-    summary: "Results with their status and reason codes: a brand's campaigns', a creator's own, or all (operators)",
+    summary:
+      "Results with their status and reason codes: a brand's campaigns', a creator's own, or all (operators); " +
+      'newest first (recorded_at; created_from/created_to filter on it)',
     tag: 'results',
     access: ['organization', 'creator', 'operator'],
     query: listQuery,
     handle: async ({ query, principal, services }) => {
-      const rows = await listResults(
+      const found = await listResults(
         services.db,
         { ...scopeOf(principal), ...(query.campaign_id ? { campaignId: query.campaign_id } : {}), ...(query.status ? { status: query.status } : {}) },
-        query,
+        pageRequest(query),
       );
-      return page(rows, query.limit, resultView);
+      return page(found, resultView);
     },
   }),
   endpoint({
@@ -149,13 +151,14 @@ export const resultEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/review',
-    summary: 'The review queue: results held for a person, oldest first, with reasons, evidence and decisions so far',
+    summary:
+      'The review queue: results held for a person, with reasons, evidence and decisions so far; newest first like every list ' +
+      '(recorded_at; created_to narrows it to the longest waiting)',
     tag: 'results',
     access: ['operator'],
     query: reviewQuery,
     handle: async ({ query, services }) => {
-      const items = await reviewQueue(services.db, { campaignId: query.campaign_id }, query);
-      return { data: items.map(reviewItemView), next_after: items.length === query.limit ? (items[items.length - 1]?.result.id ?? null) : null };
+      return page(await reviewQueue(services.db, { campaignId: query.campaign_id }, pageRequest(query)), reviewItemView);
     },
   }),
   endpoint({

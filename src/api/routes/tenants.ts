@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { AppError } from '../../errors/index.js';
 import { createCreator, createOrganization, getCreator, getOrganization, issueKey, listCreators, listOrganizations } from '../../tenants/index.js';
 import { endpoint } from '../endpoint.js';
-import { idParams, page, pageQuery } from '../schemas.js';
+import { idParams, page, pageQuery, pageRequest } from '../schemas.js';
 
 const organizationBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
 const creatorBody = z.strictObject({
@@ -33,11 +33,11 @@ export const tenantEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/organizations',
-    summary: 'List organizations',
+    summary: 'List organizations, newest first (created_at)',
     tag: 'operators',
     access: ['operator'],
     query: pageQuery,
-    handle: async ({ query, services }) => page(await listOrganizations(services.db, query), query.limit, (o) => o),
+    handle: async ({ query, services }) => page(await listOrganizations(services.db, pageRequest(query)), (o) => o),
   }),
   endpoint({
     method: 'GET',
@@ -65,11 +65,11 @@ export const tenantEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/creators',
-    summary: 'List creators',
+    summary: 'List creators, newest first (created_at)',
     tag: 'operators',
     access: ['operator'],
     query: pageQuery,
-    handle: async ({ query, services }) => page(await listCreators(services.db, query), query.limit, (c) => c),
+    handle: async ({ query, services }) => page(await listCreators(services.db, pageRequest(query)), (c) => c),
   }),
   endpoint({
     method: 'GET',

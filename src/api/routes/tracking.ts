@@ -9,7 +9,7 @@ import { PAID_AD_PARAMS } from '../../validation/engine/index.js';
 import type { Principal } from '../auth.js';
 import { clientIp } from '../rate-limit.js';
 import type { Services } from '../services.js';
-import { page, pageQuery } from '../schemas.js';
+import { page, pageQuery, pageRequest } from '../schemas.js';
 
 /** Header values are kept, but bounded: they come from anyone on the internet. */
 const USER_AGENT_LENGTH_MAX = 512;
@@ -137,15 +137,16 @@ export const trackingEndpoints: Endpoint<any, any, any>[] = [
   endpoint({
     method: 'GET',
     path: '/v1/clicks',
-    summary: "Recorded clicks with their status (valid, bot, repeat, head): a brand's campaigns', a creator's own, or all (operators)",
+    summary:
+      "Recorded clicks with their status (valid, bot, repeat, head): a brand's campaigns', a creator's own, or all (operators); " +
+      'newest first (occurred_at: the time of the click; created_from/created_to filter on it)',
     tag: 'tracking',
     access: ['organization', 'creator', 'operator'],
     query: listQuery,
     handle: async ({ query, principal, services }) => {
       const scope =
         principal.kind === 'organization' ? { orgId: principal.id } : principal.kind === 'creator' ? { creatorId: principal.id } : {};
-      const rows = await listClicks(services.db, { ...scope, campaignId: query.campaign_id, status: query.status }, query);
-      return page(rows, query.limit, clickView);
+      return page(await listClicks(services.db, { ...scope, campaignId: query.campaign_id, status: query.status }, pageRequest(query)), clickView);
     },
   }),
 ];
