@@ -22,12 +22,22 @@ const TOKEN = /^ek_([0-9a-z]{26})_([0-9a-z]{43})$/;
 const KEY_CACHE_MS = 30_000;
 const KEY_CACHE_MAX = 10_000;
 
-export async function createApiKey(db: Kysely<any>, owner: KeyOwner, label?: string): Promise<{ id: string; key: string }> {
+/** A key as its create answers it: `api_key` is the secret, shown this once. */
+export interface IssuedKey {
+  id: string;
+  owner: KeyOwner;
+  label: string | null;
+  created_at: Date;
+  api_key: string;
+}
+
+export async function createApiKey(db: Kysely<any>, owner: KeyOwner, label?: string): Promise<IssuedKey> {
   const id = newId('key');
   const secret = randomToken(43);
-  await sql`insert into api_keys (id, secret_sha256, owner_kind, owner_id, label)
-    values (${id}, ${sha256(secret)}, ${owner.kind}, ${owner.kind === 'operator' ? null : owner.id}, ${label ?? null})`.execute(db);
-  return { id, key: `ek_${id.slice(4)}_${secret}` };
+  const r = await sql<{ created_at: Date }>`insert into api_keys (id, secret_sha256, owner_kind, owner_id, label)
+    values (${id}, ${sha256(secret)}, ${owner.kind}, ${owner.kind === 'operator' ? null : owner.id}, ${label ?? null}) returning created_at`.execute(db);
+  const ownerView: KeyOwner = owner.kind === 'operator' ? { kind: 'operator' } : { kind: owner.kind, id: owner.id };
+  return { id, owner: ownerView, label: label ?? null, created_at: (r.rows[0] as { created_at: Date }).created_at, api_key: `ek_${id.slice(4)}_${secret}` };
 }
 
 export async function revokeApiKey(db: Kysely<any>, id: string): Promise<boolean> {

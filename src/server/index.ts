@@ -74,7 +74,7 @@ function startBackgroundWork(services: ApiServices): void {
 /** On an empty database, the first operator key; never again once one exists. */
 async function bootstrapOperatorKey(database: Database<any>): Promise<string | undefined> {
   if ((await countOperatorKeys(database.db)) > 0) return undefined;
-  return (await createApiKey(database.db, { kind: 'operator' }, 'made at first start')).key;
+  return (await createApiKey(database.db, { kind: 'operator' }, 'made at first start')).api_key;
 }
 
 /** After this long, connections still open at shutdown are cut so stop() always ends. */
