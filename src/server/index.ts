@@ -189,8 +189,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   try {
     const match = router.match(method, path);
     const query = new URLSearchParams(queryOf(req.url));
+    const setHeader = (name: string, value: string) => void res.setHeader(name, value);
     const response = match.found
-      ? await match.route.handle({ request: req, requestId, database, logger, params: match.params, query })
+      ? await match.route.handle({ request: req, requestId, database, logger, params: match.params, query, setHeader })
       : match.response;
     respond(res, response, state);
   } catch (e) {
