@@ -154,8 +154,9 @@ describe('campaigns', () => {
     expect(joined.status, JSON.stringify(joined.body)).toBe(201);
     expect(joined.body.link_code).toMatch(/^[a-z2-9]{8}$/);
     expect(joined.body.promo_code).toMatch(/^[A-Z2-9]{8}$/);
-    // The link is whole, on the server's public URL (PUBLIC_URL; http://localhost:<PORT> by default).
-    expect(joined.body.tracking_url).toBe(`http://localhost:${api.services.config.PORT}/c/${joined.body.link_code}`);
+    // The link is whole, on the server's public URL (PUBLIC_URL; by default the address it listens on).
+    expect(joined.body.tracking_url).toBe(`${api.url}/c/${joined.body.link_code}`);
+    expect((await fetch(joined.body.tracking_url, { redirect: 'manual' })).status).toBe(302);
     const listed = await api.call('GET', `/v1/campaigns/${campaignId}/enrolments`, { key: brand });
     expect(listed.body.data[0].tracking_url).toBe(joined.body.tracking_url);
   });

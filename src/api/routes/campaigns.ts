@@ -21,7 +21,6 @@ import {
 import { type AwaitingFunds, awaitingFundsOf } from '../../results/index.js';
 import { fundAndResume, resumeCampaign } from '../../settlement/index.js';
 import { AppError } from '../../errors/index.js';
-import { publicUrl } from '../../config/index.js';
 import { creatorStanding, setEnrolmentTarget, type Standing } from '../../campaigns/index.js';
 import { type BonusExposure, type BonusPeriodRow, campaignBonusExposure, listBonusRows } from '../../bonuses/index.js';
 import type { Principal } from '../auth.js';
@@ -287,7 +286,7 @@ export const campaignEndpoints = [
     handle: async ({ params, body, principal, services }) => {
       if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators join campaigns');
       const r = await acceptTerms(services.db, { creatorId: principal.id, campaignId: params.id, termsVersion: body.terms_version, termsSha256: body.terms_sha256 });
-      return respond(201, enrolmentView(r.enrolment, publicUrl(services.config)), replayHeaders(r.replayed));
+      return respond(201, enrolmentView(r.enrolment, services.publicUrl), replayHeaders(r.replayed));
     },
   }),
   endpoint({
@@ -302,7 +301,7 @@ export const campaignEndpoints = [
       await getCampaign(services.db, viewerOf(principal), params.id);
       const creatorId = principal.kind === 'creator' ? principal.id : undefined;
       const found = await listEnrolments(services.db, { campaignId: params.id, ...(creatorId ? { creatorId } : {}) }, pageRequest(query));
-      return page(found, (e) => enrolmentView(e, publicUrl(services.config)));
+      return page(found, (e) => enrolmentView(e, services.publicUrl));
     },
   }),
   endpoint({
@@ -316,7 +315,7 @@ export const campaignEndpoints = [
     handle: async ({ params, body, principal, services }) =>
       enrolmentView(
         await setEnrolmentTarget(services.db, { orgId: orgOf(principal), campaignId: params.id, enrolmentId: params.enrolment_id, target: body.target }),
-        publicUrl(services.config),
+        services.publicUrl,
       ),
   }),
   endpoint({
