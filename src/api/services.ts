@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Config } from '../config/index.js';
+import { type Config, publicUrl } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { LedgerBatcher } from '../ledger/index.js';
 import { type PaymentProvider, testPaymentProvider } from '../payments/providers.js';
