@@ -177,8 +177,7 @@ describe('campaigns', () => {
   it('are funded from the wallet into escrow, then activated', async () => {
     const funded = await api.call('POST', `/v1/campaigns/${campaignId}/fund`, { key: brand, body: { reference: 'f1' } });
     expect(funded.status, JSON.stringify(funded.body)).toBe(200);
-    expect(funded.body.funded).toEqual({ amount: '100.00', currency: 'USD' });
-    expect(funded.body.campaign).toMatchObject({ status: 'funded', escrow: { available: { amount: '100.00' } } });
+    expect(funded.body).toMatchObject({ status: 'funded', escrow: { funded: { amount: '100.00', currency: 'USD' }, available: { amount: '100.00' } } });
     const active = await api.call('POST', `/v1/campaigns/${campaignId}/activate`, { key: brand, body: {} });
     expect(active.body.status).toBe('active');
     const wallet = await api.call('GET', '/v1/wallet', { key: brand });
@@ -210,7 +209,34 @@ describe('campaigns', () => {
     expect(joined.status, JSON.stringify(joined.body)).toBe(201);
     expect(joined.body.link_code).toMatch(/^[a-z2-9]{8}$/);
     expect(joined.body.promo_code).toMatch(/^[A-Z2-9]{8}$/);
+    // The link is whole, on the server's public URL (PUBLIC_URL; by default the address it listens on).
+    expect(joined.body.tracking_url).toBe(`${api.url}/c/${joined.body.link_code}`);
+    expect((await fetch(joined.body.tracking_url, { redirect: 'manual' })).status).toBe(302);
+    const listed = await api.call('GET', `/v1/campaigns/${campaignId}/enrolments`, { key: brand });
+    expect(listed.body.data[0].tracking_url).toBe(joined.body.tracking_url);
   });
+
+  it('answer tracking links on PUBLIC_URL', async () => {
+    const behindProxy = await startTestApi({ PUBLIC_URL: 'https://track.example.com/' });
+    try {
+      const org = await behindProxy.call('POST', '/v1/organizations', { key: behindProxy.operatorKey, body: { name: 'Proxied' } });
+      const cr = await behindProxy.call('POST', '/v1/creators', { key: behindProxy.operatorKey, body: { name: 'Bo', email: 'bo@creators.example' } });
+      const brandKey = org.body.api_key as string;
+      await behindProxy.call('POST', '/v1/deposits', { key: brandKey, body: { amount: '10.00', currency: 'USD', reference: 'p1' } });
+      const c = await behindProxy.call('POST', '/v1/campaigns', { key: brandKey, body: { name: 'proxied', terms: { ...terms, budget: '10.00' } } });
+      expect(c.status, JSON.stringify(c.body)).toBe(201);
+      expect((await behindProxy.call('POST', `/v1/campaigns/${c.body.id}/fund`, { key: brandKey, body: { reference: 'p1' } })).status).toBe(200);
+      expect((await behindProxy.call('POST', `/v1/campaigns/${c.body.id}/activate`, { key: brandKey, body: {} })).status).toBe(200);
+      const joined = await behindProxy.call('POST', `/v1/campaigns/${c.body.id}/enrolments`, {
+        key: cr.body.api_key,
+        body: { terms_version: c.body.terms_version, terms_sha256: c.body.terms_sha256 },
+      });
+      expect(joined.status, JSON.stringify(joined.body)).toBe(201);
+      expect(joined.body.tracking_url).toBe(`https://track.example.com/c/${joined.body.link_code}`);
+    } finally {
+      await behindProxy.close();
+    }
+  }, 30_000);
 
   it('change terms only by a new version', async () => {
     const r = await api.call('PUT', `/v1/campaigns/${campaignId}/terms`, { key: brand, body: { ...terms, rate: '3.00' } });

@@ -138,8 +138,8 @@ describe('a campaign that runs out of budget', () => {
     // A top-up of 15.00 leaves 20.00 available: it resumes the campaign and holds the first two waiting, in arrival order.
     const funded = await topUp(c.id, '15.00');
     expect(funded.status, JSON.stringify(funded.body)).toBe(200);
-    expect(funded.body.campaign).toMatchObject({ status: 'paused', paused_reason: 'over_budget', awaiting_funds: { results: 1 } });
-    expect(funded.body.campaign.escrow.available.amount).toBe('0.00');
+    expect(funded.body).toMatchObject({ status: 'paused', paused_reason: 'over_budget', awaiting_funds: { results: 1 } });
+    expect(funded.body.escrow.available.amount).toBe('0.00');
     const after = await Promise.all(waiting.map(result));
     expect(after.map((r) => r.status)).toEqual(['pending', 'pending', 'awaiting_funds']);
     expect(after[0].reasons).toEqual([]);
@@ -159,7 +159,7 @@ describe('a campaign that runs out of budget', () => {
     expect(last).toMatchObject({ status: 'over_budget', reasons: ['over_budget', 'budget_grace_expired'] });
     expect((await campaign(brand.key, c.id)).awaiting_funds.results).toBe(0);
     // Another top-up holds nothing more: over_budget is final.
-    expect((await topUp(c.id, '10.00')).body.campaign.status).toBe('active');
+    expect((await topUp(c.id, '10.00')).body.status).toBe('active');
     expect((await result(waiting[2] as string)).status).toBe('over_budget');
     const decisions = await sql<{ result_id: string; from_status: string; to_status: string; actor_id: string }>`
       select result_id, from_status, to_status, actor_id from result_decisions where result_id = any(${waiting}::text[]) order by id`.execute(api.database.db);
@@ -181,7 +181,7 @@ describe('a campaign that runs out of budget', () => {
     const waiting = await lead(c, ada);
     expect(waiting.body.result.status).toBe('awaiting_funds');
     // 5.00 more is one result short: funding does not resume, and activate says why.
-    expect((await topUp(c.id, '5.00')).body.campaign).toMatchObject({ status: 'paused', paused_reason: 'over_budget' });
+    expect((await topUp(c.id, '5.00')).body).toMatchObject({ status: 'paused', paused_reason: 'over_budget' });
     const refused = await api.call('POST', `/v1/campaigns/${c.id}/activate`, { key: brand.key, body: {} });
     expectError(refused, 409, 'insufficient_funds');
     expect(refused.body.error.message).toMatch(/1 results await funds; the first needs 10\.00 USD/);
@@ -193,7 +193,7 @@ describe('a campaign that runs out of budget', () => {
     const refusedLead = await lead(c, ada);
     expect(refusedLead.body).toMatchObject({ status: 'rejected', result: { status: 'rejected', reasons: ['campaign_paused'] } });
     // Funding no longer resumes a brand's pause; activating does, and holds the waiting result first.
-    expect((await topUp(c.id, '5.00')).body.campaign).toMatchObject({ status: 'paused', paused_reason: 'new creative' });
+    expect((await topUp(c.id, '5.00')).body).toMatchObject({ status: 'paused', paused_reason: 'new creative' });
     const resumed = await api.call('POST', `/v1/campaigns/${c.id}/activate`, { key: brand.key, body: {} });
     expect(resumed.body).toMatchObject({ status: 'active', paused_reason: null, awaiting_funds: { results: 0 } });
     expect((await result(waiting.body.result.id)).status).toBe('pending');
@@ -208,7 +208,7 @@ describe('a campaign that runs out of budget', () => {
     expect(doubtful.body.result).toMatchObject({ status: 'awaiting_funds', reasons: expect.arrayContaining(['ctit_short', 'over_budget']) });
     const rejected = await api.call('POST', `/v1/results/${plain.body.result.id}/reject`, { key: brand.key, body: { reason: 'duplicate_order' } });
     expect(rejected.body).toMatchObject({ status: 'rejected', reasons: ['duplicate_order'] });
-    expect((await topUp(c.id, '10.00')).body.campaign.status).toBe('active');
+    expect((await topUp(c.id, '10.00')).body.status).toBe('active');
     const review = await result(doubtful.body.result.id);
     expect(review.status).toBe('review');
     expect(review.reasons).toContain('ctit_short');
@@ -239,7 +239,7 @@ describe('a campaign that runs out of budget', () => {
     // An ended campaign takes money only because a result waits: the top-up holds it.
     const funded = await topUp(c.id, '10.00');
     expect(funded.status, JSON.stringify(funded.body)).toBe(200);
-    expect(funded.body.campaign).toMatchObject({ status: 'ended', awaiting_funds: { results: 0 } });
+    expect(funded.body).toMatchObject({ status: 'ended', awaiting_funds: { results: 0 } });
     expect((await result(waiting.body.result.id)).status).toBe('pending');
     await settle(); // approves both (no hold period), then settles
     expect((await campaign(brand.key, c.id)).status).toBe('settled');

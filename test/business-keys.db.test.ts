@@ -69,22 +69,20 @@ describe('funding (reference)', () => {
     const c = await draft('100.00');
     const first = await api.call('POST', `/v1/campaigns/${c.id}/fund`, { key: brand.key, body: { amount: '40.00', reference: 'f-part' } });
     expect(first.status, JSON.stringify(first.body)).toBe(200);
-    expect(first.body.funded).toEqual({ amount: '40.00', currency: 'USD' });
+    expect(first.body.escrow.funded).toEqual({ amount: '40.00', currency: 'USD' });
     for (const body of [{ amount: '40.00', reference: 'f-part' }, { amount: '40', reference: 'f-part' }, { reference: 'f-part' }]) {
       const again = await api.call('POST', `/v1/campaigns/${c.id}/fund`, { key: brand.key, body });
       expect(again.status, JSON.stringify(again.body)).toBe(200);
       expect(replayed(again)).toBe('true');
-      expect(again.body.funded).toEqual({ amount: '40.00', currency: 'USD' });
-      expect(again.body.campaign.escrow.funded).toEqual({ amount: '40.00', currency: 'USD' });
+      expect(again.body.escrow.funded).toEqual({ amount: '40.00', currency: 'USD' });
     }
     // Without an amount, the rest of the budget; its repeat answers that, not "nothing to fund".
     const rest = await api.call('POST', `/v1/campaigns/${c.id}/fund`, { key: brand.key, body: { reference: 'f-rest' } });
-    expect(rest.body.funded).toEqual({ amount: '60.00', currency: 'USD' });
+    expect(rest.body.escrow.funded).toEqual({ amount: '100.00', currency: 'USD' });
     const restAgain = await api.call('POST', `/v1/campaigns/${c.id}/fund`, { key: brand.key, body: { reference: 'f-rest' } });
     expect(restAgain.status, JSON.stringify(restAgain.body)).toBe(200);
     expect(replayed(restAgain)).toBe('true');
-    expect(restAgain.body.funded).toEqual({ amount: '60.00', currency: 'USD' });
-    expect(restAgain.body.campaign.escrow.funded).toEqual({ amount: '100.00', currency: 'USD' });
+    expect(restAgain.body.escrow.funded).toEqual({ amount: '100.00', currency: 'USD' });
     // A new reference with nothing left to fund is still refused.
     expectError(await api.call('POST', `/v1/campaigns/${c.id}/fund`, { key: brand.key, body: { reference: 'f-more' } }), 400, 'invalid_amount');
   });
@@ -105,8 +103,8 @@ describe('funding (reference)', () => {
     expect((await api.call('POST', `/v1/campaigns/${c.id}/end`, { key: brand.key, body: {} })).status).toBe(200);
     const again = await api.call('POST', `/v1/campaigns/${c.id}/fund`, { key: brand.key, body: { reference: 'f-then-end' } });
     expect(again.status, JSON.stringify(again.body)).toBe(200);
-    expect(again.body.funded).toEqual(first.body.funded);
-    expect(again.body.campaign.status).toBe('ended');
+    expect(again.body.escrow.funded).toEqual(first.body.escrow.funded);
+    expect(again.body.status).toBe('ended');
   });
 
   it('takes the longest reference (100 characters), which is too long for a ledger id as it is', async () => {
@@ -116,7 +114,7 @@ describe('funding (reference)', () => {
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     const again = await api.call('POST', `/v1/campaigns/${c.id}/fund`, { key: brand.key, body: { reference } });
     expect(replayed(again)).toBe('true');
-    expect(again.body.funded.amount).toBe('5.00');
+    expect(again.body.escrow.funded.amount).toBe('5.00');
   });
 
   it('concurrent copies of one funding move the money once', async () => {
@@ -124,7 +122,7 @@ describe('funding (reference)', () => {
     const answers = await Promise.all(Array.from({ length: 8 }, () => api.call('POST', `/v1/campaigns/${c.id}/fund`, { key: brand.key, body: { reference: 'f-race' } })));
     for (const a of answers) {
       expect(a.status, JSON.stringify(a.body)).toBe(200);
-      expect(a.body.funded.amount).toBe('100.00');
+      expect(a.body.escrow.funded.amount).toBe('100.00');
     }
     const escrow = await api.call('GET', `/v1/campaigns/${c.id}`, { key: brand.key });
     expect(escrow.body.escrow.funded.amount).toBe('100.00');

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Config } from '../config/index.js';
+import { type Config, publicUrl } from '../config/index.js';
 import type { Database } from '../db/index.js';
 import { LedgerBatcher } from '../ledger/index.js';
 import { type PaymentProvider, testPaymentProvider } from '../payments/providers.js';
@@ -22,6 +22,11 @@ export interface Services {
   readonly limiter: RateLimiter;
   readonly ledger: LedgerBatcher;
   readonly payments: PaymentProvider;
+  /**
+   * This server's public base URL, without a trailing slash: PUBLIC_URL, or else (set by the server
+   * once it listens) http://<host>:<the port it got>.
+   */
+  publicUrl: string;
   /** The click buffer behind the redirect (set by the server at start). */
   tracker: ClickTracker | undefined;
   /** Registered stop hooks run in reverse order of registration. */
@@ -37,6 +42,7 @@ export function createServices(database: Database<any>, config: Config, logger: 
     database,
     config,
     logger,
+    publicUrl: publicUrl(config),
     auth: new Authenticator(database.db),
     limiter: new RateLimiter(
       { api: config.RATE_LIMIT_API_PER_MIN, conversions: config.RATE_LIMIT_CONVERSIONS_PER_MIN, clicks: config.RATE_LIMIT_CLICKS_PER_MIN },

@@ -15,6 +15,11 @@ export interface Config {
   readonly PORT: number;
   /** Interface the HTTP server binds to. */
   readonly HOST: string;
+  /**
+   * Where people and browsers reach this server (https://track.example.com), used for full tracking
+   * URLs and the API document's `servers`; undefined means http://localhost:<PORT> (see publicUrl).
+   */
+  readonly PUBLIC_URL: string | undefined;
   /** A PostgreSQL server (postgres:// or postgresql://); undefined means the embedded engine. */
   readonly DATABASE_URL: string | undefined;
   /** The embedded engine's data directory (ignored with DATABASE_URL). */
@@ -84,6 +89,15 @@ function integerFrom(min: number, max: number): Pick<VariableSpec, 'schema' | 'e
   };
 }
 
+function isPublicUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.search === '' && url.hash === '' && url.username === '';
+  } catch {
+    return false;
+  }
+}
+
 function isPostgresUrl(value: string): boolean {
   try {
     const url = new URL(value);
@@ -105,6 +119,16 @@ const VARIABLES: Record<ConfigVariable, VariableSpec> = {
     default: '0.0.0.0',
     expected: 'a host name or IP address',
     description: 'interface the HTTP server binds to',
+  },
+  PUBLIC_URL: {
+    schema: z
+      .string()
+      .max(500)
+      .refine(isPublicUrl)
+      .transform((v) => v.replace(/\/+$/, ''))
+      .optional(),
+    expected: 'an http:// or https:// URL without query, fragment or credentials, such as https://track.example.com',
+    description: 'public base URL of this server, for full tracking links (default http://localhost:PORT)',
   },
   DATABASE_URL: {
     schema: z.string().refine(isPostgresUrl).optional(),
@@ -232,3 +256,9 @@ function invalidVariable(source: string, spec: VariableSpec, value: string | und
   const shown = value === undefined ? 'nothing' : JSON.stringify(spec.show ? spec.show(value) : value);
   return new AppError('invalid_config', `${source} must be ${spec.expected}, got ${shown}`);
 }
+
+/** The server's public base URL without a trailing slash: PUBLIC_URL, or http://localhost:<PORT>. */
+export function publicUrl(config: Pick<Config, 'PUBLIC_URL' | 'PORT'>): string {
+  return config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+}
+

@@ -104,6 +104,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const expiry = startHoldExpiry({ db: database.db, intervalMs: config.HOLD_EXPIRY_INTERVAL_MS, logger });
     const port = (http.address() as AddressInfo).port;
     const url = `http://${displayHost(config.HOST)}:${port}`;
+    if (config.PUBLIC_URL === undefined) services.publicUrl = url;
     logger.info('server started', { url, engine: database.engine });
     const stop = once(async () => {
       state.stopping = true;

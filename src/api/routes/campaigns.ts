@@ -97,7 +97,8 @@ export async function campaignView(services: Services, c: Campaign, viewer?: Vie
   };
 }
 
-export function enrolmentView(e: Enrolment, baseUrl?: string) {
+/** An enrolment with its full tracking link, on this server's public URL (PUBLIC_URL). */
+export function enrolmentView(e: Enrolment, baseUrl: string) {
   return {
     id: e.id,
     campaign_id: e.campaign_id,
@@ -107,7 +108,7 @@ export function enrolmentView(e: Enrolment, baseUrl?: string) {
     accepted_at: e.accepted_at,
     link_code: e.link_code,
     tracking_path: `/c/${e.link_code}`,
-    ...(baseUrl ? { tracking_url: `${baseUrl}/c/${e.link_code}` } : {}),
+    tracking_url: `${baseUrl}/c/${e.link_code}`,
     promo_code: e.promo_code,
     promo_max_uses: e.promo_max_uses,
     promo_once_per_customer: e.promo_once_per_customer,
@@ -247,8 +248,8 @@ export const campaignEndpoints = [
     body: fundBody,
     handle: async ({ params, body, principal, services }) => {
       const r = await fundAndResume(services.db, { orgId: orgOf(principal), campaignId: params.id, amount: body.amount, reference: body.reference });
-      const campaign = await campaignView(services, r.campaign);
-      return respond(200, { campaign, funded: money(r.funded.amount, r.funded.currency), bonus_exposure: campaign.bonus_exposure }, replayHeaders(r.replayed));
+      // An action answers the object it acted on: `escrow.funded` is the campaign's total funding.
+      return respond(200, await campaignView(services, r.campaign), replayHeaders(r.replayed));
     },
   }),
   ...(['activate', 'pause', 'end'] as const).map((action) =>
@@ -285,7 +286,7 @@ export const campaignEndpoints = [
     handle: async ({ params, body, principal, services }) => {
       if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators join campaigns');
       const r = await acceptTerms(services.db, { creatorId: principal.id, campaignId: params.id, termsVersion: body.terms_version, termsSha256: body.terms_sha256 });
-      return respond(201, enrolmentView(r.enrolment), replayHeaders(r.replayed));
+      return respond(201, enrolmentView(r.enrolment, services.publicUrl), replayHeaders(r.replayed));
     },
   }),
   endpoint({
@@ -300,7 +301,7 @@ export const campaignEndpoints = [
       await getCampaign(services.db, viewerOf(principal), params.id);
       const creatorId = principal.kind === 'creator' ? principal.id : undefined;
       const found = await listEnrolments(services.db, { campaignId: params.id, ...(creatorId ? { creatorId } : {}) }, pageRequest(query));
-      return page(found, (e) => enrolmentView(e));
+      return page(found, (e) => enrolmentView(e, services.publicUrl));
     },
   }),
   endpoint({
@@ -312,7 +313,10 @@ export const campaignEndpoints = [
     params: enrolmentParams,
     body: targetBody,
     handle: async ({ params, body, principal, services }) =>
-      enrolmentView(await setEnrolmentTarget(services.db, { orgId: orgOf(principal), campaignId: params.id, enrolmentId: params.enrolment_id, target: body.target })),
+      enrolmentView(
+        await setEnrolmentTarget(services.db, { orgId: orgOf(principal), campaignId: params.id, enrolmentId: params.enrolment_id, target: body.target }),
+        services.publicUrl,
+      ),
   }),
   endpoint({
     method: 'GET',
