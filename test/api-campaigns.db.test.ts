@@ -53,6 +53,61 @@ describe('keys', () => {
   });
 });
 
+describe('creates answer the object itself', () => {
+  const KEY = /^ek_[0-9a-z]{26}_[0-9a-z]{43}$/;
+  const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+  it('an organization, with its first API key embedded as api_key', async () => {
+    const r = await api.call('POST', '/v1/organizations', { key: api.operatorKey, body: { name: 'Shape Co.' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(Object.keys(r.body).sort()).toEqual(['api_key', 'created_at', 'id', 'name']);
+    expect(r.body).toMatchObject({ id: expect.stringMatching(/^org_/), name: 'Shape Co.', created_at: expect.stringMatching(TIME), api_key: expect.stringMatching(KEY) });
+    const { api_key: _key, ...organization } = r.body;
+    expect((await api.call('GET', `/v1/organizations/${r.body.id}`, { key: r.body.api_key })).body).toEqual(organization);
+  });
+
+  it('a creator, with their first API key embedded as api_key', async () => {
+    const r = await api.call('POST', '/v1/creators', { key: api.operatorKey, body: { name: 'Cai', email: 'cai@shape.example' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(Object.keys(r.body).sort()).toEqual(['api_key', 'created_at', 'email', 'id', 'name', 'phone']);
+    expect(r.body).toMatchObject({ id: expect.stringMatching(/^cr_/), name: 'Cai', email: 'cai@shape.example', phone: null, api_key: expect.stringMatching(KEY) });
+    const { api_key: _key, ...creator } = r.body;
+    expect((await api.call('GET', '/v1/me', { key: r.body.api_key })).body).toEqual({ kind: 'creator', creator });
+  });
+
+  it('a key, with its owner, label and the secret as api_key', async () => {
+    const org = (await api.call('POST', '/v1/organizations', { key: api.operatorKey, body: { name: 'Two keys' } })).body;
+    const r = await api.call('POST', '/v1/keys', { key: api.operatorKey, body: { owner: { kind: 'organization', id: org.id }, label: 'ci' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body).toEqual({
+      id: expect.stringMatching(/^key_/),
+      owner: { kind: 'organization', id: org.id },
+      label: 'ci',
+      created_at: expect.stringMatching(TIME),
+      api_key: expect.stringMatching(KEY),
+    });
+    expect(r.body.api_key).not.toBe(org.api_key);
+    expect(r.body.api_key.slice(3, 29)).toBe(r.body.id.slice(4));
+    expect((await api.call('GET', '/v1/me', { key: r.body.api_key })).body).toMatchObject({ kind: 'organization', organization: { id: org.id } });
+    const operator = await api.call('POST', '/v1/keys', { key: api.operatorKey, body: { owner: { kind: 'operator' } } });
+    expect(operator.body).toMatchObject({ owner: { kind: 'operator' }, label: null });
+  });
+
+  it('a replay with the same Idempotency-Key answers the same object and the same key', async () => {
+    const send = () =>
+      api.call('POST', '/v1/organizations', { key: api.operatorKey, body: { name: 'Retry Co.' }, headers: { 'idempotency-key': 'org-retry-1' } });
+    const first = await send();
+    const again = await send();
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect((await api.call('GET', '/v1/me', { key: again.body.api_key })).body.organization.id).toBe(first.body.id);
+    const named = (await api.call('GET', '/v1/organizations?limit=100', { key: api.operatorKey })).body.data.filter((o: { name: string }) => o.name === 'Retry Co.');
+    expect(named).toHaveLength(1);
+  });
+});
+
 describe('wallet', () => {
   it('takes a deposit through the provider, idempotent on the reference', async () => {
     const first = await api.call('POST', '/v1/deposits', { key: brand, body: { amount: '150.00', currency: 'USD', reference: 'inv-1' } });

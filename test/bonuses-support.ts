@@ -38,7 +38,7 @@ export async function seedIncentiveCampaign(
     kpiTarget?: number;
   },
 ): Promise<IncentiveCampaign> {
-  const orgId = (await createOrganization(db, { name: `brand ${randomUUID().slice(0, 8)}` })).organization.id;
+  const orgId = (await createOrganization(db, { name: `brand ${randomUUID().slice(0, 8)}` })).id;
   const now = await databaseNow(db);
   const campaign = await createCampaign(db, {
     orgId,

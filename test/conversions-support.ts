@@ -25,13 +25,13 @@ export interface Party {
 export async function createBrand(api: TestApi, name: string): Promise<Party> {
   const r = await api.call('POST', '/v1/organizations', { key: api.operatorKey, body: { name } });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return { key: r.body.api_key, id: r.body.organization.id };
+  return { key: r.body.api_key, id: r.body.id };
 }
 
 export async function createCreator(api: TestApi, email: string): Promise<Party> {
   const r = await api.call('POST', '/v1/creators', { key: api.operatorKey, body: { name: email.split('@')[0], email } });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return { key: r.body.api_key, id: r.body.creator.id };
+  return { key: r.body.api_key, id: r.body.id };
 }
 
 export interface Launched {

@@ -44,7 +44,7 @@ function expectError(r: ApiResponse, status: number, code: string, field?: strin
 
 async function party(path: '/v1/organizations' | '/v1/creators', body: object) {
   const r = ok(await api.call('POST', path, { key: api.operatorKey, body }));
-  return { id: (r.organization ?? r.creator).id as string, key: r.api_key as string };
+  return { id: r.id as string, key: r.api_key as string };
 }
 
 async function campaignOf(org: { id: string; key: string }, n: number) {

@@ -52,11 +52,11 @@ beforeAll(async () => {
   api = await startTestApi({ SETTLE_INTERVAL_MS: '86400000', PAYOUT_PROVIDER: 'test', PAYOUT_MINIMUM_MINOR: '100', PAYOUT_DIR: dir });
   for (const name of ['brand', 'other'] as const) {
     const b = ok(await api.call('POST', '/v1/organizations', { key: api.operatorKey, body: { name } }), 201);
-    parties[name] = { key: b.api_key, id: b.organization.id };
+    parties[name] = { key: b.api_key, id: b.id };
   }
   for (const name of ['ada', 'bob'] as const) {
     const c = ok(await api.call('POST', '/v1/creators', { key: api.operatorKey, body: { name, email: `${name}@creators.example` } }), 201);
-    parties[name] = { key: c.api_key, id: c.creator.id };
+    parties[name] = { key: c.api_key, id: c.id };
   }
   const brand = parties.brand.key;
   ok(await api.call('POST', '/v1/deposits', { key: brand, body: { amount: '200.00', currency: 'USD', reference: 'd1' } }), 201);

@@ -44,14 +44,14 @@ export async function newCreators(db: Kysely<any>, n: number): Promise<string[]>
   const ids: string[] = [];
   for (let i = 0; i < n; i++) {
     const tag = randomUUID().slice(0, 8);
-    ids.push((await createCreator(db, { name: `creator ${tag}`, email: `${tag}@creators.example` })).creator.id);
+    ids.push((await createCreator(db, { name: `creator ${tag}`, email: `${tag}@creators.example` })).id);
   }
   return ids;
 }
 
 export async function seedCampaign(db: Kysely<any>, o: SeedOptions): Promise<Seeded> {
   const currency = o.currency ?? 'USD';
-  const orgId = o.orgId ?? (await createOrganization(db, { name: `brand ${randomUUID().slice(0, 8)}` })).organization.id;
+  const orgId = o.orgId ?? (await createOrganization(db, { name: `brand ${randomUUID().slice(0, 8)}` })).id;
   const now = await databaseNow(db);
   const campaign = await createCampaign(db, {
     orgId,

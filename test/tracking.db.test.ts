@@ -547,6 +547,7 @@ describe('rate limit', () => {
       expect(limited.status).toBe(429);
       expect(limited.body.error.code).toBe('rate_limited');
       expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(limited.headers.get('ratelimit-limit')).toBeNull(); // the public redirect: Retry-After only
       expect((await click(api, c.code, { ip: '192.0.2.11' })).status).toBe(302); // its own bucket per IP
       await flush(api);
       expect(await clicksOf(api, c.id)).toHaveLength(3);

@@ -16,18 +16,34 @@ export type Principal =
   | { kind: 'organization'; id: string }
   | { kind: 'creator'; id: string };
 
+/** An authenticated request: who it acts for, and the API key it came with (null without one). */
+export interface Caller {
+  principal: Principal;
+  keyId: string | null;
+}
+
 export type KeyOwner = { kind: 'operator' } | { kind: 'organization'; id: string } | { kind: 'creator'; id: string };
 
 const TOKEN = /^ek_([0-9a-z]{26})_([0-9a-z]{43})$/;
 const KEY_CACHE_MS = 30_000;
 const KEY_CACHE_MAX = 10_000;
 
-export async function createApiKey(db: Kysely<any>, owner: KeyOwner, label?: string): Promise<{ id: string; key: string }> {
+/** A key as its create answers it: `api_key` is the secret, shown this once. */
+export interface IssuedKey {
+  id: string;
+  owner: KeyOwner;
+  label: string | null;
+  created_at: Date;
+  api_key: string;
+}
+
+export async function createApiKey(db: Kysely<any>, owner: KeyOwner, label?: string): Promise<IssuedKey> {
   const id = newId('key');
   const secret = randomToken(43);
-  await sql`insert into api_keys (id, secret_sha256, owner_kind, owner_id, label)
-    values (${id}, ${sha256(secret)}, ${owner.kind}, ${owner.kind === 'operator' ? null : owner.id}, ${label ?? null})`.execute(db);
-  return { id, key: `ek_${id.slice(4)}_${secret}` };
+  const r = await sql<{ created_at: Date }>`insert into api_keys (id, secret_sha256, owner_kind, owner_id, label)
+    values (${id}, ${sha256(secret)}, ${owner.kind}, ${owner.kind === 'operator' ? null : owner.id}, ${label ?? null}) returning created_at`.execute(db);
+  const ownerView: KeyOwner = owner.kind === 'operator' ? { kind: 'operator' } : { kind: owner.kind, id: owner.id };
+  return { id, owner: ownerView, label: label ?? null, created_at: (r.rows[0] as { created_at: Date }).created_at, api_key: `ek_${id.slice(4)}_${secret}` };
 }
 
 export async function revokeApiKey(db: Kysely<any>, id: string): Promise<boolean> {
@@ -59,20 +75,20 @@ export class Authenticator {
     this.#db = db;
   }
 
-  async authenticate(request: IncomingMessage, access: readonly Access[]): Promise<Principal> {
+  async authenticate(request: IncomingMessage, access: readonly Access[]): Promise<Caller> {
     const header = request.headers.authorization;
     if (!header) {
-      if (access.includes('public')) return { kind: 'public', id: null };
+      if (access.includes('public')) return { principal: { kind: 'public', id: null }, keyId: null };
       throw new AppError('unauthorized', 'send your API key as `Authorization: Bearer ek_…`');
     }
-    const principal = await this.#verify(header);
-    if (!access.includes(principal.kind) && !access.includes('public')) {
-      throw new AppError('forbidden', `this endpoint is not for ${principal.kind} keys`);
+    const caller = await this.#verify(header);
+    if (!access.includes(caller.principal.kind) && !access.includes('public')) {
+      throw new AppError('forbidden', `this endpoint is not for ${caller.principal.kind} keys`);
     }
-    return principal;
+    return caller;
   }
 
-  async #verify(header: string): Promise<Principal> {
+  async #verify(header: string): Promise<Caller> {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const token = match ? TOKEN.exec(match[1] as string) : null;
     if (!token) throw new AppError('unauthorized', 'the API key is malformed');
@@ -82,7 +98,7 @@ export class Authenticator {
     if (!key || key.revoked || !timingSafeEqual(given, key.hash)) {
       throw new AppError('unauthorized', 'the API key is not valid');
     }
-    return key.principal;
+    return { principal: key.principal, keyId: id };
   }
 
   async #load(id: string): Promise<CachedKey | undefined> {

@@ -5,6 +5,7 @@ import { requireCleanStrings } from '../wire/index.js';
 import type { JsonResponse, Method, RequestContext, Route } from '../server/router.js';
 import type { Principal } from './auth.js';
 import { filledPath, idempotent } from './idempotency.js';
+import { type Bucket, budgetHeaders, refusal } from './rate-limit.js';
 import type { Services } from './services.js';
 
 /**
@@ -53,8 +54,8 @@ export function toRoute(e: Endpoint<any, any, any>, services: Services): Route {
     method: e.method,
     path: e.path,
     async handle(context) {
-      const principal = await services.auth.authenticate(context.request, e.access);
-      if (e.limit !== 'own') services.limiter.take(e.limit ?? 'api', principal, context.request);
+      const { principal, keyId } = await services.auth.authenticate(context.request, e.access);
+      if (e.limit !== 'own') drawBudget(services, e.limit ?? 'api', keyId, context);
       const raw = await readJson(context.request);
       if (!e.body) requireNoBody(raw);
       const body = e.body ? parse(e.body, raw, 'body') : undefined;
@@ -72,6 +73,18 @@ export function toRoute(e: Endpoint<any, any, any>, services: Services): Route {
       return idempotent(services, { principal, method: e.method, path: filledPath(e.path, params), body, context }, run);
     },
   };
+}
+
+/**
+ * One request from the API key's budget (per key, not per owner: two keys of one brand have two), or
+ * from the client IP's without a key. From here on every answer — success, refusal or failure —
+ * carries RateLimit-Limit and RateLimit-Remaining, so they are set on the response, not the answer.
+ */
+function drawBudget(services: Services, bucket: Bucket, keyId: string | null, context: RequestContext): void {
+  const budget = services.limiter.take(bucket, keyId ?? services.limiter.anonymousCaller(context.request));
+  if (!budget) return;
+  for (const [name, value] of Object.entries(budgetHeaders(budget))) context.setHeader(name, value);
+  if (budget.retryAfterSeconds !== null) throw refusal(budget);
 }
 
 function isJsonResponse(x: unknown): x is JsonResponse {

@@ -108,7 +108,7 @@ async function setUp(api: Client, operator: string, r: Random, now: Date): Promi
   const creators = await Promise.all(
     ['Ada Runs', 'Ben Bikes', 'Cleo Climbs'].map(async (name, i) => {
       const c = await api.post('/v1/creators', operator, { name, email: `creator${i}@creators.example` });
-      return { id: c.creator.id as string, key: c.api_key as string };
+      return { id: c.id as string, key: c.api_key as string };
     }),
   );
   const window = { starts_at: new Date(now.getTime() - 60_000).toISOString(), ends_at: new Date(now.getTime() + 20 * DAY * 1000).toISOString() };

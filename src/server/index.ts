@@ -74,7 +74,7 @@ function startBackgroundWork(services: ApiServices): void {
 /** On an empty database, the first operator key; never again once one exists. */
 async function bootstrapOperatorKey(database: Database<any>): Promise<string | undefined> {
   if ((await countOperatorKeys(database.db)) > 0) return undefined;
-  return (await createApiKey(database.db, { kind: 'operator' }, 'made at first start')).key;
+  return (await createApiKey(database.db, { kind: 'operator' }, 'made at first start')).api_key;
 }
 
 /** After this long, connections still open at shutdown are cut so stop() always ends. */
@@ -190,8 +190,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, services: Servi
   try {
     const match = router.match(method, path);
     const query = new URLSearchParams(queryOf(req.url));
+    const setHeader = (name: string, value: string) => void res.setHeader(name, value);
     const response = match.found
-      ? await match.route.handle({ request: req, requestId, database, logger, params: match.params, query })
+      ? await match.route.handle({ request: req, requestId, database, logger, params: match.params, query, setHeader })
       : match.response;
     respond(res, response, state);
   } catch (e) {

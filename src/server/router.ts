@@ -21,6 +21,8 @@ export interface RequestContext {
   readonly params: Readonly<Record<string, string>>;
   /** The query string, parsed. */
   readonly query: URLSearchParams;
+  /** Sets a header on whatever this request answers, an error included (the rate-limit headers). */
+  readonly setHeader: (name: string, value: string) => void;
 }
 
 export interface JsonResponse {

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { createApiKey, type KeyOwner } from '../api/auth.js';
+import { createApiKey, type IssuedKey, type KeyOwner } from '../api/auth.js';
 import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
@@ -21,24 +21,27 @@ export interface Creator {
 
 type Db = Kysely<any>;
 
-export async function createOrganization(db: Db, p: { name: string }): Promise<{ organization: Organization; api_key: string }> {
+/** A create's answer: the object itself, with its first API key's secret (shown once) as `api_key`. */
+export type WithApiKey<T> = T & { api_key: string };
+
+export async function createOrganization(db: Db, p: { name: string }): Promise<WithApiKey<Organization>> {
   const id = newId('org');
   const r = await sql<Organization>`insert into organizations (id, name) values (${id}, ${p.name}) returning *`.execute(db);
   const key = await createApiKey(db, { kind: 'organization', id }, 'created with the organization');
-  return { organization: r.rows[0] as Organization, api_key: key.key };
+  return { ...(r.rows[0] as Organization), api_key: key.api_key };
 }
 
 export async function createCreator(
   db: Db,
   p: { name: string; email: string; phone?: string | null },
-): Promise<{ creator: Creator; api_key: string }> {
+): Promise<WithApiKey<Creator>> {
   const id = newId('cr');
   const taken = await sql`select 1 from creators where lower(email) = lower(${p.email})`.execute(db);
   if (taken.rows.length > 0) throw new AppError('conflict', `a creator with email ${p.email} exists`, { details: { field: 'email' } });
   const r = await sql<Creator>`insert into creators (id, name, email, phone) values (${id}, ${p.name}, ${p.email}, ${p.phone ?? null})
     returning *`.execute(db);
   const key = await createApiKey(db, { kind: 'creator', id }, 'created with the creator');
-  return { creator: r.rows[0] as Creator, api_key: key.key };
+  return { ...(r.rows[0] as Creator), api_key: key.api_key };
 }
 
 export async function getOrganization(db: Db, id: string): Promise<Organization> {
@@ -77,7 +80,7 @@ export async function listCreators(db: Db, page: PageRequest): Promise<Page<Crea
 }
 
 /** A new key for an existing owner (the owner must exist). */
-export async function issueKey(db: Db, owner: KeyOwner, label?: string): Promise<{ id: string; key: string }> {
+export async function issueKey(db: Db, owner: KeyOwner, label?: string): Promise<IssuedKey> {
   if (owner.kind === 'organization') await getOrganization(db, owner.id);
   if (owner.kind === 'creator') await getCreator(db, owner.id);
   return createApiKey(db, owner, label);

@@ -70,7 +70,8 @@ export const attributionEndpoints = [
         );
       }
       const stored = await fitCampaign(services.db, campaign.id, model, body.min_conversions !== undefined ? { minConversions: body.min_conversions } : {});
-      return { campaign_id: campaign.id, in_force: model === own, fit: fitView(stored) };
+      // A create answers the object itself: the fit, with its campaign and whether it now splits payouts.
+      return { ...fitView(stored), campaign_id: campaign.id, in_force: model === own };
     },
   }),
   endpoint({

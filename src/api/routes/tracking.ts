@@ -6,7 +6,6 @@ import { type Click, CLICK_STATUSES, countryFrom, listClicks, type Visit } from 
 import { type Endpoint, endpoint, respond } from '../endpoint.js';
 import { newId } from '../../ids/index.js';
 import { PAID_AD_PARAMS } from '../../validation/engine/index.js';
-import type { Principal } from '../auth.js';
 import { clientIp } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { page, pageQuery, pageRequest } from '../schemas.js';
@@ -69,8 +68,6 @@ function bounded(value: string | undefined, max: number): string | null {
   return value.length > max ? value.slice(0, max) : value;
 }
 
-const PUBLIC: Principal = { kind: 'public', id: null };
-
 /**
  * Where `GET /c/{code}` sends the visitor, the click accepted: synchronous when the link is cached.
  * The server calls this directly for `/c/` paths, ahead of the router and the endpoint wrapper (the
@@ -79,7 +76,7 @@ const PUBLIC: Principal = { kind: 'public', id: null };
  */
 export function redirect(services: Services, request: IncomingMessage, code: string): Redirect | Promise<Redirect> {
   assert(services.tracker, 'the click tracker is started with the server');
-  services.limiter.take('clicks', PUBLIC, request);
+  services.limiter.takeClick(request);
   const { config } = services;
   const known = config.VISITOR_COOKIE_DAYS > 0 ? visitorIdFrom(request) : null;
   const visitorId = config.VISITOR_COOKIE_DAYS > 0 ? (known ?? newId('vis')) : null;

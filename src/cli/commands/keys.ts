@@ -25,7 +25,7 @@ export const keysCreateCommand: Command = {
       await migrate(database.db);
       return issueKey(database.db, owner, typeof flags.label === 'string' ? flags.label : undefined);
     });
-    context.out(key.key);
+    context.out(key.api_key);
     context.err(`Key ${key.id} for ${owner.kind === 'operator' ? 'the operators' : `${owner.kind} ${owner.id}`}: shown once, keep it safe.`);
     return EXIT.ok;
   },
