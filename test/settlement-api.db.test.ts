@@ -127,6 +127,41 @@ describe('settlement over HTTP', () => {
     await expectLedgerClean(api.database.db);
   });
 
+  it("lets a creator read the statement of a campaign they joined, with their own lines only; others' stay invisible (404)", async () => {
+    const brandView = ok(await api.call('GET', `/v1/campaigns/${campaigns.met}/statement`, { key: parties.brand.key }));
+    expect(brandView.creator_id).toBeNull();
+    expect(brandView.creators.map((c: { creator_id: string }) => c.creator_id).sort()).toEqual([parties.ada.id, parties.bob.id].sort());
+
+    const adas = ok(await api.call('GET', `/v1/campaigns/${campaigns.met}/statement`, { key: parties.ada.key }));
+    expect(adas).toMatchObject({
+      campaign: { id: campaigns.met, status: 'active' },
+      creator_id: parties.ada.id,
+      // The campaign's figures, as the campaign shows its escrow to its creators.
+      funded: usd('50.00'),
+      paid_to_creators: usd('6.00'),
+      escrow_balance: usd('42.50'),
+      reconciles: true,
+      // Ada's own: 3 results, one rejected.
+      results: { approved: { count: 2, reasons: {} }, rejected: { count: 1, reasons: { duplicate_order: 1 } } },
+      creators: [{ creator_id: parties.ada.id, results: 3, earned: usd('5.00') }],
+    });
+    expect(adas.creators).toHaveLength(1);
+    expect(JSON.stringify(adas)).not.toContain(parties.bob.id);
+    const bobs = ok(await api.call('GET', `/v1/campaigns/${campaigns.met}/statement`, { key: parties.bob.key }));
+    expect(bobs).toMatchObject({ creator_id: parties.bob.id, results: { approved: { count: 1 } }, creators: [{ creator_id: parties.bob.id, results: 1 }] });
+    expect(Object.keys(bobs.results)).toEqual(['approved']);
+    expect(JSON.stringify(bobs)).not.toContain(parties.ada.id);
+
+    // A creator who did not join sees the running campaign, but not its statement: 404 exactly like an unknown campaign.
+    const cy = ok(await api.call('POST', '/v1/creators', { key: api.operatorKey, body: { name: 'cy', email: 'cy@creators.example' } }), 201);
+    expect((await api.call('GET', `/v1/campaigns/${campaigns.met}`, { key: cy.api_key })).status).toBe(200);
+    const refused = await api.call('GET', `/v1/campaigns/${campaigns.met}/statement`, { key: cy.api_key });
+    const unknown = await api.call('GET', '/v1/campaigns/cmp_nope/statement', { key: cy.api_key });
+    expectError(refused, 404, 'not_found');
+    expectError(unknown, 404, 'not_found');
+    expect(refused.body.error.message.replace(campaigns.met, 'X')).toBe(unknown.body.error.message.replace('cmp_nope', 'X'));
+  });
+
   it('ends both campaigns at their end date and settles them: unspent back, the guarantee only where the KPI was missed', async () => {
     await advanceClock(api.database.db, 3 * DAY);
     const run = ok(await api.call('POST', '/v1/settlement/run', { key: api.operatorKey, body: {} }));
@@ -158,8 +193,8 @@ describe('settlement over HTTP', () => {
     await expectLedgerClean(api.database.db);
   });
 
-  it('keeps statements from creators and other brands (not_found) and refuses results for an ended campaign', async () => {
-    expectError(await api.call('GET', `/v1/campaigns/${campaigns.met}/statement`, { key: parties.ada.key }), 404, 'not_found');
+  it('keeps statements from other brands (not_found) and refuses results for an ended campaign', async () => {
+    expect(ok(await api.call('GET', `/v1/campaigns/${campaigns.met}/statement`, { key: parties.ada.key }))).toMatchObject({ creator_id: parties.ada.id, reconciles: true });
     expectError(await api.call('GET', `/v1/campaigns/${campaigns.met}/statement`, { key: parties.other.key }), 404, 'not_found');
     expectError(await api.call('GET', '/v1/campaigns/cmp_nope/statement', { key: api.operatorKey }), 404, 'not_found');
     const [late] = await record('met', 'bob', 1);

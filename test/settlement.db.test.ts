@@ -194,13 +194,15 @@ describe('ending and settling a campaign', () => {
 });
 
 describe('statements', () => {
-  it('are for the brand that owns the campaign and operators; creators and other brands get not_found', async () => {
+  it('are for the brand that owns the campaign, operators and the creators who joined it; other brands and creators get not_found', async () => {
     const s = await seedCampaign(db, { budget: '10.00', rate: '1.00', creators: 1 });
-    const other = await seedCampaign(db, { budget: '10.00', rate: '1.00', creators: 0 });
+    const other = await seedCampaign(db, { budget: '10.00', rate: '1.00', creators: 1 });
     expect((await campaignStatement(db, { kind: 'organization', id: s.orgId }, s.campaignId)).campaign.id).toBe(s.campaignId);
     await expect(campaignStatement(db, { kind: 'organization', id: other.orgId }, s.campaignId)).rejects.toMatchObject({ code: 'not_found' });
     const creator = s.enrolments[0]?.creator_id as string;
-    await expect(campaignStatement(db, { kind: 'creator', id: creator }, s.campaignId)).rejects.toMatchObject({ code: 'not_found' });
+    expect(await campaignStatement(db, { kind: 'creator', id: creator }, s.campaignId)).toMatchObject({ creator_id: creator, campaign: { id: s.campaignId } });
+    const stranger = other.enrolments[0]?.creator_id as string;
+    await expect(campaignStatement(db, { kind: 'creator', id: stranger }, s.campaignId)).rejects.toMatchObject({ code: 'not_found' });
   });
 
   it('count results by status with their reason codes', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { databaseNow, inTransaction, keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
-import { AppError } from '../errors/index.js';
+import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { AccountId, fundEscrow as ledgerFundEscrow, LEDGER_LIMITS, lookupAccounts, lookupTransfers, openBrandWallet, openEscrow } from '../ledger/index.js';
 import { formatAmount, Money, parseAmount } from '../money/index.js';
@@ -61,9 +61,13 @@ export async function createCampaign(
   return getCampaign(db, { kind: 'operator' }, id);
 }
 
+/** The hash covers exactly what is stored, so terms_canonical recomputed from the stored terms always matches it. */
 async function insertTerms(db: Db, campaignId: string, version: number, terms: Terms): Promise<void> {
+  const stored = JSON.stringify(terms);
+  const sha256 = termsHash(JSON.parse(stored) as Terms);
+  assert(sha256 === termsHash(terms), `terms of campaign ${campaignId} v${version} change when stored`);
   await sql`insert into campaign_terms (campaign_id, version, terms, terms_sha256)
-    values (${campaignId}, ${version}, ${JSON.stringify(terms)}::jsonb, ${termsHash(terms)})`.execute(db);
+    values (${campaignId}, ${version}, ${stored}::jsonb, ${sha256})`.execute(db);
 }
 
 const COLUMNS = sql`c.id, c.org_id, c.name, c.status, trim(c.currency) as currency, c.terms_version, t.terms,

@@ -1,11 +1,11 @@
 import { type Kysely, sql } from 'kysely';
 import { inTransaction, keyset, type Page, type PageRequest, type PageTime, sqlState } from '../db/index.js';
-import { AppError } from '../errors/index.js';
+import { AppError, assert } from '../errors/index.js';
 import { newId, randomCode } from '../ids/index.js';
 import { openCreatorAccounts } from '../ledger/index.js';
 import { getCampaign } from './campaigns.js';
-import { enrolmentThatAccepted } from './repository.js';
-import type { Terms } from './terms.js';
+import { enrolmentThatAccepted, termsVersions } from './repository.js';
+import { type Terms, termsCanonical } from './terms.js';
 
 /**
  * A creator joins a campaign by accepting one exact version of its terms (its SHA-256), and gets a
@@ -37,6 +37,19 @@ export interface EnrolmentWithTerms extends Enrolment {
 }
 
 type Db = Kysely<any>;
+
+/**
+ * Each enrolment with `terms_canonical`, the exact text of the terms version it accepted (its
+ * `terms_sha256` is that text's SHA-256), so a creator can check what they agreed to.
+ */
+export async function withAcceptedTerms<E extends Enrolment>(db: Db, enrolments: readonly E[]): Promise<Array<E & { terms_canonical: string }>> {
+  const terms = await termsVersions(db, enrolments);
+  return enrolments.map((e) => {
+    const accepted = terms.get(`${e.campaign_id} ${e.terms_version}`);
+    assert(accepted, `enrolment ${e.id} names terms version ${e.terms_version}, which campaign ${e.campaign_id} does not have`);
+    return { ...e, terms_canonical: termsCanonical(accepted) };
+  });
+}
 
 /**
  * The creator accepts the campaign's current terms. The accepted version is the business key

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Enrolment } from './enrolments.js';
+import type { Terms } from './terms.js';
 
 /**
  * SQL on campaigns, terms and enrolments added since issue #12's layering (older statements still live
@@ -17,6 +18,15 @@ export async function enrolmentThatAccepted(
     join terms_acceptances a on a.enrolment_id = e.id and a.terms_version = ${p.termsVersion} and a.terms_sha256 = ${p.termsSha256}
     where e.campaign_id = ${p.campaignId} and e.creator_id = ${p.creatorId}`.execute(db);
   return r.rows[0];
+}
+
+/** The terms of each (campaign, version) named, as stored and hashed; keyed `<campaign id> <version>`. */
+export async function termsVersions(db: Db, refs: ReadonlyArray<{ campaign_id: string; terms_version: number }>): Promise<Map<string, Terms>> {
+  if (refs.length === 0) return new Map();
+  const r = await sql<{ campaign_id: string; version: number; terms: Terms }>`select t.campaign_id, t.version, t.terms
+    from unnest(${refs.map((x) => x.campaign_id)}::text[], ${refs.map((x) => x.terms_version)}::int[]) as x(campaign_id, version)
+    join campaign_terms t on t.campaign_id = x.campaign_id and t.version = x.version`.execute(db);
+  return new Map(r.rows.map((row) => [`${row.campaign_id} ${row.version}`, row.terms]));
 }
 
 /** Sets the fields given (undefined: unchanged; a null threshold clears it). */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { AppError } from '../errors/index.js';
+import { AppError, assert } from '../errors/index.js';
 import { timestamp } from '../wire/index.js';
 import { currencyExponent, divRound, formatAmount, isCurrency, parseAmount } from '../money/index.js';
 import type { RuleSettingsInput } from '../validation/engine/settings.js';
@@ -213,17 +213,35 @@ export function presentTerms(t: Terms) {
   };
 }
 
-/** SHA-256 of the canonical JSON (sorted keys) of the stored terms: what a creator accepts. */
+/**
+ * The exact text a creator's acceptance covers: the stored terms (amounts as integer strings of minor
+ * units, times as ISO 8601 UTC with milliseconds, incentives in their canonical wire form) in the JSON
+ * Canonicalization Scheme of RFC 8785 — no whitespace; object members sorted by their keys' UTF-16 code
+ * units at every level; arrays in order; strings and numbers as ECMAScript's JSON.stringify writes them
+ * (numbers in their shortest round-trip form; in strings only `"`, `\` and control characters are
+ * escaped: `\"`, `\\`, `\b \f \n \r \t`, others as `\u00xx`, lowercase hex; everything else is written as
+ * is); members whose value is undefined left out, as JSON leaves them out. `terms_sha256` is
+ * the SHA-256 of its UTF-8 bytes, in lowercase hex. Terms written before a term existed lack its key
+ * (its default applies, see presentTerms); their text and hash are as they were accepted.
+ */
+export function termsCanonical(t: Terms): string {
+  return canonicalJson(t);
+}
+
+/** SHA-256 of termsCanonical (UTF-8), hex: what a creator accepts. */
 export function termsHash(t: Terms): string {
-  return createHash('sha256').update(canonicalJson(t)).digest('hex');
+  return createHash('sha256').update(termsCanonical(t), 'utf8').digest('hex');
 }
 
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? 'null' : canonicalJson(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
+  assert(value === null || ['string', 'boolean'].includes(typeof value) || (typeof value === 'number' && Number.isFinite(value)), `terms hold a ${typeof value}, not JSON`);
   return JSON.stringify(value);
 }
 

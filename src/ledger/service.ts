@@ -120,10 +120,18 @@ export async function deposit(db: Db, p: { id: string; orgId: string; amount: Mo
   return movement(await createTransfers(db, [plain(p.id, AccountId.world(c), AccountId.wallet(p.orgId, c), p.amount, TransferCode.deposit)]));
 }
 
-/** Money leaves the brand's wallet back to the brand (through the payment provider). */
-export async function withdraw(db: Db, p: { id: string; orgId: string; amount: Money }): Promise<Movement> {
+/**
+ * The transfers of a withdrawal, money leaving the brand's wallet back to the brand through the
+ * payment provider. It is reserved before the provider is asked: `reserve` is a pending transfer
+ * wallet → world (102) under the movement's id, which the wallet's limit refuses when it does not hold
+ * the money; once the provider answered, `post` (`<id>.post`) lets the money go or `void`
+ * (`<id>.void`) returns it. User data: the movement id.
+ */
+export function withdrawalRequest(step: 'reserve' | 'post' | 'void', p: { id: string; orgId: string; amount: Money }): TransferRequest {
+  if (step === 'post') return { id: `${p.id}.post`, pending_id: p.id, flags: F.post_pending_transfer, user_data: p.id };
+  if (step === 'void') return { id: `${p.id}.void`, pending_id: p.id, flags: F.void_pending_transfer, user_data: p.id };
   const c = p.amount.currency;
-  return movement(await createTransfers(db, [plain(p.id, AccountId.wallet(p.orgId, c), AccountId.world(c), p.amount, TransferCode.withdrawal)]));
+  return { ...plain(p.id, AccountId.wallet(p.orgId, c), AccountId.world(c), p.amount, TransferCode.withdrawal), flags: F.pending, user_data: p.id };
 }
 
 /** The brand commits budget to a campaign: wallet → escrow. */

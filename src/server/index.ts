@@ -10,6 +10,7 @@ import { type Redirect, redirect } from '../api/routes/tracking.js';
 import { finishRecordingConversions } from '../conversions/index.js';
 import { startIdempotencyPurge } from '../idempotency/index.js';
 import { startAttributionFits } from '../attribution/live/index.js';
+import { finishPendingMovements, MOVEMENT_RECOVERY } from '../payments/index.js';
 import { startPayouts } from '../payouts/index.js';
 import { startSettlement } from '../settlement/index.js';
 import { browserSnippet, startClickTracker } from '../tracking/index.js';
@@ -66,6 +67,18 @@ function startBackgroundWork(services: ApiServices): void {
     run: async () => (await finishRecordingConversions(services.db, conversionAnswer)) >= 100,
   });
   services.onStop(() => recovery.stop());
+  // Deposits and withdrawals left pending (a crash, a provider that did not answer) are finished as a retry would finish them.
+  const movements = startPeriodic({
+    name: 'money movement recovery',
+    intervalMs: 60_000,
+    logger: services.logger,
+    run: async () => {
+      const r = await finishPendingMovements(services.db, services.payments);
+      for (const e of r.errors) services.logger.error('money movement not finished', { movement_id: e.id, ...errorFields(e.error) });
+      return r.found >= MOVEMENT_RECOVERY.limit_default && r.errors.length === 0;
+    },
+  });
+  services.onStop(() => movements.stop());
   // Idempotency-Key records past their retention are deleted (src/idempotency).
   const idempotencyPurge = startIdempotencyPurge({ db: services.db, logger: services.logger });
   services.onStop(() => idempotencyPurge.stop());

@@ -125,12 +125,14 @@ export interface ResultTally {
 }
 
 /** A campaign's results by status, with how often each reason code was given. */
-export async function resultTallies(db: Db, campaignId: string): Promise<ResultTally[]> {
+/** A campaign's results by status with their reasons; one creator's only when `creatorId` is given. */
+export async function resultTallies(db: Db, campaignId: string, creatorId?: string): Promise<ResultTally[]> {
+  const creator = creatorId === undefined ? sql`` : sql`and creator_id = ${creatorId}`;
   const counts = await sql<{ status: string; n: bigint }>`select status, count(*) as n from results
-     where campaign_id = ${campaignId} group by status`.execute(db);
+     where campaign_id = ${campaignId} ${creator} group by status`.execute(db);
   const reasons = await sql<{ status: string; reason: string; n: bigint }>`
     select status, reason, count(*) as n from results, unnest(reasons) as reason
-     where campaign_id = ${campaignId} group by status, reason order by status, reason`.execute(db);
+     where campaign_id = ${campaignId} ${creator} group by status, reason order by status, reason`.execute(db);
   return counts.rows.map((c) => ({
     status: c.status,
     count: Number(c.n),
@@ -179,4 +181,10 @@ export async function creatorTallies(db: Db, campaignId: string): Promise<Creato
     held: BigInt(x.held ?? 0n),
     awaiting: BigInt(x.awaiting ?? 0n),
   }));
+}
+
+/** Whether the creator is enrolled in the campaign (joined it, on any version of its terms). */
+export async function hasJoined(db: Db, campaignId: string, creatorId: string): Promise<boolean> {
+  const r = await sql`select 1 from enrolments where campaign_id = ${campaignId} and creator_id = ${creatorId}`.execute(db);
+  return r.rows.length > 0;
 }

@@ -4,7 +4,7 @@ import { bonusFlows, bonusRowsOf } from '../bonuses/index.js';
 import { AppError } from '../errors/index.js';
 import { AccountId, lookupAccounts, lookupTransfers } from '../ledger/index.js';
 import { type AwaitingFunds, awaitingFundsOf } from '../results/index.js';
-import { approvedCount, clawbacksToBrand, type CreatorTally, creatorTallies, escrowFlows, type ResultTally, resultTallies } from './queries.js';
+import { approvedCount, clawbacksToBrand, type CreatorTally, creatorTallies, escrowFlows, hasJoined, type ResultTally, resultTallies } from './queries.js';
 
 /**
  * A campaign's statement: where every unit of the budget went, read from the ledger's journal and
@@ -60,6 +60,8 @@ export interface CampaignStatement {
   clawbacks_refunded: bigint;
   /** low: a threshold is set and `available` is at or below it. */
   escrow: { held: bigint; available: bigint; closed: boolean; low: boolean; low_threshold: bigint | null };
+  /** null: the whole campaign's lines (brand, operators); a creator's id: that creator's lines only (results, creators, awaiting_funds). */
+  creator_id: string | null;
   /** Results waiting for funds: no hold, so outside the identity; what holding them all would reserve. */
   awaiting_funds: AwaitingFunds;
   bonuses: BonusStatement;
@@ -82,13 +84,20 @@ export interface CampaignStatement {
 export const STATEMENT_IDENTITY =
   'funded = paid_to_creators + bonuses.paid + platform_fees_gross + unspent_refunded + escrow_balance, where escrow_balance = escrow.held + escrow.available';
 
-/** Brands see their own campaigns' statements and operators all; creators none (not_found, as for a stranger). */
+/**
+ * Brands see their own campaigns' statements and operators all. A creator sees the statement of a
+ * campaign they joined, with their own lines only: `creators` holds their line, `results` and
+ * `awaiting_funds` count their results; the campaign's figures (funded, paid, fees, escrow, bonuses)
+ * are the whole campaign's, as the campaign itself shows its escrow to its creators. A campaign the
+ * creator did not join is not_found, as for a stranger.
+ */
 export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaignId: string): Promise<CampaignStatement> {
-  if (viewer.kind === 'creator') throw new AppError('not_found', `no campaign ${campaignId}`);
+  const own = viewer.kind === 'creator' ? viewer.id : undefined;
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .execute(async (trx) => {
+      if (own !== undefined && !(await hasJoined(trx, campaignId, own))) throw new AppError('not_found', `no campaign ${campaignId}`);
       const c = await getCampaign(trx, viewer, campaignId);
       const flows = await escrowFlows(trx, c.id);
       const [escrow] = await lookupAccounts(trx, [AccountId.escrow(c.id)]);
@@ -127,7 +136,8 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
         unspent_refunded: refunded,
         clawbacks_refunded: toBrand,
         escrow: { held, available, closed: escrow?.closed ?? false, low: escrowLow(available, c.low_escrow_threshold), low_threshold: c.low_escrow_threshold },
-        awaiting_funds: await awaitingFundsOf(trx, c.id),
+        creator_id: own ?? null,
+        awaiting_funds: await awaitingFundsOf(trx, c.id, own),
         bonuses: {
           held: bonus.held,
           paid: bonusesPaid,
@@ -137,8 +147,8 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
           periods: bonusRows.length,
           periods_held: bonusRows.filter((r) => r.status === 'held').length,
         },
-        results: await resultTallies(trx, c.id),
-        creators: await creatorTallies(trx, c.id),
+        results: await resultTallies(trx, c.id, own),
+        creators: (await creatorTallies(trx, c.id)).filter((t) => own === undefined || t.creator_id === own),
         guarantee: {
           kpi_target: c.terms.kpi_target,
           validated,

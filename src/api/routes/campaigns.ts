@@ -13,6 +13,8 @@ import {
   listEnrolments,
   pauseCampaign,
   presentTerms,
+  termsCanonical,
+  withAcceptedTerms,
   termsInputSchema,
   transition,
   updateCampaign,
@@ -80,6 +82,7 @@ export async function campaignView(services: Services, c: Campaign, viewer?: Vie
     currency: c.currency,
     terms_version: c.terms_version,
     terms_sha256: c.terms_sha256,
+    terms_canonical: termsCanonical(c.terms),
     terms: presentTerms(c.terms),
     escrow: {
       funded: money(escrow.funded, c.currency),
@@ -98,13 +101,14 @@ export async function campaignView(services: Services, c: Campaign, viewer?: Vie
 }
 
 /** An enrolment with its full tracking link, on this server's public URL (PUBLIC_URL). */
-export function enrolmentView(e: Enrolment, baseUrl: string) {
+export function enrolmentView(e: Enrolment & { terms_canonical: string }, baseUrl: string) {
   return {
     id: e.id,
     campaign_id: e.campaign_id,
     creator_id: e.creator_id,
     terms_version: e.terms_version,
     terms_sha256: e.terms_sha256,
+    terms_canonical: e.terms_canonical,
     accepted_at: e.accepted_at,
     link_code: e.link_code,
     tracking_path: `/c/${e.link_code}`,
@@ -286,7 +290,8 @@ export const campaignEndpoints = [
     handle: async ({ params, body, principal, services }) => {
       if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators join campaigns');
       const r = await acceptTerms(services.db, { creatorId: principal.id, campaignId: params.id, termsVersion: body.terms_version, termsSha256: body.terms_sha256 });
-      return respond(201, enrolmentView(r.enrolment, services.publicUrl), replayHeaders(r.replayed));
+      const [enrolment] = await withAcceptedTerms(services.db, [r.enrolment]);
+      return respond(201, enrolmentView(enrolment!, services.publicUrl), replayHeaders(r.replayed));
     },
   }),
   endpoint({
@@ -301,7 +306,7 @@ export const campaignEndpoints = [
       await getCampaign(services.db, viewerOf(principal), params.id);
       const creatorId = principal.kind === 'creator' ? principal.id : undefined;
       const found = await listEnrolments(services.db, { campaignId: params.id, ...(creatorId ? { creatorId } : {}) }, pageRequest(query));
-      return page(found, (e) => enrolmentView(e, services.publicUrl));
+      return page({ ...found, rows: await withAcceptedTerms(services.db, found.rows) }, (e) => enrolmentView(e, services.publicUrl));
     },
   }),
   endpoint({
@@ -312,11 +317,11 @@ export const campaignEndpoints = [
     access: ['organization'],
     params: enrolmentParams,
     body: targetBody,
-    handle: async ({ params, body, principal, services }) =>
-      enrolmentView(
-        await setEnrolmentTarget(services.db, { orgId: orgOf(principal), campaignId: params.id, enrolmentId: params.enrolment_id, target: body.target }),
-        services.publicUrl,
-      ),
+    handle: async ({ params, body, principal, services }) => {
+      const e = await setEnrolmentTarget(services.db, { orgId: orgOf(principal), campaignId: params.id, enrolmentId: params.enrolment_id, target: body.target });
+      const [withTerms] = await withAcceptedTerms(services.db, [e]);
+      return enrolmentView(withTerms!, services.publicUrl);
+    },
   }),
   endpoint({
     method: 'GET',

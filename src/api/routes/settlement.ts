@@ -54,6 +54,7 @@ export function statementView(s: CampaignStatement) {
   const m = (minor: bigint) => money(minor, s.campaign.currency);
   return {
     campaign: s.campaign,
+    creator_id: s.creator_id,
     funded: m(s.funded),
     paid_to_creators: m(s.paid_to_creators),
     clawed_back: m(s.clawed_back),
@@ -118,7 +119,8 @@ export const settlementEndpoints = [
   endpoint({
     method: 'GET',
     path: '/v1/campaigns/{id}/statement',
-    summary: "A campaign's statement from the ledger: funded, paid, fees, guarantee refund, unspent refund, escrow, results; figures reconcile exactly",
+    summary:
+      "A campaign's statement from the ledger: funded, paid, fees, guarantee refund, unspent refund, escrow, results; figures reconcile exactly. A creator reads a campaign they joined, with their own lines only",
     tag: 'settlement',
     access: ['organization', 'operator', 'creator'],
     params: idParams,
