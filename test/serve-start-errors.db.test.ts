@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { killIfAlive, occupiedPort, spawnProcess } from './support/process.js';
+import { killIfAlive, occupiedPort, serverDatabase, spawnProcess } from './support/process.js';
 
 /**
  * A start that cannot happen says why in one line and exits 2 (a configuration error), on the real
- * command: no stack trace, and no background job left to fail against the closed database.
+ * command: no stack trace, and no background job left to fail against the closed database. The
+ * port case runs on the PostgreSQL server too when TEST_DATABASE_URL is set.
  */
 const EXIT_TIMEOUT_MS = 90_000;
 const tmp = mkdtempSync(join(tmpdir(), 'earnest-start-errors-'));
@@ -22,7 +23,8 @@ function nonEmptyLines(text: string): string[] {
 
 it('refuses a port already in use with one line, and no job runs against the closed database', async () => {
   const { port, server } = await occupiedPort();
-  const earnest = serve({ DATA_DIR: join(tmp, 'data'), PORT: String(port) });
+  const database = await serverDatabase(join(tmp, 'data'));
+  const earnest = serve({ ...database.env, PORT: String(port) });
   try {
     expect(await earnest.exited(EXIT_TIMEOUT_MS)).toBe(2);
     expect(nonEmptyLines(earnest.stderr())).toEqual([
@@ -35,6 +37,7 @@ it('refuses a port already in use with one line, and no job runs against the clo
   } finally {
     killIfAlive([earnest.pid]);
     server.close();
+    await database.drop();
   }
 });
 

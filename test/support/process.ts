@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { dropSchema, openDatabase } from '../../src/db/index.js';
+import { TEST_DATABASE_URL } from './database.js';
 
 /** Helpers for tests that run the real command as a process: ports, output, exit, children. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -119,4 +122,19 @@ export function killIfAlive(pids: readonly number[]): void {
       }
     }
   }
+}
+
+/**
+ * Where a server process under test keeps its data: a data directory (the embedded engine) by default,
+ * or, when TEST_DATABASE_URL is set, a schema of its own on that PostgreSQL server (made here, dropped
+ * by `drop()`).
+ */
+export async function serverDatabase(dataDir: string): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (!TEST_DATABASE_URL) return { env: { DATA_DIR: dataDir }, drop: async () => {} };
+  const schema = `t_proc_${randomBytes(4).toString('hex')}`;
+  const made = await openDatabase({ url: TEST_DATABASE_URL, schema, poolSize: 1 });
+  await made.close();
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { env: { DATABASE_URL: url.toString() }, drop: () => dropSchema(TEST_DATABASE_URL as string, schema) };
 }
