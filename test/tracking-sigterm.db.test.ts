@@ -87,7 +87,9 @@ it('writes every click it answered before it exits on SIGTERM', async () => {
   const env: Record<string, string | undefined> = { ...process.env, CLICK_FLUSH_INTERVAL_MS: '60000', LOG_LEVEL: 'warn', HOST: '127.0.0.1' };
   env.DATABASE_URL = serverDatabaseUrl();
   if (!env.DATABASE_URL) delete env.DATABASE_URL;
-  child = spawn(join(ROOT, 'node_modules/.bin/tsx'), ['src/cli/main.ts', 'serve', '--port', String(port), '--data-dir', dataDir], {
+  // node --import tsx, as `npm start` runs it: the tsx CLI relays a signal and, when the child does not
+  // answer within 30 ms (a loaded machine), SIGKILLs it and exits 143, losing the buffered clicks.
+  child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(port), '--data-dir', dataDir], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'ignore', 'pipe'],

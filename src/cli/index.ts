@@ -53,7 +53,7 @@ async function dispatch(argv: readonly string[], context: CliContext): Promise<n
   const { command, args } = findCommand(argv);
   const flags = parseFlags(command, args);
   if (flags.help) {
-    context.out(usageLine(command));
+    context.out(commandHelp(command).join('\n'));
     return EXIT.ok;
   }
   return command.run(flags, context);
@@ -110,34 +110,59 @@ function usageLine(command: Command): string {
   return `earnest ${command.name} ${command.usage}`.trimEnd();
 }
 
+/** Help fits an 80-to-100-column terminal: every line is at most this wide. */
+export const HELP_WIDTH = 100;
+
 function help(topic: readonly string[], context: CliContext): number {
   if (topic.length > 0) {
     const { command } = findCommand(topic);
-    context.out(`${usageLine(command)}\n  ${command.summary}`);
+    context.out(commandHelp(command).join('\n'));
     return EXIT.ok;
   }
   context.out(helpText());
   return EXIT.ok;
 }
 
+/** One command's usage line, then its summary indented beneath, both wrapped. */
+function commandHelp(command: Command, indent = ''): string[] {
+  return [...wrap(usageLine(command), indent, `${indent}    `), ...wrap(command.summary, `${indent}    `, `${indent}    `)];
+}
+
 function helpText(): string {
-  const rows = [...COMMANDS.map((c) => [usageLine(c), c.summary]), ['earnest help [COMMAND]', 'show this help, or one command\'s']];
-  const width = Math.max(...rows.map(([usage]) => usage?.length ?? 0));
-  const variables = CONFIG_VARIABLES.map((v) => {
+  const helpItself = { name: 'help', usage: '[COMMAND]', summary: "show this help, or one command's" } as Command;
+  const variables = CONFIG_VARIABLES.flatMap((v) => {
     const fallback = v.default === undefined ? '' : ` (default ${v.default})`;
-    return `  ${v.name}${fallback}: ${v.description}`;
+    return wrap(`${v.name}${fallback}: ${v.description}`, '  ', '      ');
   });
   return [
-    'Earnest: pay-per-result influencer marketing with escrowed budgets and an exact double-entry ledger.',
+    ...wrap('Earnest: pay-per-result influencer marketing with escrowed budgets and an exact double-entry ledger.'),
     '',
     'Usage:',
-    ...rows.map(([usage, summary]) => `  ${usage?.padEnd(width)}  ${summary}`),
+    ...[...COMMANDS, helpItself].flatMap((c) => commandHelp(c, '  ')),
     '',
     'Environment (flags take precedence):',
     ...variables,
     '',
-    'Exit codes: 0 success; 1 failure, or mismatches found by `ledger check`; 2 usage or configuration error.',
+    ...wrap('Exit codes: 0 success; 1 failure, or mismatches found by `ledger check`; 2 usage or configuration error.'),
   ].join('\n');
+}
+
+/** Breaks text at spaces into lines of at most HELP_WIDTH columns: `first` prefixes the first line, `rest` the others. */
+function wrap(text: string, first = '', rest = first): string[] {
+  const lines: string[] = [];
+  let prefix = first;
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && prefix.length + line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(prefix + line);
+      prefix = rest;
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(prefix + line);
+  return lines;
 }
 
 function reportFailure(e: unknown, context: CliContext): number {

@@ -10,7 +10,6 @@ import { createAccounts } from '../ledger/index.js';
 
 /** The real command, as `npm run earnest` runs it, in its own process. */
 const CWD = new URL('../..', import.meta.url).pathname;
-const TSX = join(CWD, 'node_modules/.bin/tsx');
 const CONFIG_VARIABLES = ['PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'LOG_LEVEL', 'HOLD_EXPIRY_INTERVAL_MS', 'DB_POOL_SIZE'];
 
 interface Finished {
@@ -35,7 +34,8 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function start(args: string[], extraEnv: Record<string, string> = {}): Running {
-  const child = spawn(TSX, ['src/cli/main.ts', ...args], { cwd: CWD, env: childEnv(extraEnv) });
+  // node --import tsx, as `npm start` runs it (the tsx CLI's signal relay SIGKILLs a child slow to answer).
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: CWD, env: childEnv(extraEnv) });
   children.add(child);
   let stdout = '';
   let stderr = '';

@@ -1,5 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { AppError } from '../errors/index.js';
 
 /**
@@ -8,7 +8,7 @@ import { AppError } from '../errors/index.js';
  * process (crash, kill -9) is taken over.
  */
 export function lockDataDir(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
+  makeDataDir(dir);
   const path = join(dir, 'earnest.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -32,6 +32,28 @@ export function lockDataDir(dir: string): () => void {
   }
   throw new AppError('data_dir_locked', `could not lock data directory ${dir}`);
 }
+
+/** Creates the data directory if missing; one that cannot exist or be written is the operator's to fix. */
+function makeDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (e) {
+    const why = DATA_DIR_PROBLEMS[(e as NodeJS.ErrnoException).code ?? ''];
+    if (why === undefined) throw e;
+    throw new AppError('invalid_config', `DATA_DIR ${resolve(dir)} cannot be used: ${why}; choose another with DATA_DIR or --data-dir`);
+  }
+}
+
+const DATA_DIR_PROBLEMS: Record<string, string> = {
+  ENOTDIR: 'part of its path is a file, not a directory',
+  EEXIST: 'it is a file, not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  ENAMETOOLONG: 'the path is too long',
+};
 
 function isAlive(pid: number): boolean {
   if (pid === process.pid) return true;

@@ -1,5 +1,6 @@
 /**
- * A progress bar on stderr: redrawn in place on a terminal, one line per step otherwise (logs, CI).
+ * A progress bar on stderr, redrawn in place, drawn only when stderr is a terminal: piped into a log
+ * or a file, progress would be noise, so it writes nothing.
  */
 export class Progress {
   readonly #total: number;
@@ -16,15 +17,13 @@ export class Progress {
 
   step(label: string, units = 1): void {
     this.#done = Math.min(this.#total, this.#done + units);
-    const changed = label !== this.#label;
     this.#label = label;
     if (this.#tty) this.#write(`\r${this.render()}`);
-    else if (changed) this.#write(`${this.render()}\n`);
   }
 
   finish(): void {
     this.#done = this.#total;
-    this.#write(this.#tty ? `\r${this.render()}\n` : `${this.render()}\n`);
+    if (this.#tty) this.#write(`\r${this.render()}\n`);
   }
 
   render(): string {

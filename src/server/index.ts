@@ -46,8 +46,9 @@ export interface RunningServer {
 }
 
 /**
- * The process's background work: the click writer, settlement, payouts and attribution fits. Each registers its stop,
- * which runs (last started, first stopped) before the database closes.
+ * The process's background work: the click writer, settlement, payouts, attribution fits, recovery, purges and hold
+ * expiry. Each registers its stop, which runs (last started, first stopped) before the database closes. Started only
+ * once the port is ours: a start that cannot listen leaves nothing running against a database about to close.
  */
 function startBackgroundWork(services: ApiServices): void {
   const tracker = startClickTracker(services);
@@ -82,6 +83,8 @@ function startBackgroundWork(services: ApiServices): void {
   // Idempotency-Key records past their retention are deleted (src/idempotency).
   const idempotencyPurge = startIdempotencyPurge({ db: services.db, logger: services.logger });
   services.onStop(() => idempotencyPurge.stop());
+  const expiry = startHoldExpiry({ db: services.db, intervalMs: services.config.HOLD_EXPIRY_INTERVAL_MS, logger: services.logger });
+  services.onStop(() => expiry.stop());
 }
 
 /** On an empty database, the first operator key; never again once one exists. */
@@ -94,8 +97,8 @@ async function bootstrapOperatorKey(database: Database<any>): Promise<string | u
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
- * Opens the database (unless given one), applies pending migrations, then serves HTTP and expires
- * due holds in the background. Installs no signal handlers: that is the caller's choice (the CLI).
+ * Opens the database (unless given one), applies pending migrations, then serves HTTP and, once
+ * listening, runs the background work. Installs no signal handlers: that is the caller's choice (the CLI).
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
@@ -104,32 +107,36 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   if (config.DATACENTER_RANGES_FILE) useDatacenterRanges(loadRangesFile(config.DATACENTER_RANGES_FILE));
   const database = options.database ?? (await openConfiguredDatabase(config));
   const ownsDatabase = options.database === undefined;
+  const services = createServices(database, config, logger);
+  let http: Server | undefined;
   try {
     const { applied } = await migrate(database.db);
     if (applied.length > 0) logger.info('migrations applied', { versions: applied.map((m) => m.version) });
-    const services = createServices(database, config, logger);
-    startBackgroundWork(services);
     const operatorKey = await bootstrapOperatorKey(database);
     const router = createRouter([...healthRoutes, ...apiRoutes(services), ...(options.routes ?? [])]);
     const state: ServerState = { stopping: false, inFlight: 0 };
-    const http = createHttpServer({ router, database, logger, state, redirect: (request, code) => redirect(services, request, code) });
+    http = createHttpServer({ router, database, logger, state, redirect: (request, code) => redirect(services, request, code) });
     await listen(http, config.PORT, config.HOST);
-    const expiry = startHoldExpiry({ db: database.db, intervalMs: config.HOLD_EXPIRY_INTERVAL_MS, logger });
-    const port = (http.address() as AddressInfo).port;
+    // In the same turn as `listening`: node serves no connection before this returns, so the click
+    // writer is in place for the first request.
+    startBackgroundWork(services);
+    const server = http;
+    const port = (server.address() as AddressInfo).port;
     const url = `http://${displayHost(config.HOST)}:${port}`;
     if (config.PUBLIC_URL === undefined) services.publicUrl = url;
     logger.info('server started', { url, engine: database.engine });
     const stop = once(async () => {
       state.stopping = true;
-      await closeHttp(http);
+      await closeHttp(server);
       await handlersDone(state);
       await services.stop();
-      await expiry.stop();
       if (ownsDatabase) await database.close();
       logger.info('server stopped');
     });
     return { port, url, stop, services, ...(operatorKey ? { operatorKey } : {}) };
   } catch (e) {
+    if (http?.listening) await closeHttp(http);
+    await services.stop();
     if (ownsDatabase) await database.close();
     throw e;
   }
