@@ -85,25 +85,12 @@ export class ResponseContract {
   private validator(key: string, schema: Json): ValidateFunction {
     let v = this.validators.get(key);
     if (!v) {
-      v = this.ajv.compile(resolveRefs(schema, this.document));
+      // `#/components/…` references resolve against the compiled schema's root: carry the components along.
+      v = this.ajv.compile({ ...schema, components: this.document.components ?? {} });
       this.validators.set(key, v);
     }
     return v;
   }
-}
-
-/** Inlines `#/components/…` references so each schema compiles on its own. */
-function resolveRefs(schema: unknown, document: Json, depth = 0): any {
-  if (depth > 50) throw new Error('reference cycle in the OpenAPI document');
-  if (Array.isArray(schema)) return schema.map((s) => resolveRefs(s, document, depth + 1));
-  if (!schema || typeof schema !== 'object') return schema;
-  const s = schema as Json;
-  if (typeof s.$ref === 'string' && s.$ref.startsWith('#/')) {
-    const target = s.$ref.slice(2).split('/').reduce((node: any, part: string) => node?.[part], document);
-    if (target === undefined) throw new Error(`unresolved reference ${s.$ref}`);
-    return resolveRefs(target, document, depth + 1);
-  }
-  return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'example' || k === 'examples' ? v : resolveRefs(v, document, depth + 1)]));
 }
 
 function describe(errors: ErrorObject[]): string {

@@ -28,6 +28,7 @@ import { endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
 import type { Services } from '../services.js';
 import { decimalAmount, idParams, money, page, pageQuery, pageRequest, reference } from '../schemas.js';
+import { bonusListSchema, campaignListSchema, campaignSchema, enrolmentListSchema, enrolmentSchema, fundedSchema, standingSchema } from '../views/campaigns.js';
 
 export function viewerOf(principal: Principal): Viewer {
   if (principal.kind === 'organization' || principal.kind === 'creator') return { kind: principal.kind, id: principal.id };
@@ -177,6 +178,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns',
     summary: 'Create a campaign (draft) with its terms',
     tag: 'campaigns',
+    response: campaignSchema,
     access: ['organization'],
     body: createBody,
     status: 201,
@@ -191,6 +193,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns',
     summary: "List campaigns: a brand's own; for creators, running and joined ones; newest first (created_at)",
     tag: 'campaigns',
+    response: campaignListSchema,
     access: ['organization', 'creator', 'operator'],
     query: listQuery,
     handle: async ({ query, principal, services }) => {
@@ -204,6 +207,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}',
     summary: 'A campaign with its current terms, escrow (flagged low at the brand\'s threshold) and results awaiting funds (a creator: their own)',
     tag: 'campaigns',
+    response: campaignSchema,
     access: ['organization', 'creator', 'operator'],
     params: idParams,
     handle: async ({ params, principal, services }) => {
@@ -216,6 +220,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}',
     summary: "Change the brand's settings that are not terms: the name and the low-escrow threshold (null clears it)",
     tag: 'campaigns',
+    response: campaignSchema,
     access: ['organization'],
     params: idParams,
     body: updateBody,
@@ -230,6 +235,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}/terms',
     summary: 'Change the terms: always a new version, which creators accept again',
     tag: 'campaigns',
+    response: campaignSchema,
     access: ['organization'],
     params: idParams,
     body: termsInputSchema,
@@ -242,6 +248,7 @@ export const campaignEndpoints = [
       "Move money from the brand's wallet into the campaign's escrow (idempotent on reference); a campaign paused for budget resumes when the escrow " +
       'then covers its next result, and results awaiting funds are held in arrival order',
     tag: 'campaigns',
+    response: fundedSchema,
     access: ['organization'],
     params: idParams,
     body: fundBody,
@@ -261,6 +268,7 @@ export const campaignEndpoints = [
         end: 'End a campaign: it takes no new results',
       }[action],
       tag: 'campaigns',
+      response: campaignSchema,
       access: ['organization'],
       params: idParams,
       body: pauseBody,
@@ -278,6 +286,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}/enrolments',
     summary: 'Join a campaign by accepting the exact terms (version and SHA-256); returns the tracking link and promo code',
     tag: 'creators',
+    response: enrolmentSchema,
     access: ['creator'],
     params: idParams,
     body: acceptBody,
@@ -293,6 +302,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}/enrolments',
     summary: "A campaign's enrolments (the brand), or the creator's own; newest first (created_at: when the creator joined)",
     tag: 'campaigns',
+    response: enrolmentListSchema,
     access: ['organization', 'creator', 'operator'],
     params: idParams,
     query: pageQuery,
@@ -308,6 +318,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}/enrolments/{enrolment_id}',
     summary: "Set one creator's incentive target (validated results per period), or clear it with null to use the campaign's",
     tag: 'campaigns',
+    response: enrolmentSchema,
     access: ['organization'],
     params: enrolmentParams,
     body: targetBody,
@@ -321,6 +332,7 @@ export const campaignEndpoints = [
       "Tier bonuses of the campaign's closed incentive periods, per creator: held, paid, clawed back, and the shortfall escrow could not cover; " +
       'newest period first (period.start; created_from/created_to filter on it)',
     tag: 'campaigns',
+    response: bonusListSchema,
     access: ['organization', 'operator'],
     params: idParams,
     query: pageQuery,
@@ -336,6 +348,7 @@ export const campaignEndpoints = [
       "The creator's tier bonuses in the campaign's closed incentive periods: due, held, paid, clawed back, and any shortfall; " +
       'newest period first (period.start; created_from/created_to filter on it)',
     tag: 'campaigns',
+    response: bonusListSchema,
     access: ['creator'],
     params: idParams,
     query: pageQuery,
@@ -353,6 +366,7 @@ export const campaignEndpoints = [
       "The creator's progress in the campaign's current incentive period, on the terms they accepted: validated results, " +
       'the tier reached, what the next tier needs, and the bonus if the period closed now (held results shown apart)',
     tag: 'campaigns',
+    response: standingSchema,
     access: ['creator'],
     params: idParams,
     handle: async ({ params, principal, services }) => {
