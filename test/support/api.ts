@@ -29,8 +29,8 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   const config = { ...loadConfig({ HOST: '127.0.0.1', LOG_LEVEL: 'error', ...env }), PORT: 0 };
   const server = await startServer(config, { database: { db: database.db, engine: database.engine, close: async () => {} }, logger: createLogger('error') });
   if (!server.operatorKey) throw new Error('a fresh database must give an operator key');
-  let contract: Promise<ResponseContract> | undefined;
-  const contractOf = () => (contract ??= fetch(`${server.url}/openapi.json`).then(async (r) => new ResponseContract((await r.json()) as Record<string, any>)));
+  // The document as the server serves it, read once before any test request.
+  const contract = new ResponseContract((await (await fetch(`${server.url}/openapi.json`)).json()) as Record<string, any>);
   return {
     url: server.url,
     operatorKey: server.operatorKey,
@@ -53,7 +53,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       } catch {
         // not JSON: keep the text
       }
-      const broken = (await contractOf()).check(method, path, response.status, response.headers, body, text !== '');
+      const broken = contract.check(method, path, response.status, response.headers, body, text !== '');
       if (broken) throw new Error(`the answer breaks the OpenAPI document: ${broken}`);
       return { status: response.status, headers: response.headers, body };
     },
