@@ -33,8 +33,11 @@ export interface Endpoint<B = unknown, Q = unknown, P = unknown> {
   body?: z.ZodType<B>;
   query?: z.ZodType<Q>;
   params?: z.ZodType<P>;
-  /** The success response's schema (documentation). */
-  response?: z.ZodType;
+  /**
+   * The success answer's schema, as it travels (JSON): it makes the OpenAPI document, and the tests
+   * check every answer against it (test/support/contract.ts). `null`: the answer has no body (a redirect).
+   */
+  response?: z.ZodType | null;
   /** The success status (200 unless said). */
   status?: number;
   /** Which rate-limit bucket the call draws from; `own`: the handler takes from its bucket itself. */

@@ -15,6 +15,12 @@ export function money(minor: bigint, currency: string): { amount: string; curren
   return { amount: formatAmount(minor, currency), currency };
 }
 
-export const errorSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
-});
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('Stable: match on it (docs/api-conventions.md, "Errors")'),
+      message: z.string().describe('For people'),
+      field: z.string().optional().describe('The one field at fault, when there is one'),
+    }),
+  })
+  .meta({ id: 'Error', examples: [{ error: { code: 'invalid_request', message: 'terms.rate: must be a positive decimal string such as "12.50"', field: 'terms.rate' } }] });

@@ -8,6 +8,7 @@ import { endpoint } from '../endpoint.js';
 import type { Services } from '../services.js';
 import { idParams } from '../schemas.js';
 import { viewerOf } from './campaigns.js';
+import { attributionSchema, fitAnswerSchema } from '../views/attribution.js';
 
 const object = (m: ReadonlyMap<string, number> | undefined) => (m ? Object.fromEntries(m) : null);
 
@@ -54,6 +55,7 @@ export const attributionEndpoints = [
     summary:
       "Fit a data-driven attribution model (markov or shapley; default the campaign's own) over the campaign's journeys now; the fit is stored and, for the campaign's model, splits its next conversions",
     tag: 'attribution',
+    response: fitAnswerSchema,
     access: ['organization', 'operator'],
     params: idParams,
     body: fitBody,
@@ -79,6 +81,7 @@ export const attributionEndpoints = [
     path: '/v1/campaigns/{id}/attribution',
     summary: "The campaign's attribution model (from its terms) and the latest fit of each data-driven model: weights per creator, totals, fallback, method, standard errors",
     tag: 'attribution',
+    response: attributionSchema,
     access: ['organization', 'operator'],
     params: idParams,
     handle: async ({ params, principal, services }) => {

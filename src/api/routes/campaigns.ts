@@ -30,6 +30,7 @@ import { endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
 import type { Services } from '../services.js';
 import { decimalAmount, idParams, money, page, pageQuery, pageRequest, reference } from '../schemas.js';
+import { bonusListSchema, campaignListSchema, campaignSchema, enrolmentListSchema, enrolmentSchema, fundedSchema, standingSchema } from '../views/campaigns.js';
 
 export function viewerOf(principal: Principal): Viewer {
   if (principal.kind === 'organization' || principal.kind === 'creator') return { kind: principal.kind, id: principal.id };
@@ -182,6 +183,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns',
     summary: 'Create a campaign (draft) with its terms',
     tag: 'campaigns',
+    response: campaignSchema,
     access: ['organization'],
     body: createBody,
     status: 201,
@@ -196,6 +198,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns',
     summary: "List campaigns: a brand's own; for creators, running and joined ones; newest first (created_at)",
     tag: 'campaigns',
+    response: campaignListSchema,
     access: ['organization', 'creator', 'operator'],
     query: listQuery,
     handle: async ({ query, principal, services }) => {
@@ -209,6 +212,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}',
     summary: 'A campaign with its current terms, escrow (flagged low at the brand\'s threshold) and results awaiting funds (a creator: their own)',
     tag: 'campaigns',
+    response: campaignSchema,
     access: ['organization', 'creator', 'operator'],
     params: idParams,
     handle: async ({ params, principal, services }) => {
@@ -221,6 +225,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}',
     summary: "Change the brand's settings that are not terms: the name and the low-escrow threshold (null clears it)",
     tag: 'campaigns',
+    response: campaignSchema,
     access: ['organization'],
     params: idParams,
     body: updateBody,
@@ -235,6 +240,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}/terms',
     summary: 'Change the terms: always a new version, which creators accept again',
     tag: 'campaigns',
+    response: campaignSchema,
     access: ['organization'],
     params: idParams,
     body: termsInputSchema,
@@ -247,6 +253,7 @@ export const campaignEndpoints = [
       "Move money from the brand's wallet into the campaign's escrow (idempotent on reference); a campaign paused for budget resumes when the escrow " +
       'then covers its next result, and results awaiting funds are held in arrival order',
     tag: 'campaigns',
+    response: fundedSchema,
     access: ['organization'],
     params: idParams,
     body: fundBody,
@@ -266,6 +273,7 @@ export const campaignEndpoints = [
         end: 'End a campaign: it takes no new results',
       }[action],
       tag: 'campaigns',
+      response: campaignSchema,
       access: ['organization'],
       params: idParams,
       body: pauseBody,
@@ -283,6 +291,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}/enrolments',
     summary: 'Join a campaign by accepting the exact terms (version and SHA-256); returns the tracking link and promo code',
     tag: 'creators',
+    response: enrolmentSchema,
     access: ['creator'],
     params: idParams,
     body: acceptBody,
@@ -299,6 +308,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}/enrolments',
     summary: "A campaign's enrolments (the brand), or the creator's own; newest first (created_at: when the creator joined)",
     tag: 'campaigns',
+    response: enrolmentListSchema,
     access: ['organization', 'creator', 'operator'],
     params: idParams,
     query: pageQuery,
@@ -314,6 +324,7 @@ export const campaignEndpoints = [
     path: '/v1/campaigns/{id}/enrolments/{enrolment_id}',
     summary: "Set one creator's incentive target (validated results per period), or clear it with null to use the campaign's",
     tag: 'campaigns',
+    response: enrolmentSchema,
     access: ['organization'],
     params: enrolmentParams,
     body: targetBody,
@@ -330,6 +341,7 @@ export const campaignEndpoints = [
       "Tier bonuses of the campaign's closed incentive periods, per creator: held, paid, clawed back, and the shortfall escrow could not cover; " +
       'newest period first (period.start; created_from/created_to filter on it)',
     tag: 'campaigns',
+    response: bonusListSchema,
     access: ['organization', 'operator'],
     params: idParams,
     query: pageQuery,
@@ -345,6 +357,7 @@ export const campaignEndpoints = [
       "The creator's tier bonuses in the campaign's closed incentive periods: due, held, paid, clawed back, and any shortfall; " +
       'newest period first (period.start; created_from/created_to filter on it)',
     tag: 'campaigns',
+    response: bonusListSchema,
     access: ['creator'],
     params: idParams,
     query: pageQuery,
@@ -362,6 +375,7 @@ export const campaignEndpoints = [
       "The creator's progress in the campaign's current incentive period, on the terms they accepted: validated results, " +
       'the tier reached, what the next tier needs, and the bonus if the period closed now (held results shown apart)',
     tag: 'campaigns',
+    response: standingSchema,
     access: ['creator'],
     params: idParams,
     handle: async ({ params, principal, services }) => {

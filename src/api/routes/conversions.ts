@@ -20,6 +20,7 @@ import { type Endpoint, endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
 import { idParams, page, pageQuery, pageRequest } from '../schemas.js';
 import { resultView } from './results.js';
+import { conversionAnswerSchema, conversionListSchema, conversionSchema, viewConfirmedSchema, viewReportListSchema, viewReportSchema } from '../views/conversions.js';
 
 /** The answer to POST /v1/conversions, stored with the conversion so a replay answers the same. */
 export function conversionAnswer({ conversion, result, results, attribution }: ConversionOutcome) {
@@ -114,6 +115,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
     path: '/v1/conversions',
     summary: 'Report a lead or sale: attributed, validated and held (idempotent on external_id: a replay answers the original 201 with Idempotent-Replayed: true)',
     tag: 'conversions',
+    response: conversionAnswerSchema,
     access: ['organization'],
     limit: 'conversions',
     body: conversionInputSchema,
@@ -128,6 +130,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
     path: '/v1/conversions',
     summary: "The brand's conversions with their attribution and reason codes; newest first (created_at: when Earnest received them)",
     tag: 'conversions',
+    response: conversionListSchema,
     access: ['organization'],
     query: conversionsQuery,
     handle: async ({ query, principal, services }) => {
@@ -144,6 +147,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
     path: '/v1/conversions/{id}',
     summary: 'One conversion',
     tag: 'conversions',
+    response: conversionSchema,
     access: ['organization'],
     params: idParams,
     handle: async ({ params, principal, services }) => conversionView(await getConversion(services.db, orgOf(principal), params.id)),
@@ -153,6 +157,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
     path: '/v1/views',
     summary: 'Report views on a CPM campaign with evidence, for the brand to confirm (idempotent on external_id, when given)',
     tag: 'views',
+    response: viewReportSchema,
     access: ['creator'],
     body: viewBody,
     status: 201,
@@ -173,6 +178,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
     path: '/v1/views',
     summary: "View reports: a creator's own, a brand's campaigns', or all (operators); newest first (created_at)",
     tag: 'views',
+    response: viewReportListSchema,
     access: ['organization', 'creator', 'operator'],
     query: viewsQuery,
     handle: async ({ query, principal, services }) => {
@@ -185,6 +191,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
     path: '/v1/views/{id}',
     summary: 'One view report',
     tag: 'views',
+    response: viewReportSchema,
     access: ['organization', 'creator', 'operator'],
     params: idParams,
     handle: async ({ params, principal, services }) => viewReportView(await getViewReport(services.db, params.id, viewScope(principal))),
@@ -194,6 +201,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
     path: '/v1/views/{id}/confirm',
     summary: 'Confirm a view report: its result (rate × views / 1,000) is held on the escrow; confirming again answers the same',
     tag: 'views',
+    response: viewConfirmedSchema,
     access: ['organization'],
     params: idParams,
     handle: async ({ params, principal, services }) => {
@@ -207,6 +215,7 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
     path: '/v1/views/{id}/reject',
     summary: 'Reject a submitted view report with a reason code; nothing is held',
     tag: 'views',
+    response: viewReportSchema,
     access: ['organization'],
     params: idParams,
     body: rejectBody,

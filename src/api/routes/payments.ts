@@ -5,6 +5,7 @@ import { listMovements, type MoneyMovement, moveMoney, walletBalances } from '..
 import { endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
 import { decimalAmount, money, page, pageQuery, pageRequest, reference, whole } from '../schemas.js';
+import { movementListSchema, movementSchema, walletSchema } from '../views/payments.js';
 
 const movementBody = z.strictObject({
   amount: decimalAmount,
@@ -31,6 +32,7 @@ export const paymentEndpoints = [
           ? "Deposit money into the brand's wallet through the payment provider (idempotent on reference)"
           : "Withdraw unused money from the brand's wallet (idempotent on reference)",
       tag: 'wallet',
+      response: movementSchema,
       access: ['organization'],
       body: movementBody,
       status: 201,
@@ -56,6 +58,7 @@ export const paymentEndpoints = [
     path: '/v1/wallet',
     summary: "The brand's wallet balances per currency (never paged: one row per currency)",
     tag: 'wallet',
+    response: walletSchema,
     access: ['organization'],
     handle: async ({ principal, services }) => {
       const balances = await walletBalances(services.db, orgOf(principal.kind, principal.id));
@@ -67,6 +70,7 @@ export const paymentEndpoints = [
     path: '/v1/wallet/movements',
     summary: 'Deposits and withdrawals, refused ones failed with their failure_code and failure; newest first (created_at)',
     tag: 'wallet',
+    response: movementListSchema,
     access: ['organization'],
     query: pageQuery,
     handle: async ({ query, principal, services }) =>

@@ -14,6 +14,7 @@ import {
 import type { Principal } from '../auth.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money, page, pageQuery, pageRequest, whole } from '../schemas.js';
+import { balanceListSchema, payoutListSchema, payoutRunSchema, payoutSchema } from '../views/payouts.js';
 
 export function payoutView(p: Payout) {
   return {
@@ -50,6 +51,7 @@ export const payoutsEndpoints = [
     path: '/v1/payouts/run',
     summary: 'Pay out every creator balance at or above the minimum through the payout provider, and finish interrupted batches',
     tag: 'payouts',
+    response: payoutRunSchema,
     access: ['operator'],
     handle: async ({ services }) => runView(await runPayoutsFor(services)),
   }),
@@ -58,6 +60,7 @@ export const payoutsEndpoints = [
     path: '/v1/payouts',
     summary: "Payouts: a creator's own, or all (operators); newest first (created_at)",
     tag: 'payouts',
+    response: payoutListSchema,
     access: ['creator', 'operator'],
     query: listQuery,
     handle: async ({ query, principal, services }) => {
@@ -69,6 +72,7 @@ export const payoutsEndpoints = [
     path: '/v1/payouts/{id}',
     summary: 'One payout',
     tag: 'payouts',
+    response: payoutSchema,
     access: ['creator', 'operator'],
     params: idParams,
     handle: async ({ params, principal, services }) => payoutView(await getPayout(services.db, params.id, creatorScope(principal))),
@@ -78,6 +82,7 @@ export const payoutsEndpoints = [
     path: '/v1/payouts/{id}/complete',
     summary: 'Confirm that a sent (manual) payout was paid: its money leaves transit',
     tag: 'payouts',
+    response: payoutSchema,
     access: ['operator'],
     params: idParams,
     handle: async ({ params, services }) => payoutView(await markPayoutCompleted(services.db, params.id)),
@@ -87,6 +92,7 @@ export const payoutsEndpoints = [
     path: '/v1/payouts/{id}/fail',
     summary: "Record that a payout failed, with a reason: its money returns to the creator's payable balance",
     tag: 'payouts',
+    response: payoutSchema,
     access: ['operator'],
     params: idParams,
     body: failBody,
@@ -97,6 +103,7 @@ export const payoutsEndpoints = [
     path: '/v1/me/balance',
     summary: "The creator's balance per currency: payable, pending on held results, in transit, receivable (never paged: one row per currency)",
     tag: 'payouts',
+    response: balanceListSchema,
     access: ['creator'],
     handle: async ({ principal, services }) => {
       if (principal.kind !== 'creator') throw new AppError('forbidden', 'only creators have a balance');

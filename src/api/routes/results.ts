@@ -16,6 +16,7 @@ import {
 import type { Principal } from '../auth.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money, page, pageQuery, pageRequest } from '../schemas.js';
+import { resultListSchema, resultSchema, reviewListSchema } from '../views/results.js';
 
 /**
  * Results as everyone sees them: brands their campaigns' results, creators their own, with the reason
@@ -109,6 +110,7 @@ export const resultEndpoints = [
       "Results with their status and reason codes: a brand's campaigns', a creator's own, or all (operators); " +
       'newest first (recorded_at; created_from/created_to filter on it)',
     tag: 'results',
+    response: resultListSchema,
     access: ['organization', 'creator', 'operator'],
     query: listQuery,
     handle: async ({ query, principal, services }) => {
@@ -125,6 +127,7 @@ export const resultEndpoints = [
     path: '/v1/results/{id}',
     summary: 'One result',
     tag: 'results',
+    response: resultSchema,
     access: ['organization', 'creator', 'operator'],
     params: idParams,
     handle: async ({ params, principal, services }) => resultView(await getResult(services.db, params.id, scopeOf(principal))),
@@ -134,6 +137,7 @@ export const resultEndpoints = [
     path: '/v1/results/{id}/reject',
     summary: 'Reject a pending result or one awaiting funds (with a reason code), or one in review (with a note): a hold returns to the escrow',
     tag: 'results',
+    response: resultSchema,
     access: ['organization', 'operator'],
     params: idParams,
     body: rejectBody,
@@ -155,6 +159,7 @@ export const resultEndpoints = [
       'The review queue: results held for a person, with reasons, evidence and decisions so far; newest first like every list ' +
       '(recorded_at; created_to narrows it to the longest waiting)',
     tag: 'results',
+    response: reviewListSchema,
     access: ['operator'],
     query: reviewQuery,
     handle: async ({ query, services }) => {
@@ -166,6 +171,7 @@ export const resultEndpoints = [
     path: '/v1/results/{id}/approve',
     summary: 'Approve a result in review: it is paid by the next settlement once its hold period has passed',
     tag: 'results',
+    response: resultSchema,
     access: ['operator'],
     params: idParams,
     body: approveBody,
@@ -177,6 +183,7 @@ export const resultEndpoints = [
     path: '/v1/results/{id}/reverse',
     summary: "Reverse a paid result found invalid: the creator's net is clawed back (a shortfall becomes a receivable); idempotent",
     tag: 'results',
+    response: resultSchema,
     access: ['operator'],
     params: idParams,
     body: reverseBody,

@@ -11,6 +11,7 @@ import {
 import { endpoint } from '../endpoint.js';
 import { idParams, money } from '../schemas.js';
 import { awaitingView, viewerOf } from './campaigns.js';
+import { settlementReportSchema, statementSchema } from '../views/settlement.js';
 
 export function settlementReportView(r: SettlementReport) {
   return {
@@ -111,6 +112,7 @@ export const settlementEndpoints = [
     path: '/v1/settlement/run',
     summary: 'Settle now: approve results past their hold, end campaigns past their end, settle ended campaigns whose holds are resolved',
     tag: 'settlement',
+    response: settlementReportSchema,
     access: ['operator'],
     body: runBody,
     handle: async ({ body, services }) =>
@@ -122,6 +124,7 @@ export const settlementEndpoints = [
     summary:
       "A campaign's statement from the ledger: funded, paid, fees, guarantee refund, unspent refund, escrow, results; figures reconcile exactly. A creator reads a campaign they joined, with their own lines only",
     tag: 'settlement',
+    response: statementSchema,
     access: ['organization', 'operator', 'creator'],
     params: idParams,
     handle: async ({ params, principal, services }) => statementView(await campaignStatement(services.db, viewerOf(principal), params.id)),

@@ -3,6 +3,7 @@ import { AppError } from '../../errors/index.js';
 import { createCreator, createOrganization, getCreator, getOrganization, issueKey, listCreators, listOrganizations } from '../../tenants/index.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, page, pageQuery, pageRequest } from '../schemas.js';
+import { creatorCreatedSchema, creatorListSchema, keyIssuedSchema, meSchema, organizationCreatedSchema, organizationListSchema, organizationSchema } from '../views/tenants.js';
 
 const organizationBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
 const creatorBody = z.strictObject({
@@ -25,6 +26,7 @@ export const tenantEndpoints = [
     path: '/v1/organizations',
     summary: 'Create a brand organization and its first API key (shown once)',
     tag: 'operators',
+    response: organizationCreatedSchema,
     access: ['operator'],
     body: organizationBody,
     status: 201,
@@ -35,6 +37,7 @@ export const tenantEndpoints = [
     path: '/v1/organizations',
     summary: 'List organizations, newest first (created_at)',
     tag: 'operators',
+    response: organizationListSchema,
     access: ['operator'],
     query: pageQuery,
     handle: async ({ query, services }) => page(await listOrganizations(services.db, pageRequest(query)), (o) => o),
@@ -44,6 +47,7 @@ export const tenantEndpoints = [
     path: '/v1/organizations/{id}',
     summary: 'An organization (its own key, or an operator)',
     tag: 'organizations',
+    response: organizationSchema,
     access: ['operator', 'organization'],
     params: idParams,
     handle: async ({ params, principal, services }) => {
@@ -57,6 +61,7 @@ export const tenantEndpoints = [
     path: '/v1/creators',
     summary: 'Create a creator and their first API key (shown once)',
     tag: 'operators',
+    response: creatorCreatedSchema,
     access: ['operator'],
     body: creatorBody,
     status: 201,
@@ -67,6 +72,7 @@ export const tenantEndpoints = [
     path: '/v1/creators',
     summary: 'List creators, newest first (created_at)',
     tag: 'operators',
+    response: creatorListSchema,
     access: ['operator'],
     query: pageQuery,
     handle: async ({ query, services }) => page(await listCreators(services.db, pageRequest(query)), (c) => c),
@@ -76,6 +82,7 @@ export const tenantEndpoints = [
     path: '/v1/me',
     summary: 'Who this key belongs to',
     tag: 'keys',
+    response: meSchema,
     access: ['operator', 'organization', 'creator'],
     handle: async ({ principal, services }) => {
       if (principal.kind === 'organization') return { kind: 'organization', organization: await getOrganization(services.db, principal.id) };
@@ -88,6 +95,7 @@ export const tenantEndpoints = [
     path: '/v1/keys',
     summary: 'Issue another API key for an owner (shown once)',
     tag: 'operators',
+    response: keyIssuedSchema,
     access: ['operator'],
     body: keyBody,
     status: 201,

@@ -9,6 +9,7 @@ import { PAID_AD_PARAMS } from '../../validation/engine/index.js';
 import { clientIp } from '../rate-limit.js';
 import type { Services } from '../services.js';
 import { page, pageQuery, pageRequest } from '../schemas.js';
+import { clickListSchema } from '../views/tracking.js';
 
 /** Header values are kept, but bounded: they come from anyone on the internet. */
 const USER_AGENT_LENGTH_MAX = 512;
@@ -122,6 +123,7 @@ export const trackingEndpoints: Endpoint<any, any, any>[] = [
       "A creator's tracking link: 302 to the campaign's destination with ern_cid=<click id> appended (HEAD answers the same). " +
       'The click is recorded within moments; bots, HEAD requests and repeats are recorded but never paid.',
     tag: 'tracking',
+    response: null,
     access: ['public'],
     limit: 'own',
     params: codeParams,
@@ -138,6 +140,7 @@ export const trackingEndpoints: Endpoint<any, any, any>[] = [
       "Recorded clicks with their status (valid, bot, repeat, head): a brand's campaigns', a creator's own, or all (operators); " +
       'newest first (occurred_at: the time of the click; created_from/created_to filter on it)',
     tag: 'tracking',
+    response: clickListSchema,
     access: ['organization', 'creator', 'operator'],
     query: listQuery,
     handle: async ({ query, principal, services }) => {

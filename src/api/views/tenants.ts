@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { listOf, prefixedId, timestamp } from './common.js';
+
+const T = '2026-12-04T14:25:17.000Z';
+
+export const ORGANIZATION_EXAMPLE = { id: 'org_01jdx3k2v8m4q6r7s9t0w1y2z3', name: 'Acme Outdoor', created_at: T };
+export const CREATOR_EXAMPLE = { id: 'cr_01jdx3m5a7b9c1d3e5f7g9h1j3', name: 'Ada Trails', email: 'ada@creators.example', phone: null, created_at: T };
+
+export const organizationSchema = z
+  .object({ id: prefixedId('org'), name: z.string(), created_at: timestamp })
+  .meta({ id: 'Organization', examples: [ORGANIZATION_EXAMPLE] });
+
+export const creatorSchema = z
+  .object({ id: prefixedId('cr'), name: z.string(), email: z.string(), phone: z.string().nullable(), created_at: timestamp })
+  .meta({ id: 'Creator', examples: [CREATOR_EXAMPLE] });
+
+const apiKey = z.string().startsWith('ek_').describe('The new API key, shown this once (only its hash is kept)');
+const EXAMPLE_KEY = 'ek_01jdx3p8q0r2s4t6v8w0x2y4z6_3f9c2a7e5b1d8f4c6a0e2b9d7f5c3a1e';
+
+/**
+ * The answers of POST /v1/organizations and POST /v1/creators, in one place: today each wraps the
+ * new object beside its first key (`{organization, api_key}`, `{creator, api_key}`). When the creates
+ * answer the object itself with `api_key` embedded (docs/api-conventions.md, "Answers"), change these
+ * two schemas (e.g. `organizationSchema.extend({ api_key: apiKey })`) and their examples, nothing else.
+ */
+export const organizationCreatedSchema = z
+  .object({ organization: organizationSchema, api_key: apiKey })
+  .meta({ id: 'OrganizationCreated', examples: [{ organization: ORGANIZATION_EXAMPLE, api_key: EXAMPLE_KEY }] });
+
+export const creatorCreatedSchema = z
+  .object({ creator: creatorSchema, api_key: apiKey })
+  .meta({ id: 'CreatorCreated', examples: [{ creator: CREATOR_EXAMPLE, api_key: EXAMPLE_KEY }] });
+
+export const keyIssuedSchema = z
+  .object({ id: prefixedId('key'), key: apiKey })
+  .meta({ id: 'ApiKeyIssued', examples: [{ id: 'key_01jdx3p8q0r2s4t6v8w0x2y4z6', key: EXAMPLE_KEY }] });
+
+export const meSchema = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('organization'), organization: organizationSchema }),
+    z.object({ kind: z.literal('creator'), creator: creatorSchema }),
+    z.object({ kind: z.literal('operator') }),
+  ])
+  .meta({ id: 'Me', examples: [{ kind: 'organization', organization: ORGANIZATION_EXAMPLE }] });
+
+export const organizationListSchema = listOf(organizationSchema, ORGANIZATION_EXAMPLE);
+export const creatorListSchema = listOf(creatorSchema, CREATOR_EXAMPLE);
