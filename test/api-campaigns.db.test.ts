@@ -248,6 +248,7 @@ describe('campaigns', () => {
   it('are described in the OpenAPI document', async () => {
     const doc = await api.call('GET', '/openapi.json');
     expect(doc.body.openapi).toBe('3.1.0');
+    expect(doc.body.servers).toEqual([{ url: api.url, description: expect.any(String) }]);
     expect(Object.keys(doc.body.paths)).toContain('/v1/campaigns/{id}/fund');
     expect(doc.body.paths['/v1/campaigns'].post.requestBody.content['application/json'].schema.properties.terms).toBeDefined();
   });

@@ -34,8 +34,14 @@ export function allEndpoints(extra: readonly Endpoint<any, any, any>[] = []): En
 export function apiRoutes(services: Services, extra: readonly Endpoint<any, any, any>[] = []): Route[] {
   const endpoints = allEndpoints(extra);
   const document = openApiDocument(endpoints, '0.1.0');
+  // `servers` names this server's public URL (PUBLIC_URL, or the address it listens on), read per request
+  // because the port is known only once the server listens.
   return [
     ...endpoints.map((e) => toRoute(e, services)),
-    { method: 'GET', path: '/openapi.json', handle: async () => ({ status: 200, body: document }) },
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      handle: async () => ({ status: 200, body: { ...document, servers: [{ url: services.publicUrl, description: 'This Earnest server' }] } }),
+    },
   ];
 }

@@ -20,8 +20,10 @@ const header = (description: string, schema: Record<string, unknown>, required =
 /** The headers every answer may carry (docs/api-conventions.md). */
 const ANSWER_HEADERS = {
   'X-Request-Id': header('The request id (yours, if you sent a plain one): quote it to an operator', { type: 'string' }, true),
-  'RateLimit-Limit': header("Requests a minute in the caller's budget", { type: 'integer' }),
-  'RateLimit-Remaining': header('Requests left in the current minute', { type: 'integer' }),
+  'RateLimit-Limit': header("Requests a minute in the API key's budget (on every answer past the key check; absent on 401/403, public operations and when the limit is off)", {
+    type: 'integer',
+  }),
+  'RateLimit-Remaining': header('Requests left in the budget, with RateLimit-Limit', { type: 'integer' }),
 };
 const REPLAYED_HEADER = {
   'Idempotent-Replayed': header('`true` when this is the stored answer of an earlier identical request (Idempotency-Key or business key)', {

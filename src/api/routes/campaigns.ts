@@ -30,7 +30,7 @@ import { endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
 import type { Services } from '../services.js';
 import { decimalAmount, idParams, money, page, pageQuery, pageRequest, reference } from '../schemas.js';
-import { bonusListSchema, campaignListSchema, campaignSchema, enrolmentListSchema, enrolmentSchema, fundedSchema, standingSchema } from '../views/campaigns.js';
+import { bonusListSchema, campaignListSchema, campaignSchema, enrolmentListSchema, enrolmentSchema, standingSchema } from '../views/campaigns.js';
 
 export function viewerOf(principal: Principal): Viewer {
   if (principal.kind === 'organization' || principal.kind === 'creator') return { kind: principal.kind, id: principal.id };
@@ -253,7 +253,7 @@ export const campaignEndpoints = [
       "Move money from the brand's wallet into the campaign's escrow (idempotent on reference); a campaign paused for budget resumes when the escrow " +
       'then covers its next result, and results awaiting funds are held in arrival order',
     tag: 'campaigns',
-    response: fundedSchema,
+    response: campaignSchema,
     access: ['organization'],
     params: idParams,
     body: fundBody,

@@ -44,9 +44,10 @@ export const fitSchema = z
   })
   .meta({ id: 'AttributionFit', examples: [FIT_EXAMPLE] });
 
-export const fitAnswerSchema = z
-  .object({ campaign_id: prefixedId('cmp'), in_force: z.boolean().describe("The fit is of the campaign's own model: it splits its next conversions"), fit: fitSchema })
-  .meta({ id: 'AttributionFitted', examples: [{ campaign_id: 'cmp_01jdx4a1b2c3d4e5f6g7h8j9k0', in_force: true, fit: FIT_EXAMPLE }] });
+/** The answer of a fit: the fit itself, with its campaign and whether it is in force. */
+export const fitAnswerSchema = fitSchema
+  .extend({ campaign_id: prefixedId('cmp'), in_force: z.boolean().describe("The fit is of the campaign's own model: it splits its next conversions") })
+  .meta({ id: 'AttributionFitted', examples: [{ ...FIT_EXAMPLE, campaign_id: 'cmp_01jdx4a1b2c3d4e5f6g7h8j9k0', in_force: true }] });
 
 export const attributionSchema = z
   .object({

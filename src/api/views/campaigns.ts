@@ -84,7 +84,8 @@ const campaignShape = z
     paused_reason: z.string().nullable().describe("over_budget when the escrow ran out; else the brand's reason"),
     currency: z.string(),
     terms_version: z.number().int(),
-    terms_sha256: z.string().regex(/^[0-9a-f]{64}$/).describe('What a creator accepts: SHA-256 of the canonical terms'),
+    terms_sha256: z.string().regex(/^[0-9a-f]{64}$/).describe('What a creator accepts: SHA-256 of terms_canonical'),
+    terms_canonical: z.string().describe('The exact text terms_sha256 is the SHA-256 of (UTF-8): RFC 8785 canonical JSON of the stored terms, amounts in minor units (docs/api-conventions.md#terms-and-their-hash)'),
     terms: termsSchema,
     escrow: z.object({
       funded: moneySchema,
@@ -101,6 +102,9 @@ const campaignShape = z
     settled_at: timestamp.nullable(),
   });
 
+const CANONICAL =
+  '{"budget_minor":"100000","currency":"USD","destination_url":"https://shop.example/trails","fee_bps":2000,"hold_days":14,"objective":"cpl","rate_minor":"250"}';
+
 export const CAMPAIGN_EXAMPLE = {
   id: 'cmp_01jdx4a1b2c3d4e5f6g7h8j9k0',
   org_id: 'org_01jdx3k2v8m4q6r7s9t0w1y2z3',
@@ -110,6 +114,7 @@ export const CAMPAIGN_EXAMPLE = {
   currency: 'USD',
   terms_version: 1,
   terms_sha256: SHA,
+  terms_canonical: CANONICAL,
   terms: TERMS_EXAMPLE,
   escrow: { funded: usd('1000.00'), spent: usd('25.00'), held: usd('7.50'), available: usd('967.50'), low: false, low_threshold: usd('100.00') },
   awaiting_funds: { results: 0, amount: usd('0.00'), first_expires_at: null },
@@ -122,14 +127,6 @@ export const campaignSchema = campaignShape.meta({ id: 'Campaign', examples: [CA
 
 export const campaignListSchema = listOf(campaignSchema, CAMPAIGN_EXAMPLE);
 
-export const fundedSchema = z
-  .object({
-    campaign: campaignSchema,
-    funded: moneySchema.describe('What this call moved into the escrow (on a replay: what the original call moved)'),
-    bonus_exposure: bonusExposureSchema.nullable(),
-  })
-  .meta({ id: 'CampaignFunded', examples: [{ campaign: CAMPAIGN_EXAMPLE, funded: usd('1000.00'), bonus_exposure: null }] });
-
 const enrolmentShape = z
   .object({
     id: prefixedId('enr'),
@@ -137,10 +134,11 @@ const enrolmentShape = z
     creator_id: prefixedId('cr'),
     terms_version: z.number().int(),
     terms_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    terms_canonical: z.string().describe('The canonical text of the accepted terms version; its SHA-256 is terms_sha256'),
     accepted_at: timestamp.describe('When the terms version it is bound to was accepted'),
     link_code: z.string(),
     tracking_path: z.string().describe('The tracking link on this server: /c/{link_code}'),
-    tracking_url: z.url().optional().describe('The full tracking link'),
+    tracking_url: z.url().describe("The full tracking link, on the server's PUBLIC_URL"),
     promo_code: z.string(),
     promo_max_uses: z.number().int().nullable(),
     promo_once_per_customer: z.boolean(),
@@ -154,9 +152,11 @@ export const ENROLMENT_EXAMPLE = {
   creator_id: 'cr_01jdx3m5a7b9c1d3e5f7g9h1j3',
   terms_version: 1,
   terms_sha256: SHA,
+  terms_canonical: CANONICAL,
   accepted_at: T,
   link_code: 'k7Qm2xPa',
   tracking_path: '/c/k7Qm2xPa',
+  tracking_url: 'https://track.example.com/c/k7Qm2xPa',
   promo_code: 'ADA-7QM2',
   promo_max_uses: null,
   promo_once_per_customer: true,

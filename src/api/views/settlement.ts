@@ -69,6 +69,7 @@ export const statementSchema = z
     clawbacks_refunded: moneySchema,
     escrow_balance: moneySchema,
     escrow: z.object({ held: moneySchema, available: moneySchema, closed: z.boolean(), low: z.boolean(), low_threshold: moneySchema.nullable() }),
+    creator_id: prefixedId('cr').nullable().describe("A creator's own statement: their id (creators, results and awaiting_funds are theirs only); null for the brand and operators"),
     awaiting_funds: awaitingFundsSchema,
     bonuses: z.object({
       held: moneySchema,
@@ -122,6 +123,7 @@ export const statementSchema = z
         clawbacks_refunded: usd('0.00'),
         escrow_balance: usd('975.00'),
         escrow: { held: usd('7.50'), available: usd('967.50'), closed: false, low: false, low_threshold: usd('100.00') },
+        creator_id: null,
         awaiting_funds: { results: 0, amount: usd('0.00'), first_expires_at: null },
         bonuses: { held: usd('0.00'), paid: usd('0.00'), fees: usd('0.00'), clawed_back: usd('0.00'), shortfall: usd('0.00'), periods: 0, periods_held: 0 },
         results: { approved: { count: 10, reasons: {} }, pending: { count: 3, reasons: {} }, rejected: { count: 2, reasons: { ctit_too_short: 2 } } },

@@ -18,22 +18,33 @@ const apiKey = z.string().startsWith('ek_').describe('The new API key, shown thi
 const EXAMPLE_KEY = 'ek_01jdx3p8q0r2s4t6v8w0x2y4z6_3f9c2a7e5b1d8f4c6a0e2b9d7f5c3a1e';
 
 /**
- * The answers of POST /v1/organizations and POST /v1/creators, in one place: today each wraps the
- * new object beside its first key (`{organization, api_key}`, `{creator, api_key}`). When the creates
- * answer the object itself with `api_key` embedded (docs/api-conventions.md, "Answers"), change these
- * two schemas (e.g. `organizationSchema.extend({ api_key: apiKey })`) and their examples, nothing else.
+ * The answers of POST /v1/organizations and POST /v1/creators: the new object itself, with its first
+ * API key embedded as `api_key` (docs/api-conventions.md, "Answers").
  */
-export const organizationCreatedSchema = z
-  .object({ organization: organizationSchema, api_key: apiKey })
-  .meta({ id: 'OrganizationCreated', examples: [{ organization: ORGANIZATION_EXAMPLE, api_key: EXAMPLE_KEY }] });
+export const organizationCreatedSchema = organizationSchema
+  .extend({ api_key: apiKey })
+  .meta({ id: 'OrganizationCreated', examples: [{ ...ORGANIZATION_EXAMPLE, api_key: EXAMPLE_KEY }] });
 
-export const creatorCreatedSchema = z
-  .object({ creator: creatorSchema, api_key: apiKey })
-  .meta({ id: 'CreatorCreated', examples: [{ creator: CREATOR_EXAMPLE, api_key: EXAMPLE_KEY }] });
+export const creatorCreatedSchema = creatorSchema
+  .extend({ api_key: apiKey })
+  .meta({ id: 'CreatorCreated', examples: [{ ...CREATOR_EXAMPLE, api_key: EXAMPLE_KEY }] });
 
 export const keyIssuedSchema = z
-  .object({ id: prefixedId('key'), key: apiKey })
-  .meta({ id: 'ApiKeyIssued', examples: [{ id: 'key_01jdx3p8q0r2s4t6v8w0x2y4z6', key: EXAMPLE_KEY }] });
+  .object({
+    id: prefixedId('key'),
+    owner: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('operator') }),
+      z.object({ kind: z.literal('organization'), id: prefixedId('org') }),
+      z.object({ kind: z.literal('creator'), id: prefixedId('cr') }),
+    ]),
+    label: z.string().nullable(),
+    created_at: timestamp,
+    api_key: apiKey,
+  })
+  .meta({
+    id: 'ApiKeyIssued',
+    examples: [{ id: 'key_01jdx3p8q0r2s4t6v8w0x2y4z6', owner: { kind: 'organization', id: ORGANIZATION_EXAMPLE.id }, label: 'checkout server', created_at: T, api_key: EXAMPLE_KEY }],
+  });
 
 export const meSchema = z
   .discriminatedUnion('kind', [
