@@ -8,6 +8,7 @@ import { advanceClock } from '../src/db/index.js';
 import { AppError } from '../src/errors/index.js';
 import { claimKey, type IdempotencyOwner, purgeIdempotencyKeys, renewLease, requestFingerprint, startIdempotencyPurge, storeAnswer } from '../src/idempotency/index.js';
 import { type Logger, type RunningServer, startServer } from '../src/server/index.js';
+import { ResponseContract } from './support/contract.js';
 import { baseTerms, createBrand, createCreator, expectError, type Party } from './conversions-support.js';
 import type { ApiResponse, TestApi } from './support/api.js';
 import { openTestDatabase, type TestDatabase } from './support/database.js';
@@ -86,8 +87,14 @@ async function call(method: string, path: string, options: { key?: string; body?
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${server.url}${path}`, { method, headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  const body = text ? JSON.parse(text) : undefined;
+  // Answers of the real operations keep the OpenAPI document's promise (the /test routes are not in it).
+  contract ??= fetch(`${server.url}/openapi.json`).then(async (r) => new ResponseContract((await r.json()) as Record<string, any>));
+  const broken = (await contract).check(method, path, response.status, response.headers, body, text !== '');
+  if (broken) throw new Error(`the answer breaks the OpenAPI document: ${broken}`);
+  return { status: response.status, headers: response.headers, body };
 }
+let contract: Promise<ResponseContract> | undefined;
 
 function keyed(key: string, idempotencyKey: string, method: string, path: string, body?: unknown): Promise<ApiResponse> {
   return call(method, path, { key, headers: { 'idempotency-key': idempotencyKey }, ...(body !== undefined ? { body } : {}) });
