@@ -105,17 +105,16 @@ const MIN_PLAUSIBLE_AGE = 1;
 const MAX_PLAUSIBLE_AGE = 122;
 
 /**
- * A plausible human age within the campaign's inclusive bounds. An implausible age (0, negative, NaN,
- * 200) is out of every range, whether or not the campaign targets ages: it is a wrong value, not a
- * missing one.
+ * Whether a known, plausible age is within the campaign's inclusive bounds. An implausible age (0 — what
+ * an unfilled numeric field sends —, negative, 200) says nothing about the person, so it is read as no
+ * age at all (see findOffline): absent data is not evidence.
  */
 function ageFits(age: number, { age_min, age_max }: LeadSettings): boolean {
-  return (
-    age >= MIN_PLAUSIBLE_AGE &&
-    age <= MAX_PLAUSIBLE_AGE &&
-    (age_min === null || age >= age_min) &&
-    (age_max === null || age <= age_max)
-  );
+  return (age_min === null || age >= age_min) && (age_max === null || age <= age_max);
+}
+
+function plausibleAge(age: number | null): number | null {
+  return age !== null && age >= MIN_PLAUSIBLE_AGE && age <= MAX_PLAUSIBLE_AGE ? age : null;
 }
 
 interface Findings {
@@ -148,7 +147,7 @@ function findOffline(input: LeadInput, settings: LeadSettings): Findings {
   const email = present(input.email);
   const phone = present(input.phone);
   const country = present(input.country)?.toUpperCase() ?? null;
-  const { age } = input;
+  const age = plausibleAge(input.age);
 
   const given = { email: email !== null, phone: phone !== null, country: country !== null, age: age !== null };
   if (settings.required_fields.some((field) => !given[field])) reasons.add('required_field_missing');
@@ -175,12 +174,13 @@ function findOffline(input: LeadInput, settings: LeadSettings): Findings {
     if (phoneKey === null) reasons.add('phone_invalid');
   }
 
-  // Targeting fails closed: a lead whose country or age is unknown cannot be shown to fit the target.
-  if (settings.target_countries !== null && (country === null || !targetSet(settings.target_countries).has(country))) {
+  // Targeting is judged on what is known: an unknown country or age passes it (absent data is not
+  // evidence). A brand that needs the value to judge fit lists it in required_fields, and then its
+  // absence is required_field_missing.
+  if (settings.target_countries !== null && country !== null && !targetSet(settings.target_countries).has(country)) {
     reasons.add('country_not_targeted');
   }
-  const ageTargeted = settings.age_min !== null || settings.age_max !== null;
-  if (age !== null ? !ageFits(age, settings) : ageTargeted) reasons.add('age_out_of_range');
+  if (age !== null && !ageFits(age, settings)) reasons.add('age_out_of_range');
 
   return { reasons, emailDomain, emailKey, phoneKey };
 }

@@ -196,9 +196,13 @@ describe('country_not_targeted', () => {
     expect(reasons({ country: 'DE', phone: null }, targets)).toEqual(['country_not_targeted', 'lead_score_low']);
   });
 
-  it('fires for an unknown country when the campaign targets countries', () => {
-    expect(reasons({ country: null, phone: null }, targets)).toEqual(['country_not_targeted', 'lead_score_low']);
-    expect(reasons({ country: ' ', phone: null }, targets)).toEqual(['country_not_targeted', 'lead_score_low']);
+  it('never fires for an unknown country: absent data is not evidence; a brand that needs it requires it', () => {
+    expect(reasons({ country: null, phone: null }, targets)).toEqual([]);
+    expect(reasons({ country: ' ', phone: null }, targets)).toEqual([]);
+    expect(reasons({ country: null, phone: null }, { ...targets, required_fields: ['email', 'country'] })).toEqual([
+      'required_field_missing',
+      'lead_score_low',
+    ]);
   });
 
   it('never fires when the campaign targets any country (null)', () => {
@@ -230,13 +234,15 @@ describe('age_out_of_range', () => {
     expect(reasons({ age: 30 }, { ...ANY, age_max: 29 })).toContain('age_out_of_range');
   });
 
-  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 200])('fires for the implausible age %d even without bounds', (age) => {
-    expect(reasons({ age }, ANY)).toEqual(['age_out_of_range', 'lead_score_low']);
+  it.each([0, -1, Number.NaN, Number.POSITIVE_INFINITY, 200])('reads the implausible age %d as no age: it passes, unless age is required', (age) => {
+    expect(reasons({ age }, ANY)).toEqual([]);
+    expect(reasons({ age }, adults)).toEqual([]);
+    expect(reasons({ age }, { ...adults, required_fields: ['email', 'age'] })).toEqual(['required_field_missing', 'lead_score_low']);
   });
 
-  it('fires for an unknown age when the campaign targets ages, not otherwise', () => {
-    expect(reasons({ age: null }, adults)).toContain('age_out_of_range');
-    expect(reasons({ age: null }, { ...ANY, age_max: 65 })).toContain('age_out_of_range');
+  it('never fires for an unknown age, with or without bounds', () => {
+    expect(reasons({ age: null }, adults)).toEqual([]);
+    expect(reasons({ age: null }, { ...ANY, age_max: 65 })).toEqual([]);
     expect(reasons({ age: null }, ANY)).toEqual([]);
   });
 });
@@ -272,7 +278,7 @@ describe('score and lead_score_low', () => {
 
   it('floors at 0 and lists reasons in LEAD_REASONS order', () => {
     const check = checkLead(
-      { email: 'support@gmail.con', phone: '12', country: 'DE', age: -4 },
+      { email: 'support@gmail.con', phone: '12', country: 'DE', age: 16 },
       { required_fields: ['email'], target_countries: ['FR'], age_min: 18, age_max: null, min_lead_score: 50 },
     );
     expect(check.score).toBe(0);

@@ -114,6 +114,14 @@ describe('the intake validator', () => {
     expect((await judge(missing)).reasons).toContain('required_field_missing');
   });
 
+  it('pays a lead whose age and country are unknown when the campaign targets them without requiring them', async () => {
+    const targeted = { target_countries: ['US'], age_min: 18, age_max: 65, required_fields: ['email'] };
+    const unknown = input({ customer: { id: 'c', email: 'bob@shop.example', phone: null, country: null, age: null } }, targeted);
+    expect(await judge(unknown)).toEqual({ verdict: 'valid', reasons: [] });
+    const unfilled = input({ customer: { id: 'c', email: 'bob@shop.example', phone: null, country: null, age: 0 } }, targeted);
+    expect(await judge(unfilled)).toEqual({ verdict: 'valid', reasons: [] });
+  });
+
   it("refuses a device in a data-centre range and a scripted agent, from the brand's optional device fields", async () => {
     expect(await judge(input({ device: { ip: '3.5.140.1', userAgent: CHROME } }))).toEqual({ verdict: 'invalid', reasons: ['datacenter_ip'] });
     expect(await judge(input({ device: { ip: '81.2.69.160', userAgent: 'python-requests/2.31' } }))).toEqual({ verdict: 'invalid', reasons: ['bot_agent'] });
