@@ -1,5 +1,5 @@
 import { isDisposableDomain, isRoleAccount, isTypoDomain, parseEmail } from './email.js';
-import { toE164 } from './phone.js';
+import { toE164, unjudgeable } from './phone.js';
 
 /**
  * Lead quality (issue #4 §2): what a brand receives as a lead is checked field by field, scored 0–100
@@ -171,7 +171,8 @@ function findOffline(input: LeadInput, settings: LeadSettings): Findings {
   let phoneKey: string | null = null;
   if (phone !== null) {
     phoneKey = toE164(phone, country);
-    if (phoneKey === null) reasons.add('phone_invalid');
+    // A national number of a customer whose country is unknown cannot be checked: no evidence either way.
+    if (phoneKey === null && !unjudgeable(phone, country)) reasons.add('phone_invalid');
   }
 
   // Targeting is judged on what is known: an unknown country or age passes it (absent data is not

@@ -157,8 +157,9 @@ describe('phone_invalid', () => {
     ['12', 'FR'],
     ['not a phone', 'FR'],
     ['call me on 06 12 34 56 78', 'FR'],
-    ['06 12 34 56 78', null],
-    ['06 12 34 56 78', 'ZZ'],
+    ['12', null],
+    ['call me on 06 12 34 56 78', null],
+    ['+33 6 12', null],
     ['+1 555 0100', 'US'],
   ])('fires for %j in %s, with no key', (phone, country) => {
     const check = checkLead(lead({ phone, country }), DEFAULT_LEAD_SETTINGS);
@@ -173,6 +174,14 @@ describe('phone_invalid', () => {
   it('accepts an international number from another country than the customer', () => {
     const check = checkLead(lead({ phone: '+44 20 7946 0958', country: 'FR' }), DEFAULT_LEAD_SETTINGS);
     expect(check).toMatchObject({ reasons: [], phoneKey: '+442079460958' });
+  });
+
+  it.each([
+    ['06 12 34 56 78', null],
+    ['06 12 34 56 78', 'ZZ'],
+    ['(415) 555-0199', null],
+  ])('does not judge the national number %j when the country is unknown (%s): no reason, no duplicate key', (phone, country) => {
+    expect(checkLead(lead({ phone, country }), DEFAULT_LEAD_SETTINGS)).toMatchObject({ reasons: [], phoneKey: null });
   });
 
   it('accepts an international number without a country', () => {

@@ -4,11 +4,25 @@ import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-j
  * A phone number in E.164 ("+33612345678"), or null when it is not a valid number. A national number
  * is read in the customer's country; an international one ("+44…", "00 44…") stands on its own, so a
  * French customer with a British mobile is fine. Without a country, a national number is ambiguous and
- * therefore not usable. The `max` metadata checks the digits against each country's numbering plan, not
+ * therefore not usable (see unjudgeable). The `max` metadata checks the digits against each country's numbering plan, not
  * only the length; the whole string must be the number (no "call me on …").
  */
 export function toE164(raw: string, country: string | null): string | null {
   const defaultCountry = country !== null && isSupportedCountry(country) ? country : undefined;
   const parsed = parsePhoneNumberFromString(raw, { defaultCountry, extract: false });
   return parsed?.isValid() ? parsed.number : null;
+}
+
+/**
+ * A number that looks like a national phone number (6 to 15 digits and the usual separators, no "+" or
+ * "00" prefix) of a customer whose country is unknown: it cannot be checked against any numbering plan,
+ * which is no evidence that it is wrong — absent data is not evidence. It is neither refused nor used
+ * as a duplicate key.
+ */
+export function unjudgeable(raw: string, country: string | null): boolean {
+  if (country !== null && isSupportedCountry(country)) return false;
+  const text = raw.trim();
+  if (text.startsWith('+') || text.startsWith('00') || !/^[0-9 ().-]+$/.test(text)) return false;
+  const digits = text.replace(/[^0-9]/g, '').length;
+  return digits >= 6 && digits <= 15;
 }
