@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
 import { dropSchema, openDatabase } from '../src/db/index.js';
+import { freePort } from './support/process.js';
 import { TEST_DATABASE_URL } from './support/database.js';
 
 /**
@@ -31,16 +32,6 @@ afterAll(async () => {
   if (TEST_DATABASE_URL && schema) await dropSchema(TEST_DATABASE_URL, schema);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The URL the server uses for this test's own schema (pg reads `options` from the URL). */
 function serverDatabaseUrl(): string | undefined {

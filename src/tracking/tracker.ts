@@ -304,7 +304,7 @@ export class ClickTracker {
         ...errorFields(error),
       });
     }
-    for (const c of batch) if (!refused.includes(c)) this.#refused.delete(c.id);
+    if (this.#refused.size > 0) for (const c of batch) if (!refused.includes(c)) this.#refused.delete(c.id);
     this.#written += batch.length - refused.length;
     // Fewer rows than clicks: an earlier attempt committed the batch but its acknowledgement was lost;
     // that attempt's results (if any) are found by the recovery.

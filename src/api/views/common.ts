@@ -23,6 +23,15 @@ export function prefixedId(prefix: string) {
 }
 
 /** Reason codes (`[a-z0-9_]`), as every rejected, reviewed or reversed thing carries them. */
+/** The customer a conversion names (and its result shows): their id and what the brand sent of them. */
+export const customerSchema = z.object({
+  id: z.string(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  country: z.string().nullable(),
+  age: z.number().int().nullable(),
+});
+
 export const reasonCodes = z.array(z.string()).describe('Stable reason codes, such as ctit_too_short');
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CONVERSION_TYPES, VIEW_REPORT_STATUSES } from '../../conversions/index.js';
-import { listOf, prefixedId, reasonCodes, timestamp } from './common.js';
+import { customerSchema, listOf, prefixedId, reasonCodes, timestamp } from './common.js';
 import { RESULT_EXAMPLE, resultSchema } from './results.js';
 
 const CONVERSION_STATUSES = ['recording', 'attributed', 'unattributed', 'rejected', 'over_budget'] as const;
@@ -91,13 +91,7 @@ export const conversionSchema = z
         click_ids: z.array(z.string()).nullable(),
         promo_code: z.string().nullable(),
         sku: z.string().nullable(),
-        customer: z.object({
-          id: z.string(),
-          email: z.string().nullable(),
-          phone: z.string().nullable(),
-          country: z.string().nullable(),
-          age: z.number().int().nullable(),
-        }),
+        customer: customerSchema,
         amount: z.string().nullable(),
         currency: z.string().nullable(),
         occurred_at: z.string().nullable(),

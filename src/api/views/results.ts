@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MODELS } from '../../attribution/index.js';
 import { RESULT_KINDS, RESULT_STATUSES } from '../../results/index.js';
-import { listOf, moneySchema, prefixedId, reasonCodes, timestamp } from './common.js';
+import { customerSchema, listOf, moneySchema, prefixedId, reasonCodes, timestamp } from './common.js';
 
 const usd = (amount: string) => ({ amount, currency: 'USD' });
 
@@ -81,13 +81,7 @@ const evidenceSchema = z.object({
       promo_code: z.string().nullable(),
       occurred_at: timestamp,
       recorded_at: timestamp,
-      customer: z.object({
-        id: z.string(),
-        email: z.string().nullable(),
-        phone: z.string().nullable(),
-        country: z.string().nullable(),
-        age: z.number().int().nullable(),
-      }),
+      customer: customerSchema,
       user_agent: z.string().nullable(),
       ip_recorded: z.boolean(),
     })
