@@ -338,6 +338,69 @@ describe('duplicate keys', () => {
   it('gives one phone key to national and international spellings', () => {
     const keys = [phoneKey('06 12 34 56 78', 'FR'), phoneKey('+33 6 12 34 56 78', 'FR'), phoneKey('0033612345678', 'FR'), phoneKey('+33612345678', null), phoneKey('+33 (0)6 12-34-56-78', 'DE')];
     expect(new Set(keys)).toEqual(new Set(['+33612345678']));
+    expect(phoneKey('0033 6 12 34 56 78', null)).toBe('+33612345678');
+  });
+});
+
+describe('duplicate keys, as properties', () => {
+  const key = (email: string) => checkLead(lead({ email }), DEFAULT_LEAD_SETTINGS).emailKey;
+  const phoneKey = (phone: string, country: string | null) => checkLead(lead({ phone, country }), DEFAULT_LEAD_SETTINGS).phoneKey;
+  const letters = fc.stringMatching(/^[a-z][a-z0-9]{0,11}$/);
+  const tag = fc.stringMatching(/^[a-z0-9_-]{1,10}$/);
+  const domain = fc.constantFrom('example.org', 'shop.example', 'outlook.com', 'icloud.com', 'yahoo.fr', 'xn--bcher-kva.de');
+  /** Random upper/lower case per character. */
+  const recase = (s: string, mask: number) => [...s].map((c, i) => ((mask >> i % 30) & 1 ? c.toUpperCase() : c)).join('');
+
+  it('are one key whatever the case of the address and however many plus-tags it carries', () => {
+    fc.assert(
+      fc.property(letters, domain, fc.option(tag, { nil: null }), fc.nat(), (local, d, t, mask) => {
+        const plain = key(`${local}@${d}`);
+        expect(plain).not.toBeNull();
+        expect(key(recase(`${local}${t === null ? '' : `+${t}`}@${d}`, mask))).toBe(plain);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('ignore dots in Gmail and Googlemail local parts, and only there', () => {
+    fc.assert(
+      fc.property(letters, fc.array(fc.nat(), { maxLength: 4 }), fc.constantFrom('gmail.com', 'googlemail.com', 'GMail.com'), (local, cuts, d) => {
+        fc.pre(local.length >= 2);
+        const dotted = [...local].map((c, i) => (i > 0 && cuts.some((n) => n % local.length === i) ? `.${c}` : c)).join('');
+        expect(key(`${dotted}@${d}`)).toBe(`${local}@gmail.com`);
+        if (dotted !== local) expect(key(`${dotted}@example.org`)).not.toBe(key(`${local}@example.org`));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keep distinct mailboxes distinct: different local parts never share a key outside Gmail', () => {
+    fc.assert(
+      fc.property(letters, letters, domain, (a, b, d) => {
+        fc.pre(a !== b);
+        expect(key(`${a}@${d}`)).not.toBe(key(`${b}@${d}`));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('give a phone number one E.164 key however it is spaced, punctuated or prefixed', () => {
+    // A French mobile (6 + 8 digits) that the numbering plan assigns: the property is about spelling.
+    const fr = fc
+      .integer({ min: 0, max: 99_999_999 })
+      .map((n) => `6${String(n).padStart(8, '0')}`)
+      .filter((d) => phoneKey(`+33${d}`, null) !== null);
+    const sep = fc.constantFrom('', ' ', '-', '.');
+    fc.assert(
+      fc.property(fr, sep, fc.constantFrom('FR', 'fr', 'DE', null), (digits, s, country) => {
+        const pairs = digits.match(/^(\d)(\d\d)(\d\d)(\d\d)(\d\d)$/)!.slice(1);
+        const international = [`+33${s}${pairs.join(s)}`, `0033${s}${pairs.join(s)}`, `+33 (0)${pairs.join(s)}`];
+        const e164 = `+33${digits}`;
+        for (const spelled of international) expect(phoneKey(spelled, country)).toBe(e164);
+        if (country?.toUpperCase() === 'FR') expect(phoneKey(`0${pairs.join(s)}`, country)).toBe(e164);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -152,7 +152,8 @@ describe('pseudo-addresses', () => {
     fc.assert(
       // A hash that starts with "4:" is an IPv4 hash, kept in IPv4 (the next test).
       fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (rawA, rawB) => {
-        const [a, b] = [rawA, rawB].map((s) => (s.startsWith('4:') ? `6${s}` : s));
+        const ipv6Hash = (s: string) => (s.startsWith('4:') ? `6${s}` : s);
+        const [a, b] = [ipv6Hash(rawA), ipv6Hash(rawB)];
         const pa = pseudoAddress(a);
         expect(pseudoAddress(a)).toBe(pa);
         expect(ipaddr.parse(pa).match(docPrefix)).toBe(true);
