@@ -262,11 +262,17 @@ describe('validation', () => {
 
   it.each([
     ['bot', 'bot_click'],
-    ['repeat', 'repeat_click'],
     ['head', 'head_click'],
   ] as const)('rejects a conversion through a %s click', async (status, reason) => {
     const click = await insertClick(api, cpl, creator, { status });
     expectRejected(await post({ external_id: nextId(), type: 'lead', click_id: click.id, customer: { id: nextId('cus') } }), reason);
+  });
+
+  it('holds the conversion of a visitor who clicked twice: the repeat click is not paid, the lead is', async () => {
+    const click = await insertClick(api, cpl, creator, { status: 'repeat' });
+    const r = await post({ external_id: nextId(), type: 'lead', click_id: click.id, customer: { id: nextId('cus') } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.body).toMatchObject({ status: 'attributed', result: { status: 'pending', reasons: [] } });
   });
 
   it('rejects a lead on a cpa campaign and a sale on a cpl campaign as objective_mismatch, holding nothing', async () => {

@@ -197,8 +197,8 @@ function byEnrolmentOnce<R extends { id: string; enrolment_id: string }, T>(rows
  * baseline empty, and the rule then stays silent). The recent clicks are read once per campaign and
  * batch, whether converted once per click, and shared by all the campaign's groups in the batch.
  */
-export async function campaignBaselines(db: Db, groups: readonly Group[]): Promise<Map<string, { clicks: number; conversions: number }>> {
-  const out = new Map<string, { clicks: number; conversions: number }>();
+export async function campaignBaselines(db: Db, groups: readonly Group[]): Promise<Map<string, Baseline>> {
+  const out = new Map<string, Baseline>();
   if (groups.length === 0) return out;
   const w = windows(groups);
   const campaigns = groups.map((g) => g.enrolment.campaign_id);
@@ -216,13 +216,48 @@ export async function campaignBaselines(db: Db, groups: readonly Group[]): Promi
     ), converted as materialized (
       select distinct cv.click_id from conversions cv where cv.click_id in (select id from recent) and cv.verdict = 'valid'
     )
-    select g.enrolment_id as group_enrolment, count(r.id) as clicks, count(x.click_id) as conversions
+    select g.enrolment_id as group_enrolment, r.enrolment_id as other, count(r.id) as clicks, count(x.click_id) as conversions
       from g join recent r on r.campaign_id = g.campaign_id and r.enrolment_id <> g.enrolment_id
                           and r.occurred_at between g.from_ts and g.to_ts
       left join converted x on x.click_id = r.id
-     group by g.enrolment_id`.execute(db);
-  for (const row of r.rows) out.set(row.group_enrolment, { clicks: Number(row.clicks), conversions: Number(row.conversions) });
+     group by g.enrolment_id, r.enrolment_id`.execute(db);
+  const perGroup = new Map<string, Array<{ clicks: number; conversions: number }>>();
+  for (const row of r.rows) {
+    const list = perGroup.get(row.group_enrolment) ?? [];
+    list.push({ clicks: Number(row.clicks), conversions: Number(row.conversions) });
+    perGroup.set(row.group_enrolment, list);
+  }
+  for (const [enrolment, others] of perGroup) out.set(enrolment, baselineOf(others));
   return out;
+}
+
+interface Baseline {
+  clicks: number;
+  conversions: number;
+  /** The other creator with the most conversions above the pooled rate, if any is above it (the engine leaves it out). */
+  top: { clicks: number; conversions: number } | null;
+  creators: number;
+}
+
+/** The other creators' totals, their count, and the best-converting of them (see the engine's conversion-rate rule). */
+export function baselineOf(others: ReadonlyArray<{ clicks: number; conversions: number }>): Baseline {
+  let clicks = 0;
+  let conversions = 0;
+  for (const o of others) {
+    clicks += o.clicks;
+    conversions += o.conversions;
+  }
+  const rate = clicks > 0 ? conversions / clicks : 0;
+  let top: Baseline['top'] = null;
+  let best = 0;
+  for (const o of others) {
+    const excess = o.conversions - o.clicks * rate;
+    if (excess > best) {
+      best = excess;
+      top = { clicks: o.clicks, conversions: o.conversions };
+    }
+  }
+  return { clicks, conversions, top, creators: others.length };
 }
 
 async function contacts(db: Db, ids: readonly string[]): Promise<Map<string, { email: string; phone: string | null }>> {

@@ -21,6 +21,15 @@ export const REPEAT_WINDOW_MS = 60 * 60 * 1000;
  */
 const AUTOMATION = /headlesschrome|headless|phantomjs|puppeteer|playwright|selenium|webdriver|curl\/|wget\/|python-requests|python-urllib|httpie/i;
 
+/**
+ * App identifiers that in-app browsers append to their agent: Google's own apps name their package
+ * ("com.google.android.youtube/19.09.37", "com.google.ios.youtube/…", the Gmail app's
+ * "com.google.android.gm/…"), and isbot's `google` pattern, meant for Google's fetchers, matches it —
+ * which would call every YouTube viewer who taps a creator's link a bot. They are removed before isbot
+ * looks; what is left of the agent is judged as usual, so a crawler cannot hide behind one.
+ */
+const IN_APP_TOKENS = /\bcom\.google\.(?:android|ios)\.[a-z0-9._]+\/[\w.]+/gi;
+
 const VERDICTS_MAX = 2_000;
 const verdicts = new Map<string, boolean>();
 
@@ -29,7 +38,7 @@ export function isAutomatedAgent(userAgent: string | null): boolean {
   if (userAgent === null || userAgent.trim() === '') return true;
   const known = verdicts.get(userAgent);
   if (known !== undefined) return known;
-  const verdict = isbot(userAgent) || AUTOMATION.test(userAgent);
+  const verdict = isbot(userAgent.replace(IN_APP_TOKENS, '')) || AUTOMATION.test(userAgent);
   if (verdicts.size >= VERDICTS_MAX) verdicts.clear();
   verdicts.set(userAgent, verdict);
   return verdict;

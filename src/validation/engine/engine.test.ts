@@ -617,6 +617,29 @@ describe('conversion rate far below the campaign (cohort)', () => {
     expect(judged(run(traffic('cr1', 50, [])), 'cr1-c0')).toEqual(['valid', []]);
   });
 
+  it("leaves a star out: an honest creator is not condemned because another creator's audience converts ten times better", () => {
+    // cr2 converts at 50 % on 1,000 clicks, cr3 at 5 %: pooled with the star the others convert at 27.5 %;
+    // cr1 at 4 % on 400 clicks would be far below that, but is at 0.8 × cr3's rate once the star is left out.
+    const star = [...traffic('cr2', 1000, Array(500).fill(EARLY)), ...traffic('cr3', 1000, Array(50).fill(EARLY), 1)];
+    const honest = traffic('cr1', 400, Array(16).fill(EARLY), 2);
+    const v = scoreAll(inTimeOrder([campaign(), ...people(3), ...star, ...honest]));
+    expect(judged(v, 'cr1-c0')).toEqual(['valid', []]);
+    // A flood stays caught against the creators left: 1,000 clicks and 2 conversions.
+    const flood = scoreAll(inTimeOrder([campaign(), ...people(3), ...star, ...traffic('cr1', 1000, [EARLY, EARLY], 2)]));
+    expect(judged(flood, 'cr1-c0')).toEqual(['invalid', ['conversion_rate_low']]);
+  });
+
+  it('leaves the star out of a baseline given as counts only when the counts say who it is and that others remain', () => {
+    const alone = (baseline: Record<string, unknown>) =>
+      scoreAll(inTimeOrder([campaign({ baseline }), ...people(1), ...traffic('cr1', 400, Array(16).fill(EARLY))]));
+    const totals = { clicks: 2000, conversions: 550 };
+    expect(judged(alone({ ...totals, top: { clicks: 1000, conversions: 500 }, creators: 2 }), 'cr1-c0')).toEqual(['valid', []]);
+    expect(judged(alone(totals), 'cr1-c0')[0]).not.toBe('valid');
+    // The top one is the only other creator: nobody would be left to compare with, so it stays in.
+    expect(judged(alone({ ...totals, top: { clicks: 2000, conversions: 550 }, creators: 1 }), 'cr1-c0')[0]).not.toBe('valid');
+    expect(parseEventLine(JSON.stringify({ ...campaign(), baseline: { ...totals, top: { clicks: 3000, conversions: 1 } } }), 1)).toMatchObject({ ok: false });
+  });
+
   it('needs a baseline: with too few conversions elsewhere nothing is tested; off means no flag', () => {
     const thin = scoreAll(inTimeOrder([campaign(), ...people(3), ...traffic('cr2', 200, Array(20).fill(EARLY)), ...traffic('cr1', 1000, [])]));
     expect(judged(thin, 'cr1-c0')).toEqual(['valid', []]);

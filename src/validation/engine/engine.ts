@@ -259,6 +259,14 @@ const CONVERSION_WINDOWS: readonly WindowRule[] = [
   },
 ];
 
+/** CampaignEvent.baseline: the other creators as counts, with their best-converting one among them. */
+interface Baseline {
+  clicks: number;
+  conversions: number;
+  top?: { clicks: number; conversions: number } | null | undefined;
+  creators?: number | null | undefined;
+}
+
 class CampaignState {
   readonly groups = new Map<string, Group>();
   /** Normalised emails ("e:…") and phones ("p:…") of the campaign's leads that were not invalid. */
@@ -271,7 +279,7 @@ class CampaignState {
   constructor(
     public settings: CampaignSettings,
     /** Other creators' valid clicks and conversions not in the stream (CampaignEvent.baseline). */
-    public baseline: { clicks: number; conversions: number } = { clicks: 0, conversions: 0 },
+    public baseline: Baseline = { clicks: 0, conversions: 0 },
   ) {}
 
   group(creator: string): Group {
@@ -731,6 +739,7 @@ function runCohortRules(records: readonly Rec[], campaigns: ReadonlyMap<string, 
       conversions += g.conversions;
     }
     const { flooding, conversion_rate } = state.settings.rules;
+    const stars = starCandidates(state, clicks > 0 ? conversions / clicks : 0);
     for (const g of state.groups.values()) {
       const reasons: number[] = [];
       if (flooding.enabled && g.conversions >= flooding.min_conversions) {
@@ -741,8 +750,11 @@ function runCohortRules(records: readonly Rec[], campaigns: ReadonlyMap<string, 
         const flat = binomialCdf(g.early, g.notLate, flooding.early_share_min);
         pushByP(reasons, R.ctit_flat, flat, flooding);
       }
-      const otherClicks = clicks - g.clicks;
-      const otherConversions = conversions - g.conversions;
+      // The best-converting other creator is left out of the comparison: a star whose audience converts
+      // far above average must not raise the bar every other creator is held to.
+      const star = stars.find((c) => c.group !== g && c.othersWithTraffic(g) >= 2);
+      const otherClicks = clicks - g.clicks - (star?.clicks ?? 0);
+      const otherConversions = conversions - g.conversions - (star?.conversions ?? 0);
       if (conversion_rate.enabled && otherConversions >= conversion_rate.min_baseline_conversions && otherClicks > 0) {
         const rate = Math.min(1, otherConversions / otherClicks);
         const farBelow = g.conversions < g.clicks * rate * conversion_rate.max_rate_ratio;
@@ -753,6 +765,34 @@ function runCohortRules(records: readonly Rec[], campaigns: ReadonlyMap<string, 
       g.cohort = reasons.length > 0 ? reasons : undefined;
     }
   }
+}
+
+interface StarCandidate {
+  group: Group | undefined;
+  clicks: number;
+  conversions: number;
+  /** How many creators other than `g` have clicks, this one included. */
+  othersWithTraffic(g: Group): number;
+}
+
+/**
+ * The two creators (in the stream, or the baseline's `top` when the server gives the others as
+ * counts) with the most conversions above the campaign's pooled rate, best first, and only those above
+ * it: for each creator, the best one that is not them is the star left out of their comparison.
+ */
+function starCandidates(state: CampaignState, pooledRate: number): StarCandidate[] {
+  const streamWithTraffic = [...state.groups.values()].filter((g) => g.clicks > 0);
+  const top = state.baseline.top;
+  // The baseline's creators: how many there are is not known beyond "more than the top one" when a top is given.
+  const baselineCreators = top ? (state.baseline.creators ?? 1) : 0;
+  const count = (g: Group) => streamWithTraffic.filter((o) => o !== g).length + baselineCreators;
+  const candidates: StarCandidate[] = streamWithTraffic.map((g) => ({ group: g, clicks: g.clicks, conversions: g.conversions, othersWithTraffic: count }));
+  if (top) candidates.push({ group: undefined, clicks: top.clicks, conversions: top.conversions, othersWithTraffic: count });
+  const excess = (c: StarCandidate) => c.conversions - c.clicks * pooledRate;
+  return candidates
+    .filter((c) => excess(c) > 0)
+    .sort((a, b) => excess(b) - excess(a))
+    .slice(0, 2);
 }
 
 function pushByP(reasons: number[], code: number, p: number, levels: { review_p: number; invalid_p: number }): void {

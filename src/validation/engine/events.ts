@@ -38,8 +38,23 @@ export const campaignEventSchema = z
      * with the campaign's (the server re-checks one creator's traffic at a time). Optional.
      */
     baseline: z
-      .strictObject({ clicks: z.number().int().min(0), conversions: z.number().int().min(0) })
+      .strictObject({
+        clicks: z.number().int().min(0),
+        conversions: z.number().int().min(0),
+        /**
+         * The best-converting of those creators (the most conversions above the pooled rate), counted in
+         * the totals too: the comparison leaves it out, so a star does not raise everyone's bar. Optional.
+         */
+        top: z
+          .strictObject({ clicks: z.number().int().min(0), conversions: z.number().int().min(0) })
+          .refine((b) => b.conversions <= b.clicks, { path: ['conversions'], message: 'must not exceed clicks' })
+          .nullable()
+          .optional(),
+        /** How many creators the counts cover (with `top`). */
+        creators: z.number().int().min(1).nullable().optional(),
+      })
       .refine((b) => b.conversions <= b.clicks, { path: ['conversions'], message: 'must not exceed clicks' })
+      .refine((b) => !b.top || (b.top.clicks <= b.clicks && b.top.conversions <= b.conversions), { path: ['top'], message: 'must be part of the totals' })
       .nullable()
       .optional(),
   })

@@ -76,10 +76,14 @@ describe('the intake validator', () => {
   it.each([
     ['bot', ['bot_click', 'bot_agent'], { userAgent: 'curl/8.4.0' }],
     ['head', ['head_click', 'head_request'], {}],
-    // The engine alone lets a repeat click's conversion pass; the stored flag does not.
-    ['repeat', ['repeat_click'], {}],
+    ['datacenter', ['datacenter_click'], {}],
+    ['paid_ad', ['paid_ad_click'], {}],
   ] as const)('inherits a %s click as tracking stored it: invalid', async (status, reasons, over) => {
     expect(await judge(input({ click: storedClick({ status, ...over }) }))).toEqual({ verdict: 'invalid', reasons });
+  });
+
+  it('pays the conversion of a visitor who clicked twice: a repeat click is not paid per click but convicts nothing', async () => {
+    expect(await judge(input({ click: storedClick({ status: 'repeat' }) }))).toEqual({ verdict: 'valid', reasons: [] });
   });
 
   it("finds self-referral by the creator's normalised email and by phone", async () => {
@@ -243,6 +247,20 @@ describe('the release re-check', () => {
 describe('settings', () => {
   it('are the engine defaults for the default terms', () => {
     expect(ruleSettingsFor(BASE_VALIDATION)).toMatchObject({ success: true, data: DEFAULT_RULE_SETTINGS });
+  });
+
+  it('move the review zone with min_ctit_seconds: up to 5 s above it, not past 15 s, none when the brand sets 0', () => {
+    const injection = (min_ctit_seconds: number) => ruleSettingsFor({ ...BASE_VALIDATION, min_ctit_seconds }).data?.injection;
+    expect(injection(10)).toMatchObject({ invalid_below_seconds: 10, review_below_seconds: 15 });
+    expect(injection(3)).toMatchObject({ invalid_below_seconds: 3, review_below_seconds: 8 });
+    expect(injection(12)).toMatchObject({ invalid_below_seconds: 12, review_below_seconds: 15 });
+    expect(injection(30)).toMatchObject({ invalid_below_seconds: 30, review_below_seconds: 30 });
+    expect(injection(0)).toMatchObject({ invalid_below_seconds: 0, review_below_seconds: 0 });
+  });
+
+  it('pay a conversion 1 s after its click when the brand set min_ctit_seconds to 0', async () => {
+    expect(await judge(input({ occurredAt: after(1_000) }, { min_ctit_seconds: 0 }))).toEqual({ verdict: 'valid', reasons: [] });
+    expect(await judge(input({ occurredAt: after(1_000) }))).toEqual({ verdict: 'invalid', reasons: ['ctit_too_short'] });
   });
 
   it('are checked when terms are written: unknown rules, inconsistent thresholds, ages', () => {

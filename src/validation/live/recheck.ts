@@ -38,7 +38,9 @@ export interface CreatorTraffic {
   clicks: readonly StoredClick[];
   conversions: readonly StoredConversion[];
   /** The campaign's other creators' valid clicks and converted clicks (the conversion-rate comparison). */
-  baseline?: { clicks: number; conversions: number } | undefined;
+  baseline?:
+    | { clicks: number; conversions: number; top?: { clicks: number; conversions: number } | null; creators?: number | null }
+    | undefined;
 }
 
 /** The verdict of every click and conversion of the traffic, by id. */

@@ -42,15 +42,32 @@ export const VALIDATION_DEFAULTS = {
   min_lead_score: 50,
 } as const satisfies Required<Omit<ValidationTerms, 'min_ctit_seconds' | 'dedupe_leads' | 'self_referral' | 'rules'>>;
 
+/** The field's grey zone above the injection threshold: 10 s invalid, up to 15 s review. */
+const REVIEW_ZONE_SECONDS =
+  DEFAULT_RULE_SETTINGS.injection.review_below_seconds - DEFAULT_RULE_SETTINGS.injection.invalid_below_seconds;
+
+/**
+ * Where the review zone above a brand's `min_ctit_seconds` ends: at most 5 s above it (the field's
+ * 10 → 15 s) and never past the field's 15 s. A brand that lowers the threshold (a one-field form
+ * people fill in seconds) moves the zone down with it; one that raises it past 15 s drew a hard line
+ * of its own and gets no zone above it (as before); 0 switches the injection rule off, zone included —
+ * a brand that says no time is too short is not second-guessed.
+ */
+export function reviewZoneEnd(minCtitSeconds: number): number {
+  if (minCtitSeconds === 0) return 0;
+  const fieldEnd = DEFAULT_RULE_SETTINGS.injection.review_below_seconds;
+  return Math.max(minCtitSeconds, Math.min(minCtitSeconds + REVIEW_ZONE_SECONDS, fieldEnd));
+}
+
 /**
  * The engine's rule settings for these terms: the terms' own fields set the rules they name
- * (`min_ctit_seconds` is the injection threshold, with the 15 s review zone above it; `self_referral`,
+ * (`min_ctit_seconds` is the injection threshold, with a review zone of up to 5 s above it that never passes 15 s, none at 0; `self_referral`,
  * `dedupe_leads` and `min_lead_score` switch and tune their rules), then `rules` overrides any of them
  * key by key. Parsed with the engine's own schema, so an unknown or inconsistent key is refused.
  */
 export function ruleSettingsFor(v: ValidationTerms): z.ZodSafeParseResult<RuleSettings> {
   const overrides = v.rules ?? {};
-  const reviewBelow = Math.max(v.min_ctit_seconds, DEFAULT_RULE_SETTINGS.injection.review_below_seconds);
+  const reviewBelow = reviewZoneEnd(v.min_ctit_seconds);
   return ruleSettingsSchema.safeParse({
     ...overrides,
     injection: { invalid_below_seconds: v.min_ctit_seconds, review_below_seconds: reviewBelow, ...overrides.injection },

@@ -9,9 +9,10 @@ import { campaignLine, clickEvent, conversionEvent, creatorLine } from './events
  * the terms the creator accepted), the creator, the attributed click as tracking stored it, the
  * conversion — plus what only the server knows:
  * - the click's flags, decided when it was written (tracking saw the visitor's real IP and its other
- *   clicks): a `bot`, `repeat`, `head`, `datacenter` or `paid_ad` click earns nothing (`bot_click`,
- *   `repeat_click`, `head_click`, `datacenter_click`, `paid_ad_click`), even though the engine alone
- *   lets a repeat's conversion pass;
+ *   clicks): a conversion through a `bot`, `head`, `datacenter` or `paid_ad` click earns nothing
+ *   (`bot_click`, `head_click`, `datacenter_click`, `paid_ad_click`). A `repeat` click is not paid
+ *   per click, but it convicts nothing: it is the same person coming back, and a person who clicks
+ *   twice and then buys bought (the engine's rule too: a repeat is never inherited);
  * - earlier leads in the database (`duplicate_lead`): the engine only sees this one conversion.
  * Velocity, bursts and the cohort rules need more than one event: they run when holds are released
  * (`recheckTraffic`).
@@ -23,6 +24,9 @@ export const CLICK_FLAGS: Readonly<Record<Exclude<ClickStatus, 'valid'>, string>
   datacenter: 'datacenter_click',
   paid_ad: 'paid_ad_click',
 };
+
+/** The click flags a conversion inherits: all but `valid` and `repeat`. */
+const CONVICTING_FLAGS: ReadonlySet<ClickStatus> = new Set(['bot', 'head', 'datacenter', 'paid_ad']);
 
 let shared: EngineDeps | undefined;
 /** The shipped data-centre ranges and the offline lead checker, loaded once per process. */
@@ -41,7 +45,7 @@ export function engineValidator(deps: EngineDeps = liveEngineDeps()): Validator 
     async validateConversion(input) {
       const line = campaignLine(input.campaignId, input.terms);
       const own = judgeAlone(input, line, deps);
-      const reasons = input.click && input.click.status !== 'valid' ? [CLICK_FLAGS[input.click.status]] : [];
+      const reasons = input.click && CONVICTING_FLAGS.has(input.click.status) ? [CLICK_FLAGS[input.click.status as Exclude<ClickStatus, 'valid'>]] : [];
       let verdict = reasons.length > 0 ? worse(own.verdict, 'invalid') : own.verdict;
       reasons.push(...own.reasons);
       if (input.kind === 'lead' && line.rules.leads.dedupe && !reasons.includes('duplicate_lead')) {

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import type { Random } from '../../random/index.js';
 import { declaredBotAgent, desktopAgent, distinctAgents, headlessAgent, type InApp, inAppAgent, mobileAgent } from './agents.js';
 import { between, logUniform, WeightedPicker } from './draw.js';
@@ -132,6 +133,7 @@ export class Journeys {
   readonly #params: Params;
   readonly #crawlers: AddressPool;
   readonly #campaignsFor = new Map<PatternName, WeightedPicker<Campaign>>();
+  #stars: { campaigns: WeightedPicker<Campaign>; creators: Map<Campaign, Creator> } | undefined;
   readonly #fraudPairs = new Map<PatternName, WeightedPicker<readonly [Campaign, Creator]>>();
   readonly #recent: Known[] = [];
   readonly #selfClicksAtHome = new Map<string, number>();
@@ -473,6 +475,116 @@ export class Journeys {
     const [campaign, creator] = this.#pick('honest_promo_code');
     const visitor = rng.chance(0.7) ? this.#browserVisitor() : null;
     this.#conversion(start, campaign, { click: null, creator, visitor }, this.#honestCustomer(campaign), 'honest_promo_code', true);
+  }
+
+  /**
+   * A visitor who clicks, comes back through the same link 5–50 minutes later and converts then. The
+   * second click is a repeat (never paid per click: the first one was); the conversion is honest and
+   * must be paid, whichever click it names.
+   */
+  honestRepeatVisitor(start: number): void {
+    const rng = this.#rng;
+    const [campaign, creator] = this.#pick('honest_repeat_visitor');
+    const visitor = this.#browserVisitor();
+    const { url, referrer } = this.#link(campaign, creator, rng.pick<Source>(['instagram', 'tiktok', 'youtube', 'newsletter']));
+    this.#click(start, campaign, creator, visitor, referrer, url, 'honest_repeat_visitor', true);
+    const again = start + between(rng, 5, 50) * MINUTE;
+    const second = this.#click(again, campaign, creator, visitor, referrer, url, 'honest_repeat_visitor', false);
+    // Someone who comes back meant to: they convert three times as often as a first visit.
+    if (campaign.event === null || !rng.chance(Math.min(0.9, 3 * campaign.conversionRate * creator.factor))) return;
+    this.#conversion(again + this.#honestCtit(campaign), campaign, { click: campaign.event === 'sale' && rng.chance(0.3) ? null : second, creator, visitor }, this.#honestCustomer(campaign), 'honest_repeat_visitor', true);
+  }
+
+  /**
+   * A household on IPv6: two to four devices in one /64, each address changing from visit to visit
+   * (privacy extensions rotate the interface id), each device clicking once; some convert, from yet
+   * another address of the /64 or from the phone network.
+   */
+  honestIpv6Privacy(start: number): void {
+    const rng = this.#rng;
+    const [campaign, creator] = this.#pick('honest_ipv6_privacy');
+    const home = this.#ipv6Network(this.#world.residential);
+    const agents = distinctAgents(rng, rng.int(2, 4), (r) => (r.chance(0.6) ? mobileAgent(r) : desktopAgent(r)));
+    for (const ua of agents) {
+      const at = start + rng.next() * 3 * HOUR;
+      const source = rng.pick<Source>(['instagram', 'tiktok', 'youtube']);
+      this.#visit(at, campaign, creator, { ip: home(), ua }, source, 'honest_ipv6_privacy', () =>
+        rng.chance(0.8) ? { ip: home(), ua } : { ip: this.#ipv6Network(this.#world.mobile)(), ua },
+      );
+    }
+  }
+
+  /** Addresses of one IPv6 /64 drawn from a pool, a new interface id each call. */
+  #ipv6Network(pool: AddressPool): () => string {
+    const rng = this.#rng;
+    let drawn = pool.draw(rng);
+    for (let i = 0; i < 100 && !drawn.includes(':'); i++) drawn = pool.draw(rng);
+    if (!drawn.includes(':')) return () => drawn;
+    const prefix = ipaddr.IPv6.parse(drawn).parts.slice(0, 4);
+    return () => new ipaddr.IPv6([...prefix, ...Array.from({ length: 4 }, () => rng.int(0, 0xffff))]).toString();
+  }
+
+  /**
+   * A star: one creator per campaign whose audience converts several times better than the
+   * campaign's average (a niche that fits the product, a trusted voice). Their traffic is a large part
+   * of a few campaigns, which raises the campaign's average conversion rate for every other creator.
+   */
+  honestHighConverter(start: number): void {
+    const rng = this.#rng;
+    const campaign = this.#starCampaigns().pick(rng);
+    const star = this.#starOf(campaign);
+    const visitor = rng.chance(0.5) ? this.#browserVisitor() : { ip: this.#world.mobile.draw(rng), ua: inAppAgent(rng, 'instagram') };
+    const { url, referrer } = this.#link(campaign, star, rng.pick<Source>(['instagram', 'youtube', 'newsletter']));
+    const click = this.#click(start, campaign, star, visitor, referrer, url, 'honest_high_converter', true);
+    if (campaign.event === null || !rng.chance(Math.min(0.6, campaign.conversionRate * this.#params.starFactor))) return;
+    this.#conversion(start + this.#honestCtit(campaign), campaign, { click, visitor: this.#laterVisitor(visitor) }, this.#honestCustomer(campaign), 'honest_high_converter', true);
+  }
+
+  /** Two converting campaigns (fixed per run) where stars bring much of the traffic. */
+  #starCampaigns(): WeightedPicker<Campaign> {
+    if (!this.#stars) {
+      const eligibleOnes = this.#campaigns('honest_high_converter').items.filter((c) => c.event !== null && c.creators.items.length >= 3);
+      const chosen = eligibleOnes.length > 0 ? eligibleOnes.slice(0, 2) : this.#campaigns('honest_high_converter').items.slice(0, 1);
+      this.#stars = { campaigns: new WeightedPicker(chosen, () => 1), creators: new Map() };
+    }
+    return this.#stars.campaigns;
+  }
+
+  #starOf(campaign: Campaign): Creator {
+    const stars = this.#stars?.creators ?? new Map<Campaign, Creator>();
+    let star = stars.get(campaign);
+    if (!star) {
+      star = campaign.creators.pick(this.#rng);
+      stars.set(campaign, star);
+    }
+    return star;
+  }
+
+  /**
+   * A lead or sale that gives only what the campaign requires: no optional email, phone, country or
+   * age; a phone, when required without a country, as people type it at home (national format).
+   */
+  honestMinimalFields(start: number): void {
+    const rng = this.#rng;
+    const [campaign, creator] = this.#pick('honest_minimal_fields');
+    const visitor = this.#browserVisitor();
+    const { url, referrer } = this.#link(campaign, creator, rng.pick<Source>(['instagram', 'tiktok', 'youtube', 'blog']));
+    const click = this.#click(start, campaign, creator, visitor, referrer, url, 'honest_minimal_fields', true);
+    const person = this.#person(campaign);
+    const required = campaign.line.required_fields;
+    const country = required.includes('country') ? person.country.code : null;
+    const phone = required.includes('phone')
+      ? formatPhone(person.e164, country === null && rng.chance(0.5) ? 'national' : phoneStyle(rng, country === null ? null : person.country))
+      : null;
+    const customer: Draft = {
+      ref: { id: '' },
+      email: required.includes('email') ? person.email : null,
+      phone,
+      country,
+      age: required.includes('age') ? person.age : null,
+    };
+    this.#remember({ person, ref: customer.ref, campaign });
+    this.#conversion(start + this.#honestCtit(campaign), campaign, { click, visitor: this.#laterVisitor(visitor) }, customer, 'honest_minimal_fields', true);
   }
 
   // ---- invalid traffic ---------------------------------------------------------------------------

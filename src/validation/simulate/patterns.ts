@@ -12,6 +12,10 @@ export const HONEST_PATTERNS = [
   'honest_slow_decider',
   'honest_plus_addressing',
   'honest_promo_code',
+  'honest_repeat_visitor',
+  'honest_ipv6_privacy',
+  'honest_high_converter',
+  'honest_minimal_fields',
 ] as const;
 
 export const FRAUD_PATTERNS = [

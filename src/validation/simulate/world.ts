@@ -87,6 +87,8 @@ export interface Params {
   readonly fraudCreatorShare: number;
   readonly headlessFormFill: number;
   readonly duplicatesMax: number;
+  /** How much better than the campaign's average a star creator's audience converts. */
+  readonly starFactor: number;
 }
 
 const SHARE_RANGES: Readonly<Record<Exclude<PatternName, 'honest_browser'>, readonly [number, number]>> = {
@@ -96,6 +98,10 @@ const SHARE_RANGES: Readonly<Record<Exclude<PatternName, 'honest_browser'>, read
   honest_slow_decider: [0.006, 0.012],
   honest_plus_addressing: [0.006, 0.012],
   honest_promo_code: [0.005, 0.012],
+  honest_repeat_visitor: [0.01, 0.02],
+  honest_ipv6_privacy: [0.02, 0.04],
+  honest_high_converter: [0.04, 0.08],
+  honest_minimal_fields: [0.01, 0.02],
   declared_bot: [0.012, 0.025],
   headless_browser: [0.004, 0.008],
   datacenter_ip: [0.006, 0.012],
@@ -138,6 +144,7 @@ export function drawParams(rng: Random): Params {
     velocityPerMinute: [velocityLow, rng.int(velocityLow + 15, 90)],
     velocityMinutes: [1, rng.int(3, 10)],
     repeatMax: rng.int(2, 6),
+    starFactor: between(rng, 4, 10),
     officeSize: [officeLow, rng.int(officeLow + 10, 60)],
     cgnatUsers: [cgnatLow, rng.int(cgnatLow + 20, 80)],
     cgnatIps: [2, rng.int(3, 8)],
@@ -306,6 +313,7 @@ export function eligible(pattern: PatternName, c: Campaign): boolean {
     case 'honest_in_app':
     case 'honest_office_nat':
     case 'honest_mobile_cgnat':
+    case 'honest_ipv6_privacy':
     case 'declared_bot':
     case 'headless_browser':
     case 'datacenter_ip':
