@@ -163,7 +163,7 @@ describe('fraud at intake', () => {
     expect(await lookupTransfers(api.database.db, fraud.flatMap((id) => [`${id}.net`, `${id}.fee`]))).toEqual([]);
   });
 
-  it("refuses a customer device in a data centre, keeping only the IP's salted hash", async () => {
+  it("holds for a person a conversion reported from a data-centre address, keeping only the IP's salted hash", async () => {
     const click = await insertClick(api, leads, ada, { at: new Date(now.getTime() - 120_000) });
     const body = {
       external_id: nextId('lead'),
@@ -173,7 +173,11 @@ describe('fraud at intake', () => {
       occurred_at: now.toISOString(),
     };
     const r = ok(await api.call('POST', '/v1/conversions', { key: brand.key, body }), 201);
-    expect(r.result).toMatchObject({ status: 'rejected', reasons: ['datacenter_ip'] });
+    // A shop backend may report its own cloud address, a buyer may sit on a cloud desktop: review, not refusal.
+    expect(r.result).toMatchObject({ status: 'review', reasons: ['datacenter_ip'] });
+    // The operator looks, finds a script, and rejects it: its hold is voided.
+    const rejected = ok(await api.call('POST', `/v1/results/${r.result.id}/reject`, { key: api.operatorKey, body: { note: 'the same cloud host as a crawler' } }));
+    expect(rejected).toMatchObject({ status: 'rejected', reasons: ['datacenter_ip'] });
     fraud.push(r.result.id);
     const stored = await sql<{ ip_hash: string; request: string }>`select ip_hash, request::text as request from conversions where id = ${r.id}`.execute(api.database.db);
     expect(stored.rows[0]?.ip_hash).toMatch(/^4:[0-9a-f]{64}$/);

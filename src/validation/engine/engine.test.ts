@@ -68,12 +68,17 @@ describe('agents', () => {
 });
 
 describe('data-centre IPs', () => {
-  it('a click or conversion from a hosting range is invalid; the verdict is tunable; off means valid', () => {
+  it('a click from a hosting range is invalid, a conversion reported from one is reviewed; both tunable; off means valid', () => {
     const c1 = click('c1', 0, { ip: '203.0.113.9' });
     const c2 = click('c2', 0, { creator: 'cr2' });
-    const v = scoreAll([...BASE, c1, c2, converted(c2, 'v2', HOUR, { ip: '203.0.113.10' })]);
+    const v = scoreAll([...BASE, c1, c2, converted(c2, 'v2', HOUR, { ip: '203.0.113.10' }), converted(c1, 'v1', HOUR)]);
     expect(judged(v, 'c1')).toEqual(['invalid', ['datacenter_ip']]);
-    expect(judged(v, 'v2')).toEqual(['invalid', ['datacenter_ip']]);
+    // A residential click whose conversion the shop's server reports from a cloud address: a person looks.
+    expect(judged(v, 'v2')).toEqual(['review', ['datacenter_ip']]);
+    // A conversion through a data-centre click carries the click's verdict.
+    expect(judged(v, 'v1')).toEqual(['invalid', ['datacenter_ip']]);
+    const strict = scoreAll([campaign({ rules: { datacenter: { conversion_verdict: 'invalid' } } }), ...people(2), c2, converted(c2, 'v2', HOUR, { ip: '203.0.113.10' })]);
+    expect(judged(strict, 'v2')).toEqual(['invalid', ['datacenter_ip']]);
     const review = scoreAll([campaign({ rules: { datacenter: { verdict: 'review' } } }), creator('cr1'), c1]);
     expect(judged(review, 'c1')).toEqual(['review', ['datacenter_ip']]);
     const off = scoreAll([campaign({ rules: { datacenter: { enabled: false } } }), creator('cr1'), c1]);

@@ -470,7 +470,7 @@ export function createEngine(deps: EngineDeps): Engine {
       const agent = agentReason(e.ua, rules.agents.require_browser);
       if (agent !== undefined) rec.add(agent, INVALID);
     }
-    if (rules.datacenter.enabled && e.ip !== null && isDatacenter(e.ip)) rec.add(R.datacenter_ip, LEVEL_OF[rules.datacenter.verdict]);
+    if (rules.datacenter.enabled && e.ip !== null && isDatacenter(e.ip)) rec.add(R.datacenter_ip, LEVEL_OF[rules.datacenter.conversion_verdict]);
 
     if (click) {
       const ctit = ts - click.ts;

@@ -41,8 +41,14 @@ export const ruleSettingsSchema = z
         require_browser: z.boolean().default(true),
       })
       .prefault({}),
-    /** The click's or conversion's IP in a data-centre or hosting range: no person browses from there. */
-    datacenter: z.strictObject({ enabled, verdict: severity('invalid') }).prefault({}),
+    /**
+     * The click's IP in a data-centre or hosting range: no person browses from there (MRC's general
+     * invalid traffic), `verdict`. A conversion's own IP there (`conversion_verdict`) is reviewed, not
+     * refused: it is the address the brand's server reports, and honest conversions arrive with one —
+     * a shop backend that sends its own address, a buyer on a cloud desktop or a corporate VPN — while
+     * a conversion through a data-centre click is already refused by that click.
+     */
+    datacenter: z.strictObject({ enabled, verdict: severity('invalid'), conversion_verdict: severity('review') }).prefault({}),
     /** Landing URL query parameters that reveal a paid ad, checked when the campaign forbids paid traffic. */
     paid_ads: z.strictObject({ params: z.array(z.string().min(1).max(64)).default([...PAID_AD_PARAMS]) }).prefault({}),
     /** Same IP + agent + link within the window of a valid click: the first one is paid, later ones are not. */

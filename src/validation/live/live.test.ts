@@ -126,8 +126,8 @@ describe('the intake validator', () => {
     expect(await judge(unfilled)).toEqual({ verdict: 'valid', reasons: [] });
   });
 
-  it("refuses a device in a data-centre range and a scripted agent, from the brand's optional device fields", async () => {
-    expect(await judge(input({ device: { ip: '3.5.140.1', userAgent: CHROME } }))).toEqual({ verdict: 'invalid', reasons: ['datacenter_ip'] });
+  it("reviews a device in a data-centre range and refuses a scripted agent, from the brand's optional device fields", async () => {
+    expect(await judge(input({ device: { ip: '3.5.140.1', userAgent: CHROME } }))).toEqual({ verdict: 'review', reasons: ['datacenter_ip'] });
     expect(await judge(input({ device: { ip: '81.2.69.160', userAgent: 'python-requests/2.31' } }))).toEqual({ verdict: 'invalid', reasons: ['bot_agent'] });
     expect(await judge(input({ device: { ip: '81.2.69.160', userAgent: CHROME } }))).toEqual({ verdict: 'valid', reasons: [] });
   });
