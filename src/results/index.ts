@@ -491,7 +491,7 @@ export async function reverseResult(
 ): Promise<Result> {
   return inTransaction(db, async (trx) => {
     const r = await lockResult(trx, p.resultId);
-    if (r.status === 'reversed') return r;
+    if (r.status === 'reversed') return reread(trx, r.id);
     if (r.status !== 'approved') throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only approved results can be reversed`);
     const requests = await reversalRequests(trx, r, p.returnFees);
     const outcomes = await createTransfersIn(trx, linkChain(requests));
