@@ -1,11 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { transition } from '../src/campaigns/index.js';
-import { type Database, openDatabase } from '../src/db/index.js';
+import { advanceClock, type Database, openDatabase } from '../src/db/index.js';
 import { AccountId, lookupAccounts, lookupTransfers, settleEscrow } from '../src/ledger/index.js';
 import type { Result } from '../src/results/index.js';
 import { type CampaignStatement, campaignStatement, reversePaidResult, runSettlement } from '../src/settlement/index.js';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './support/database.js';
+import { bonusRows, leads, seedIncentiveCampaign } from './bonuses-support.js';
 import { expectLedgerClean, payableOf, recordLeads, type Seeded, seedCampaign, walletOf } from './settlement-support.js';
 
 /**
@@ -231,6 +232,51 @@ describe('a reversal after the campaign settled', () => {
     ]);
     expect((legs[0]!.flags & 1) !== 0).toBe(true); // linked with the fee leg: one chain
     expectReconciled(await campaignStatement(db, operator, s.campaignId));
+    await expectLedgerClean(db);
+  });
+});
+
+describe('a bonus lowered by a reversal', () => {
+  it('returns its fee part with its net into the open escrow; settlement sweeps both to the brand', async () => {
+    const DAY = 86_400;
+    // One tier: 3 results → a fixed 5.00 bonus (4.00 net, 1.00 fee at 20 %).
+    const c = await seedIncentiveCampaign(db, {
+      budget: '100.00',
+      rate: '10.00',
+      creators: 2,
+      endsInDays: 10,
+      incentives: { period: 'campaign', tiers: [{ threshold: { results: 3 }, bonus: { fixed: '5.00' } }] },
+    });
+    const [ada, bob] = c.enrolments;
+    const adaResults = await leads(db, ada!, 3);
+    await advanceClock(db, 9.9 * DAY);
+    await leads(db, bob!, 1); // still pending at the end: the escrow stays open
+    await advanceClock(db, 0.1 * DAY + 1);
+    const first = await runSettlement(db);
+    expect(first.bonuses.failures).toEqual([]);
+    expect(first.campaigns_settled).toEqual([]);
+    expect(await bonusRows(db, ada!.id)).toMatchObject([{ status: 'released', credited: 500n, paid_net: 400n, fees_paid: 100n }]);
+
+    await reverse(adaResults[0]!);
+    const second = await runSettlement(db);
+    expect(second.bonuses).toMatchObject({ clawed_back: 1, failures: [] });
+    expect(await bonusRows(db, ada!.id)).toMatchObject([{ due: 0n, credited: 0n, clawed_back: 400n, fees_paid: 0n }]);
+    const fee = await sql<{ id: string; amount: bigint; code: number; credit_account_id: string }>`
+      select t.id, t.amount, t.code, t.credit_account_id from bonus_movements m cross join lateral unnest(m.transfer_ids) as x(id)
+        join ledger_transfers t on t.id = x.id where m.enrolment_id = ${ada!.id} and m.kind = 'clawback' and t.code = 402`.execute(db);
+    expect(fee.rows.map((t) => [BigInt(t.amount), t.credit_account_id])).toEqual([[100n, AccountId.escrow(c.campaignId)]]);
+    const open = await campaignStatement(db, operator, c.campaignId);
+    // posted: ada's 3 × 2.00 fees + the bonus fee 1.00 (bob's is still held); back: the reversed result's 2.00 and the bonus's 1.00
+    expect(open).toMatchObject({ platform_fees_gross: 700n, fees_returned: 300n, bonuses: { paid: 0n, fees: 100n, clawed_back: 400n } });
+    expectReconciled(open);
+
+    await advanceClock(db, DAY);
+    const last = await runSettlement(db);
+    expect(last.campaigns_settled.map((x) => x.campaign_id)).toEqual([c.campaignId]);
+    const settled = await campaignStatement(db, operator, c.campaignId);
+    // 100.00 − 3 results still standing × 10.00 = 70.00 back (the reversed net and fee and the bonus's came back into the escrow)
+    expect(settled).toMatchObject({ unspent_refunded: 7_000n, platform_fees_gross: 900n, fees_returned: 300n, platform_fees_kept: 600n, escrow: { closed: true } });
+    expectReconciled(settled);
     await expectLedgerClean(db);
   });
 });
