@@ -5,7 +5,7 @@ import { inTransaction } from '../db/index.js';
 import { assert } from '../errors/index.js';
 import { AccountId, createTransfersIn, type FeeReturnEvent, lockAccounts, lookupTransfers, TransferCode, type TransferRequest } from '../ledger/index.js';
 import { type Result, reverseResult } from '../results/index.js';
-import { guaranteeRefund } from './guarantee.js';
+import { feeReturnAfterClose } from './guarantee.js';
 import { type FeeStanding, feeStanding } from './queries.js';
 
 /**
@@ -50,10 +50,7 @@ export async function returnFees(trx: Trx, e: FeeReturnEvent): Promise<TransferR
   });
   if (e.escrowOpen) return e.fee > 0n ? [feeLeg(e.fee, AccountId.escrow(e.campaignId))] : [];
   const campaign = await getCampaign(trx, { kind: 'operator' }, e.campaignId);
-  const standing = await standingOf(trx, campaign, e.resultId);
-  const delta = owedToBrand(standing, campaign, e.fee);
-  const fee = delta < e.fee ? delta : e.fee;
-  const adjustment = delta - fee;
+  const { fee, guarantee: adjustment } = feeReturnAfterClose(await standingOf(trx, campaign, e.resultId), termsOf(campaign), e.fee);
   const wallet = AccountId.wallet(e.orgId, e.currency);
   const requests: TransferRequest[] = [];
   if (fee > 0n) requests.push(feeLeg(fee, wallet));
@@ -67,18 +64,8 @@ async function standingOf(db: Kysely<any>, c: Pick<Campaign, 'id'>, exclude?: st
   return feeStanding(db, c.id, await bonusFeeReturns(db, c.id, AccountId.escrow(c.id)), exclude);
 }
 
-/**
- * Δ = kept − kept*, with `fee` (this event's, not yet in the figures) taken off the standing fees: what
- * goes to the brand's wallet now. Asserted non-negative (see above).
- */
-function owedToBrand(s: FeeStanding, c: Pick<Campaign, 'terms'>, fee: bigint): bigint {
-  const standing = s.gross - s.takenBack - fee;
-  assert(standing >= 0n, `standing fees cannot be negative: ${s.gross} earned, ${s.takenBack + fee} taken back`);
-  const guarantee = guaranteeRefund({ feesEarned: standing, validated: s.validated, kpiTarget: c.terms.kpi_target, guaranteeBps: c.terms.guarantee_bps });
-  const kept = s.gross - s.returned - s.refunded;
-  const delta = kept - (standing - guarantee);
-  assert(delta >= 0n, `the brand was refunded ${-delta} more fees than the standing results allow`);
-  return delta;
+function termsOf(c: Pick<Campaign, 'terms'>): { kpiTarget: number; guaranteeBps: number } {
+  return { kpiTarget: c.terms.kpi_target, guaranteeBps: c.terms.guarantee_bps };
 }
 
 /**
@@ -93,7 +80,7 @@ export async function refundGuarantee(db: Kysely<any>, c: Campaign): Promise<big
     const id = `guarantee:${c.id}`;
     const [done] = await lookupTransfers(trx, [id]);
     if (done) return done.amount;
-    const delta = owedToBrand(await standingOf(trx, c), c, 0n);
+    const delta = feeReturnAfterClose(await standingOf(trx, c), termsOf(c), 0n).guarantee;
     if (delta === 0n) return 0n;
     const request: TransferRequest = {
       id,
