@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBonuses } from '../src/bonuses/index.js';
-import { reverseResult } from '../src/results/index.js';
+import { returnFees, reversePaidResult } from '../src/settlement/index.js';
 import { advanceClock, type Database, openDatabase } from '../src/db/index.js';
 import { approveAllDue, campaignStatement, endCampaignsPastEnd, runSettlement } from '../src/settlement/index.js';
 import { bonusRows, bonusTransfers, leads, seedIncentiveCampaign } from './bonuses-support.js';
@@ -75,11 +75,11 @@ describe('caps per creator per period', () => {
     const before = (await payableOf(db, c.creators[0]!)).available;
     expect(before).toBe(2000n);
     // The third earned 5.00 (4.00 net), the fourth nothing.
-    await reverseResult(db, { resultId: ids.rows[2]!.id, by: 'op', reason: 'fraud', note: 'found later' });
+    await reversePaidResult(db, { resultId: ids.rows[2]!.id, by: 'op', reason: 'fraud', note: 'found later' });
     expect((await payableOf(db, c.creators[0]!)).available).toBe(before - 400n);
-    await reverseResult(db, { resultId: ids.rows[3]!.id, by: 'op', reason: 'fraud', note: 'found later' });
+    await reversePaidResult(db, { resultId: ids.rows[3]!.id, by: 'op', reason: 'fraud', note: 'found later' });
     expect((await payableOf(db, c.creators[0]!)).available).toBe(before - 400n);
-    await reverseResult(db, { resultId: ids.rows[0]!.id, by: 'op', reason: 'fraud', note: 'found later' });
+    await reversePaidResult(db, { resultId: ids.rows[0]!.id, by: 'op', reason: 'fraud', note: 'found later' });
     expect((await payableOf(db, c.creators[0]!)).available).toBe(before - 400n - 800n);
     expect((await campaignStatement(db, operator, c.campaignId)).reconciles).toBe(true);
     await expectLedgerClean(db);
@@ -132,7 +132,7 @@ describe.skipIf(!TEST_DATABASE_URL)('racing on the PostgreSQL server', () => {
     await advanceClock(db, 3 * DAY);
     await approveAllDue(db);
     await endCampaignsPastEnd(db);
-    const reports = await Promise.all(settlers.map((s) => runBonuses(s.db)));
+    const reports = await Promise.all(settlers.map((s) => runBonuses(s.db, returnFees)));
     expect(reports.flatMap((r) => r.failures)).toEqual([]);
     const mine = await sql<{ n: bigint }>`select count(*) as n from bonus_movements where campaign_id = ${c.campaignId}`.execute(db);
     expect(Number(mine.rows[0]!.n)).toBe(12); // a hold and a release per creator, once

@@ -1,10 +1,10 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceClock } from '../src/db/index.js';
 import { isAppError } from '../src/errors/index.js';
 import { transition } from '../src/campaigns/index.js';
-import { rejectResult, type Result, reverseResult } from '../src/results/index.js';
-import { campaignStatement, runSettlement, settleCampaign } from '../src/settlement/index.js';
+import { rejectResult, type Result } from '../src/results/index.js';
+import { campaignStatement, reversePaidResult, runSettlement, settleCampaign } from '../src/settlement/index.js';
 import { bonusRows, bonusTransfers, type IncentiveCampaign, leads, seedIncentiveCampaign } from './bonuses-support.js';
 import { openTestDatabase, type TestDatabase } from './support/database.js';
 import { expectLedgerClean, payableOf, walletOf } from './settlement-support.js';
@@ -116,19 +116,24 @@ describe('a campaign period bonus, from close to settlement', () => {
     expect(await bonusTransfers(db, c.campaignId)).toEqual(before);
   });
 
-  it('a result reversed after settlement lowers the tier: the bonus net is clawed back to the brand, the fee stays', async () => {
-    await reverseResult(db, { resultId: ada[0]!.id, by: 'operator', reason: 'fraud_confirmed', note: 'chargeback' });
+  it("a result reversed after settlement lowers the tier: the bonus net is clawed back and its fee returned, to the brand's wallet", async () => {
+    await reversePaidResult(db, { resultId: ada[0]!.id, by: 'operator', reason: 'fraud_confirmed', note: 'chargeback' });
     const run = await runSettlement(db);
     expect(run.bonuses).toMatchObject({ clawed_back: 1, failures: [] });
     expect(await bonusRows(db, c.enrolments[0]!.id)).toMatchObject([
-      { status: 'released', tier: null, counted_results: 4, due: 0n, credited: 0n, paid_net: 400n, fees_paid: 100n, clawed_back: 400n },
+      { status: 'released', tier: null, counted_results: 4, due: 0n, credited: 0n, paid_net: 400n, fees_paid: 0n, clawed_back: 400n },
     ]);
-    // the result's net (8.00) and the bonus net (4.00) went back to the brand's wallet: the escrow is closed
-    expect(await walletOf(db, c.orgId)).toBe(walletBefore + 10_500n + 800n + 400n);
+    // the result's net (8.00) and fee (2.00), the bonus net (4.00) and fee (1.00) went back to the brand's wallet: the escrow is closed
+    expect(await walletOf(db, c.orgId)).toBe(walletBefore + 10_500n + 800n + 200n + 400n + 100n);
     expect((await payableOf(db, c.creators[0]!)).available).toBe(4n * 800n);
+    const movements = await sql<{ kind: string; net: bigint; fee: bigint; transfer_ids: string[] }>`select kind, net, fee, transfer_ids from bonus_movements
+       where enrolment_id = ${c.enrolments[0]!.id} and kind = 'clawback'`.execute(db);
+    expect(movements.rows.map((m) => [BigInt(m.net), BigInt(m.fee), m.transfer_ids.filter((id) => id.endsWith('.fee')).length])).toEqual([[400n, 100n, 1]]);
     const s = await campaignStatement(db, operator, c.campaignId);
     expect(s.bonuses).toMatchObject({ paid: 0n, fees: 100n, clawed_back: 400n });
-    expect(s.unspent_refunded).toBe(10_500n + 800n + 400n);
+    expect(s).toMatchObject({ platform_fees_gross: 9n * 200n + 100n, fees_returned: 300n, fees_returned_to_brand: 300n, fees_refunded: 0n });
+    expect(s.platform_fees_kept).toBe(8n * 200n);
+    expect(s.unspent_refunded).toBe(10_500n + 800n + 200n + 400n + 100n);
     expect(s.reconciles).toBe(true);
     // and again: nothing more
     const again = await runSettlement(db);

@@ -393,12 +393,15 @@ describe('reversals', () => {
     expect(await balance(ada)).toMatchObject({ available: usd('0.00'), receivable: usd('8.00') });
     const chain = await lookupTransfers(api.database.db, [`${honest}.reverse.payable`, `${honest}.reverse.receivable`]);
     expect(chain.map((t) => [t.id, t.amount, t.credit_account_id])).toEqual([[`${honest}.reverse.receivable`, 800n, AccountId.escrow(leads.id)]]);
+    // The platform's fee (2.00) goes back into the open escrow too, linked with the clawback.
+    const [fee] = await lookupTransfers(api.database.db, [`${honest}.reverse.fee`]);
+    expect(fee).toMatchObject({ amount: 200n, code: 402, debit_account_id: AccountId.fees('USD'), credit_account_id: AccountId.escrow(leads.id) });
     const again = ok(await api.call('POST', `/v1/results/${honest}/reverse`, { key: api.operatorKey, body: { reason: 'other', note: 'again' } }));
     expect(again).toEqual(r);
     expect(await balance(ada)).toMatchObject({ receivable: usd('8.00') });
     const statement = ok(await api.call('GET', `/v1/campaigns/${leads.id}/statement`, { key: brand.key }));
     // Approved: honest, grey (8.00 net each); honest clawed back into the escrow.
-    expect(statement).toMatchObject({ paid_to_creators: usd('8.00'), clawed_back: usd('8.00'), reconciles: true });
+    expect(statement).toMatchObject({ paid_to_creators: usd('8.00'), clawed_back: usd('8.00'), fees_returned: usd('2.00'), reconciles: true });
     expect(statement.results.reversed).toEqual({ count: 1, reasons: { chargeback: 1 } });
     expect(ok(await api.call('GET', '/v1/results?status=reversed', { key: ada.key })).data.map((x: { id: string }) => x.id)).toEqual([honest]);
     await ledgerCheckIsClean(api);
@@ -412,7 +415,8 @@ describe('reversals', () => {
     const wallet = async () => ok(await api.call('GET', '/v1/wallet', { key: brand.key })).data[0].balance.amount;
     const before = Number(await wallet());
     ok(await api.call('POST', `/v1/results/${shortHonest}/reverse`, { key: api.operatorKey, body: { reason: 'fraud_confirmed', note: 'bought leads' } }));
-    expect(Number(await wallet())).toBeCloseTo(before + 8, 10);
+    // the creator's net (8.00) and the platform's fee (2.00)
+    expect(Number(await wallet())).toBeCloseTo(before + 10, 10);
     expect(await balance(ada)).toMatchObject({ available: usd('0.00'), receivable: usd('8.00') });
     const statement = ok(await api.call('GET', `/v1/campaigns/${short.id}/statement`, { key: brand.key }));
     // Two approved (16.00 net), one clawed back to the brand after the escrow closed.
@@ -421,11 +425,14 @@ describe('reversals', () => {
       paid_to_creators: usd('8.00'),
       clawed_back: usd('8.00'),
       platform_fees_gross: usd('4.00'),
+      fees_returned: usd('2.00'),
+      fees_returned_to_brand: usd('2.00'),
+      platform_fees_kept: usd('2.00'),
       escrow: { held: usd('0.00'), available: usd('0.00'), closed: true },
       reconciles: true,
     });
-    // funded 1000.00 = 8.00 paid + 4.00 fees + 988.00 back to the brand (980.00 unspent + 8.00 clawed back).
-    expect(statement.unspent_refunded).toEqual(usd('988.00'));
+    // funded 1000.00 = 8.00 paid + (4.00 − 2.00) fees + 990.00 back to the brand (980.00 unspent + 8.00 clawed back + 2.00 fee).
+    expect(statement.unspent_refunded).toEqual(usd('990.00'));
     await ledgerCheckIsClean(api);
   });
 

@@ -123,7 +123,7 @@ describe('settlement over HTTP', () => {
       guarantee: { decided: false, applied: false },
       reconciles: true,
     });
-    expect(st.identity).toMatch(/^funded = paid_to_creators \+ bonuses\.paid \+ platform_fees_gross \+ unspent_refunded \+ escrow_balance/);
+    expect(st.identity).toMatch(/^funded = paid_to_creators \+ bonuses\.paid \+ \(platform_fees_gross − fees_returned\) \+ unspent_refunded \+ escrow_balance/);
     await expectLedgerClean(api.database.db);
   });
 

@@ -35,8 +35,8 @@ afterEach(async () => {
 /** The statement's identity, checked here independently of its own `reconciles`. */
 function expectIdentity(s: Awaited<ReturnType<typeof campaignStatement>>): void {
   expect(s.reconciles).toBe(true);
-  expect(s.funded).toBe(s.paid_to_creators + s.platform_fees_gross + s.unspent_refunded + s.escrow.held + s.escrow.available);
-  expect(s.platform_fees_kept).toBe(s.platform_fees_gross - s.fees_refunded);
+  expect(s.funded).toBe(s.paid_to_creators + s.bonuses.paid + (s.platform_fees_gross - s.fees_returned) + s.unspent_refunded + s.escrow.held + s.escrow.available);
+  expect(s.platform_fees_kept).toBe(s.platform_fees_gross - s.fees_returned - s.fees_refunded);
 }
 
 describe('approving results', () => {

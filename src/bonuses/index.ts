@@ -9,6 +9,7 @@ export { type BonusExposure, bonusExposure, campaignBonusExposure } from './expo
 export {
   BONUS_STATUSES,
   type BonusFlows,
+  bonusFeeReturns,
   bonusFlows,
   type BonusPeriodRow,
   bonusRowsOf,

@@ -15,6 +15,7 @@ import {
   AccountId,
   clawbackRequests,
   createTransfersIn,
+  type FeeReturn,
   holdLegIds,
   holdRequests,
   linkChain,
@@ -75,14 +76,15 @@ export interface BonusRunReport {
   failures: Array<{ enrolment_id: string; period_key: string; error: unknown }>;
 }
 
-export async function runBonuses(db: Db): Promise<BonusRunReport> {
+/** `returnFees`: how a lowered bonus's fee goes back to the brand (settlement's, src/settlement/fee-return.ts). */
+export async function runBonuses(db: Db, returnFees: FeeReturn): Promise<BonusRunReport> {
   const report: BonusRunReport = { held: 0, released: 0, paid: 0, clawed_back: 0, failures: [] };
   let visited = 0;
   for (const campaign of await campaignsWithTiers(db, BONUS_LIMITS.campaigns_per_run_max)) {
     for (const work of await periodsToVisit(db, campaign)) {
       if (visited++ >= BONUS_LIMITS.periods_per_run_max) return report;
       try {
-        const steps = await settlePeriodBonus(db, campaign, work.enrolment, work.period);
+        const steps = await settlePeriodBonus(db, campaign, work.enrolment, work.period, returnFees);
         for (const s of steps) {
           if (s === 'hold') report.held += 1;
           else if (s === 'release') report.released += 1;
@@ -179,7 +181,13 @@ function bonusOver(results: readonly PeriodResult[], statuses: readonly string[]
 }
 
 /** Runs every step the period is ready for, in one transaction; returns the steps taken. */
-export async function settlePeriodBonus(db: Db, campaign: CampaignToVisit, enrolment: EnrolmentTerms, period: Period): Promise<MovementKind[]> {
+export async function settlePeriodBonus(
+  db: Db,
+  campaign: CampaignToVisit,
+  enrolment: EnrolmentTerms,
+  period: Period,
+  returnFees: FeeReturn,
+): Promise<MovementKind[]> {
   return inTransaction(db, async (trx) => {
     const incentives0 = incentivesOf(enrolment.terms);
     assert(incentives0 !== null, 'a bonus period needs incentives');
@@ -193,7 +201,7 @@ export async function settlePeriodBonus(db: Db, campaign: CampaignToVisit, enrol
     });
     const terms = row0.terms_version === enrolment.terms_version ? enrolment.terms : await termsVersion(trx, row0.campaign_id, row0.terms_version);
     const incentives = incentivesOf(terms) as Incentives;
-    const ctx: StepContext = { trx, campaign, feeBps: terms.fee_bps };
+    const ctx: StepContext = { trx, campaign, feeBps: terms.fee_bps, returnFees };
     const results = await periodResults(trx, row0.enrolment_id, row0.period_start, row0.period_end);
     const steps: MovementKind[] = [];
     let row = row0;
@@ -227,6 +235,7 @@ interface StepContext {
   trx: Trx;
   campaign: CampaignToVisit;
   feeBps: number;
+  returnFees: FeeReturn;
 }
 
 function transferId(row: BonusPeriodRow, step: number): string {
@@ -366,29 +375,55 @@ async function payStep(ctx: StepContext, row: BonusPeriodRow, due: BonusFigures)
 /**
  * The bonus due fell below what the creator keeps (a result reversed after release lowered the tier
  * or the base): the creator's net difference is clawed back as a reversal is — from the payable as far
- * as it goes, the rest on the receivable — to the escrow, or to the brand's wallet once the escrow is
- * closed. The platform's fee stays posted.
+ * as it goes, the rest on the receivable — and the fee the platform kept above the fee on the new bonus
+ * is returned (`returnFees`: 402, and nothing more once the guarantee had refunded it), all to the
+ * escrow, or to the brand's wallet once the escrow is closed, one linked chain. `fees_paid` then holds
+ * the fee on what stands, so a later payment charges the fee again; the movement's `fee` is the fee
+ * taken back.
  */
 async function clawbackStep(ctx: StepContext, row: BonusPeriodRow, due: BonusFigures): Promise<BonusPeriodRow> {
   const amount = splitFee(row.credited, ctx.feeBps).net - splitFee(due.bonus, ctx.feeBps).net;
+  const feeOver = row.fees_paid - splitFee(due.bonus, ctx.feeBps).fee;
+  const feeBack = feeOver > 0n ? feeOver : 0n;
   const figures = { tier: due.tier, counted_results: due.counted, base_earnings: due.baseEarnings, due: due.bonus, credited: due.bonus, shortfall: 0n };
-  if (amount <= 0n) return apply(ctx.trx, row, figures);
+  if (amount <= 0n && feeBack === 0n) return apply(ctx.trx, row, figures);
   const escrowId = AccountId.escrow(row.campaign_id);
   const payableId = AccountId.payable(row.creator_id, row.currency);
   const walletId = AccountId.wallet(ctx.campaign.org_id, row.currency);
-  const accounts = await lockAccounts(ctx.trx, [escrowId, payableId, AccountId.receivable(row.creator_id, row.currency), walletId]);
-  const to = accounts.get(escrowId)?.closed === false ? escrowId : walletId;
+  // Locked in id order: the escrow cannot close in between, and no other fee return or guarantee of the campaign runs meanwhile.
+  const accounts = await lockAccounts(ctx.trx, [escrowId, AccountId.fees(row.currency), payableId, AccountId.receivable(row.creator_id, row.currency), walletId].sort());
+  const escrowOpen = accounts.get(escrowId)?.closed === false;
   const step = row.steps + 1;
-  const requests = clawbackRequests({
-    id: transferId(row, step),
-    creatorId: row.creator_id,
-    currency: row.currency,
-    amount,
-    payableAvailable: accounts.get(payableId)?.available ?? 0n,
-    creditAccountId: to,
-    userData: row.enrolment_id,
+  const id = transferId(row, step);
+  const requests: TransferRequest[] = [];
+  if (amount > 0n) {
+    requests.push(
+      ...clawbackRequests({
+        id,
+        creatorId: row.creator_id,
+        currency: row.currency,
+        amount,
+        payableAvailable: accounts.get(payableId)?.available ?? 0n,
+        creditAccountId: escrowOpen ? escrowId : walletId,
+        userData: row.enrolment_id,
+      }),
+    );
+  }
+  if (feeBack > 0n) {
+    const e = { campaignId: row.campaign_id, orgId: ctx.campaign.org_id, currency: row.currency, fee: feeBack, id, userData: row.enrolment_id, escrowOpen };
+    requests.push(...(await ctx.returnFees(ctx.trx, e)));
+  }
+  const chain = linkChain(requests);
+  await submit(ctx.trx, chain, 'clawing back a bonus');
+  await appendMovement(ctx.trx, row, {
+    step,
+    kind: 'clawback',
+    gross: row.credited - due.bonus,
+    net: amount > 0n ? amount : 0n,
+    fee: feeBack,
+    due: due.bonus,
+    shortfall: 0n,
+    transferIds: chain.map((r) => r.id),
   });
-  await submit(ctx.trx, requests, 'clawing back a bonus');
-  await appendMovement(ctx.trx, row, { step, kind: 'clawback', gross: row.credited - due.bonus, net: amount, fee: 0n, due: due.bonus, shortfall: 0n, transferIds: requests.map((r) => r.id) });
-  return apply(ctx.trx, row, { ...figures, steps: step, clawed_back: row.clawed_back + amount });
+  return apply(ctx.trx, row, { ...figures, steps: step, clawed_back: row.clawed_back + (amount > 0n ? amount : 0n), fees_paid: row.fees_paid - feeBack });
 }

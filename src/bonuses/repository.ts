@@ -219,6 +219,11 @@ export interface BonusFlows {
   clawedBackToEscrow: bigint;
   /** 601/602 of bonus clawbacks credited to the brand's wallet (the escrow was closed). */
   clawedBackToBrand: bigint;
+  /** 402 of bonus clawbacks: the fee reduction returned to the escrow, or to the brand's wallet once it is closed. */
+  feesReturnedToEscrow: bigint;
+  feesReturnedToBrand: bigint;
+  /** 401 guarantee adjustments of bonus clawbacks (a lowered bonus never raises the guarantee: expected 0). */
+  guaranteeRefunds: bigint;
 }
 
 export async function bonusFlows(db: Db, campaignId: string, escrowId: string): Promise<BonusFlows> {
@@ -228,7 +233,16 @@ export async function bonusFlows(db: Db, campaignId: string, escrowId: string): 
       join ledger_transfers t on t.id = x.id
       left join ledger_pending p on p.id = t.id
      where m.campaign_id = ${campaignId}`.execute(db);
-  const flows: BonusFlows = { held: 0n, paidNet: 0n, fees: 0n, clawedBackToEscrow: 0n, clawedBackToBrand: 0n };
+  const flows: BonusFlows = {
+    held: 0n,
+    paidNet: 0n,
+    fees: 0n,
+    clawedBackToEscrow: 0n,
+    clawedBackToBrand: 0n,
+    feesReturnedToEscrow: 0n,
+    feesReturnedToBrand: 0n,
+    guaranteeRefunds: 0n,
+  };
   for (const t of r.rows) {
     const amount = BigInt(t.amount);
     const isHold = (t.flags & 2) !== 0;
@@ -239,8 +253,31 @@ export async function bonusFlows(db: Db, campaignId: string, escrowId: string): 
       // a released leg moves nothing
     } else if (t.code === 303) flows.paidNet += amount;
     else if (t.code === 304) flows.fees += amount;
+    else if (t.code === 402 && t.credit_account_id === escrowId) flows.feesReturnedToEscrow += amount;
+    else if (t.code === 402) flows.feesReturnedToBrand += amount;
+    else if (t.code === 401) flows.guaranteeRefunds += amount;
     else if (t.credit_account_id === escrowId) flows.clawedBackToEscrow += amount;
     else flows.clawedBackToBrand += amount;
   }
   return flows;
+}
+
+/**
+ * The bonus side of a campaign's fee standing (src/settlement): the fee reductions the bonus log
+ * recorded at clawbacks (`bonus_movements.fee` of kind clawback), and what the journal moved for them.
+ */
+export async function bonusFeeReturns(
+  db: Db,
+  campaignId: string,
+  escrowId: string,
+): Promise<{ takenBack: bigint; returned: bigint; returnedToWallet: bigint; refunded: bigint }> {
+  const taken = await sql<{ total: bigint | null }>`select sum(fee) as total from bonus_movements
+     where campaign_id = ${campaignId} and kind = 'clawback'`.execute(db);
+  const flows = await bonusFlows(db, campaignId, escrowId);
+  return {
+    takenBack: BigInt(taken.rows[0]?.total ?? 0n),
+    returned: flows.feesReturnedToEscrow + flows.feesReturnedToBrand,
+    returnedToWallet: flows.feesReturnedToBrand,
+    refunded: flows.guaranteeRefunds,
+  };
 }

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { inTransaction } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { allocate, Money, splitFee } from '../money/index.js';
@@ -38,6 +38,7 @@ export const TransferCode = {
   bonus_net: 303,
   bonus_fee: 304,
   fee_refund: 401,
+  fee_reversal: 402,
   payout_sent: 501,
   payout_completed: 502,
   payout_failed: 503,
@@ -297,6 +298,33 @@ export async function refundFees(db: Db, p: { id: string; orgId: string; amount:
   const c = p.amount.currency;
   return movement(await createTransfers(db, [plain(p.id, AccountId.fees(c), AccountId.wallet(p.orgId, c), p.amount, TransferCode.fee_refund)]));
 }
+
+/**
+ * An event that takes a platform fee off a campaign's standing fees: a paid result reversed, or a tier
+ * bonus lowered by a reversal. Fraud never pays the platform either: the fee goes back to the brand.
+ */
+export interface FeeReturnEvent {
+  campaignId: string;
+  orgId: string;
+  currency: string;
+  /** The fee the platform had posted for what is taken back (≥ 0): the settled fee leg, or the bonus fee's reduction. */
+  fee: bigint;
+  /** Id prefix of the transfers: `<id>.fee` (402, the fee) and `<id>.guarantee` (401, a guarantee adjustment). */
+  id: string;
+  userData: string;
+  /** A result this event takes out of the validated count (a reversal), if any: the guarantee is on standing results. */
+  resultId?: string;
+  /** The campaign's escrow is still open (not settled): the fee goes back into it, and the guarantee is not decided yet. */
+  escrowOpen: boolean;
+}
+
+/**
+ * The transfers that return an event's fee (settlement decides them: src/settlement/fee-return.ts, which
+ * knows the guarantee). Called in the event's transaction, with the campaign's escrow, the fee account
+ * and the brand's wallet locked, before the event's own state (the result's status, the bonus log) is
+ * written; the caller submits them, linked with the event's other transfers.
+ */
+export type FeeReturn = (trx: Transaction<any>, e: FeeReturnEvent) => Promise<TransferRequest[]>;
 
 /** The transfers of a payout's life: sent (payable → transit), completed (transit → world), failed (transit → payable). */
 export function payoutRequest(

@@ -15,6 +15,8 @@ import {
   AccountId,
   clawbackRequests,
   createTransfersIn,
+  type FeeReturn,
+  linkChain,
   lockAccounts,
   lookupTransfers,
   resolveHoldRequests,
@@ -473,51 +475,76 @@ export async function approveReviewedResult(db: Db, p: { resultId: string; by: s
 }
 
 /**
- * An operator reverses an approved (paid) result found invalid later: the net it paid the creator (its
- * posted net leg: less than gross − fee when caps cut it) is clawed back
- * — from their payable as far as it goes, the rest booked on their receivable, never a negative
- * balance — to the campaign escrow, or to the brand's wallet once the escrow is closed (the campaign
- * is settled). One linked chain (`<result>.reverse.payable` / `.receivable`), in the transaction that
- * marks the result `reversed`. The platform's fee stays posted. Idempotent: reversing a reversed
- * result changes nothing.
+ * An operator reverses an approved (paid) result found invalid later, and nobody keeps money for it:
+ * the net it paid the creator (its posted net leg: less than gross − fee when caps cut it) is clawed
+ * back — from their payable as far as it goes, the rest booked on their receivable, never a negative
+ * balance — and the fee the platform posted (its posted fee leg) goes back too, both to the campaign
+ * escrow, or to the brand's wallet once the escrow is closed (the campaign is settled). What the fee
+ * return moves, and any adjustment of a guarantee already decided, is settlement's to say
+ * (`returnFees`, src/settlement/fee-return.ts). One linked chain (`<result>.reverse.payable` /
+ * `.receivable` / `.fee` / `.guarantee`), in the transaction that marks the result `reversed`.
+ * Idempotent: reversing a reversed result changes nothing.
  */
-export async function reverseResult(db: Db, p: { resultId: string; by: string; reason: string; note: string }): Promise<Result> {
+export async function reverseResult(
+  db: Db,
+  p: { resultId: string; by: string; reason: string; note: string; returnFees: FeeReturn },
+): Promise<Result> {
   return inTransaction(db, async (trx) => {
     const r = await lockResult(trx, p.resultId);
-    if (r.status === 'reversed') return r;
+    if (r.status === 'reversed') return reread(trx, r.id);
     if (r.status !== 'approved') throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only approved results can be reversed`);
-    // What settlement actually paid the creator: the posted net leg, which caps may have cut (or voided).
-    const [settled] = await lookupTransfers(trx, [`${r.id}.settle.net`]);
-    const net = settled && (settled.flags & F.post_pending_transfer) !== 0 ? settled.amount : 0n;
-    if (net > 0n) {
-      const escrow = AccountId.escrow(r.campaign_id);
-      const payable = AccountId.payable(r.creator_id, r.currency);
-      const wallet = AccountId.wallet(r.org_id, r.currency);
-      // Locked in id order (as the ledger locks accounts): settlement cannot close the escrow between the look and the clawback.
-      const accounts = await sql<{ id: string; closed: boolean; available: bigint }>`
-        select id, closed, credits_posted - debits_posted - debits_pending as available from ledger_accounts
-         where id = any(${[escrow, payable, AccountId.receivable(r.creator_id, r.currency), wallet]}::text[]) order by id for update`.execute(trx);
-      const byId = new Map(accounts.rows.map((a) => [a.id, a]));
-      const to = byId.get(escrow)?.closed === false ? escrow : wallet;
-      const requests = clawbackRequests({
-        id: `${r.id}.reverse`,
-        creatorId: r.creator_id,
-        currency: r.currency,
-        amount: net,
-        payableAvailable: BigInt(byId.get(payable)?.available ?? 0n),
-        creditAccountId: to,
-        userData: r.id,
-      });
-      const outcomes = await createTransfersIn(trx, requests);
-      const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
-      assert(!bad, `clawing back result ${r.id} failed: ${bad?.id} ${bad?.result}`);
-    }
+    const requests = await reversalRequests(trx, r, p.returnFees);
+    const outcomes = await createTransfersIn(trx, linkChain(requests));
+    const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
+    assert(!bad, `reversing result ${r.id} failed: ${bad?.id} ${bad?.result}`);
     const added = r.reasons.includes(p.reason) ? [] : [p.reason];
     await sql`update results set status = 'reversed', reasons = ${textArrays([[...r.reasons, ...added]])[0]}::text[], decided_at = earnest_now(),
         decided_by = ${p.by}, decision_note = ${p.note} where id = ${r.id}`.execute(trx);
     await recordDecisions(trx, [{ resultId: r.id, from: 'approved', to: 'reversed', reasons: added, note: p.note, actor: { kind: 'operator', id: p.by } }]);
     return reread(trx, r.id);
   });
+}
+
+/** The money of a reversal, computed with the result still `approved` (the fee return counts it out itself). */
+async function reversalRequests(trx: Trx, r: Result & { org_id: string }, returnFees: FeeReturn): Promise<TransferRequest[]> {
+  // What settlement actually paid: the posted legs, which caps may have cut (or voided).
+  const settled = await lookupTransfers(trx, [`${r.id}.settle.net`, `${r.id}.settle.fee`]);
+  const posted = (id: string) => {
+    const t = settled.find((x) => x.id === id);
+    return t && (t.flags & F.post_pending_transfer) !== 0 ? t.amount : 0n;
+  };
+  const net = posted(`${r.id}.settle.net`);
+  const fee = posted(`${r.id}.settle.fee`);
+  const escrow = AccountId.escrow(r.campaign_id);
+  const payable = AccountId.payable(r.creator_id, r.currency);
+  const wallet = AccountId.wallet(r.org_id, r.currency);
+  // Locked in id order (as the ledger locks accounts): settlement cannot close the escrow between the look
+  // and the transfers, and no other fee return or guarantee of the campaign reads the fees in between.
+  const accounts = await lockAccounts(trx, [escrow, AccountId.fees(r.currency), payable, AccountId.receivable(r.creator_id, r.currency), wallet].sort());
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  const escrowOpen = byId.get(escrow)?.closed === false;
+  const requests: TransferRequest[] = [];
+  if (net > 0n) {
+    const a = byId.get(payable);
+    requests.push(
+      ...clawbackRequests({
+        id: `${r.id}.reverse`,
+        creatorId: r.creator_id,
+        currency: r.currency,
+        amount: net,
+        payableAvailable: a ? a.credits_posted - a.debits_posted - a.debits_pending : 0n,
+        creditAccountId: escrowOpen ? escrow : wallet,
+        userData: r.id,
+      }),
+    );
+  }
+  // After the close a reversal may change the guarantee even when the result carried no fee (the KPI).
+  if (fee > 0n || !escrowOpen) {
+    requests.push(
+      ...(await returnFees(trx, { campaignId: r.campaign_id, orgId: r.org_id, currency: r.currency, fee, id: `${r.id}.reverse`, userData: r.id, resultId: r.id, escrowOpen })),
+    );
+  }
+  return requests;
 }
 
 export async function getResult(db: Db, id: string, scope: { orgId?: string; creatorId?: string } = {}): Promise<Result> {

@@ -57,6 +57,10 @@ export interface EscrowFlows {
   unspentRefunded: bigint;
   /** 601 + 602 clawbacks, credited back to the escrow. */
   clawedBack: bigint;
+  /** 402 fee returns credited back to the escrow: fees of results reversed, and bonus fee reductions, while it was open. */
+  feesReturned: bigint;
+  /** The bonus part of feesReturned (ids `bonus:…`). */
+  bonusFeesReturned: bigint;
   /** Posted movements with any other code (none are expected: they would break the statement's identity). */
   otherIn: bigint;
   otherOut: bigint;
@@ -82,6 +86,8 @@ export async function escrowFlows(db: Db, campaignId: string): Promise<EscrowFlo
     bonusesClawedBack: 0n,
     unspentRefunded: 0n,
     clawedBack: 0n,
+    feesReturned: 0n,
+    bonusFeesReturned: 0n,
     otherIn: 0n,
     otherOut: 0n,
   };
@@ -91,6 +97,10 @@ export async function escrowFlows(db: Db, campaignId: string): Promise<EscrowFlo
     if (row.incoming && row.code === TransferCode.escrow_funding) flows.funded += total;
     else if (row.incoming && clawback && row.bonus) flows.bonusesClawedBack += total;
     else if (row.incoming && clawback) flows.clawedBack += total;
+    else if (row.incoming && row.code === TransferCode.fee_reversal) {
+      flows.feesReturned += total;
+      if (row.bonus) flows.bonusFeesReturned += total;
+    }
     else if (row.incoming) flows.otherIn += total;
     else if (row.code === TransferCode.result_net) flows.paidToCreators += total;
     else if (row.code === TransferCode.result_fee) flows.platformFees += total;
@@ -116,6 +126,62 @@ export async function clawbacksToBrand(db: Db, campaignId: string): Promise<bigi
       join ledger_transfers t on t.id in (r.id || '.reverse.payable', r.id || '.reverse.receivable')
      where r.campaign_id = ${campaignId} and r.status = 'reversed' and t.credit_account_id <> ${escrow}`.execute(db);
   return BigInt(r.rows[0]?.total ?? 0n);
+}
+
+/**
+ * What became of a campaign's platform fees, from the journal and the campaign's reversals: the
+ * inputs of a fee return (src/settlement/fee-return.ts) and of the statement's fee figures.
+ */
+export interface FeeStanding {
+  /** 302 + 304 posted out of the escrow: every fee the platform ever earned on the campaign. */
+  gross: bigint;
+  /** Fees of what was taken back: reversed results' posted fee legs (`<result>.settle.fee`) and bonus fee reductions (the bonus log). */
+  takenBack: bigint;
+  /** 402 moved back to the brand for them (`<result>.reverse.fee`, bonus `….fee`), into the escrow or the wallet. */
+  returned: bigint;
+  /** The part of `returned` that went to the brand's wallet (the escrow was closed). */
+  returnedToWallet: bigint;
+  /** 401 guarantee refunds: `guarantee:<campaign>` and the adjustments of reversals after close (`<result>.reverse.guarantee`). */
+  refunded: bigint;
+  /** Approved results (a conversion split among creators counts once). */
+  validated: number;
+}
+
+/**
+ * The campaign's fee standing; `exclude` is a result being reversed in the caller's transaction, not yet
+ * marked: its fee is not in `takenBack` and it no longer counts as validated. Bonus figures come from
+ * the bonus module's log (`bonus`, by `bonusFeeReturns`).
+ */
+export async function feeStanding(
+  db: Db,
+  campaignId: string,
+  bonus: { takenBack: bigint; returned: bigint; returnedToWallet: bigint; refunded: bigint },
+  exclude?: string,
+): Promise<FeeStanding> {
+  const escrow = AccountId.escrow(campaignId);
+  const gross = await sql<{ total: bigint | null }>`select sum(amount) as total from ledger_transfers
+     where debit_account_id = ${escrow} and code in (${TransferCode.result_fee}, ${TransferCode.bonus_fee}) and flags & 2 = 0 and flags & 8 = 0`.execute(db);
+  const other = exclude ?? '';
+  const results = await sql<{ taken_back: bigint | null; returned: bigint | null; to_wallet: bigint | null; refunded: bigint | null }>`
+    select sum(s.amount) filter (where s.flags & 4 <> 0) as taken_back, sum(f.amount) as returned,
+           sum(f.amount) filter (where f.credit_account_id <> ${escrow}) as to_wallet, sum(g.amount) as refunded
+      from results r
+      left join ledger_transfers s on s.id = r.id || '.settle.fee'
+      left join ledger_transfers f on f.id = r.id || '.reverse.fee'
+      left join ledger_transfers g on g.id = r.id || '.reverse.guarantee'
+     where r.campaign_id = ${campaignId} and r.status = 'reversed' and r.id <> ${other}`.execute(db);
+  const [guarantee] = await sql<{ amount: bigint }>`select amount from ledger_transfers where id = ${`guarantee:${campaignId}`}`.execute(db).then((x) => x.rows);
+  const validated = await sql<{ n: bigint }>`select count(distinct (kind, source_id)) as n from results
+     where campaign_id = ${campaignId} and status = 'approved' and id <> ${other}`.execute(db);
+  const row = results.rows[0];
+  return {
+    gross: BigInt(gross.rows[0]?.total ?? 0n),
+    takenBack: BigInt(row?.taken_back ?? 0n) + bonus.takenBack,
+    returned: BigInt(row?.returned ?? 0n) + bonus.returned,
+    returnedToWallet: BigInt(row?.to_wallet ?? 0n) + bonus.returnedToWallet,
+    refunded: BigInt(guarantee?.amount ?? 0n) + BigInt(row?.refunded ?? 0n) + bonus.refunded,
+    validated: Number(validated.rows[0]?.n ?? 0n),
+  };
 }
 
 export interface ResultTally {

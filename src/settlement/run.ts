@@ -2,12 +2,11 @@ import type { Kysely } from 'kysely';
 import { type Campaign, getCampaign, transition } from '../campaigns/index.js';
 import { type BonusRunReport, runBonuses, unreleasedBonuses } from '../bonuses/index.js';
 import { AppError, assert, isAppError } from '../errors/index.js';
-import { refundFees, settleEscrow } from '../ledger/index.js';
-import { Money } from '../money/index.js';
+import { settleEscrow } from '../ledger/index.js';
 import { approveDue, awaitingFundsOf, openHoldCount } from '../results/index.js';
 import { type AwaitingFundsReport, runAwaitingFunds } from './funds.js';
-import { guaranteeRefund } from './guarantee.js';
-import { approvedCount, campaignsPastEnd, campaignsReadyToSettle, escrowFlows } from './queries.js';
+import { refundGuarantee, returnFees } from './fee-return.js';
+import { approvedCount, campaignsPastEnd, campaignsReadyToSettle } from './queries.js';
 
 /**
  * Settlement: approve results whose hold period has passed, end campaigns past their end date, and
@@ -68,7 +67,7 @@ export async function runSettlement(db: Db, options: SettlementOptions = {}): Pr
   // Before campaigns settle: an ended campaign waits until no result waits for funds (held, or expired).
   const awaiting = await runAwaitingFunds(db, SETTLEMENT_LIMITS.campaigns_per_run_max);
   // Bonuses of closed periods are held and released before any escrow closes (campaignsReadyToSettle waits for them).
-  const bonuses = await runBonuses(db);
+  const bonuses = await runBonuses(db, returnFees);
   const settled: CampaignSettlement[] = [];
   const failures: SettlementFailure[] = [];
   for (const campaignId of await campaignsReadyToSettle(db, SETTLEMENT_LIMITS.campaigns_per_run_max)) {
@@ -130,7 +129,8 @@ async function moveIfStill(db: Db, id: string, to: 'ended' | 'settled'): Promise
 /**
  * Settles one ended campaign whose holds are all resolved (none pending, none in review, none awaiting funds), in idempotent steps: (1) the unspent
  * escrow returns to the brand's wallet and the escrow closes (`settle:<id>`); (2) if validated
- * results fell short of the KPI target, the guarantee refunds fees (`guarantee:<id>`); (3) the
+ * results fell short of the KPI target, the guarantee refunds fees earned on the standing results
+ * (`guarantee:<id>`, src/settlement/fee-return.ts: fees of reversed results are not in it); (3) the
  * campaign becomes `settled`. A crash between steps is finished by the next call: steps already
  * done answer `exists` in the ledger.
  */
@@ -155,7 +155,7 @@ export async function settleCampaign(db: Db, campaignId: string): Promise<Campai
   const escrow = await settleEscrow(db, { id: `settle:${c.id}`, orgId: c.org_id, campaignId: c.id, currency: c.currency });
   if (!escrow.ok) throw new AppError('conflict', `closing the escrow of campaign ${c.id} was refused: ${escrow.result}`);
   const validated = await approvedCount(db, c.id);
-  const refund = await refundGuarantee(db, c, validated);
+  const refund = await refundGuarantee(db, c);
   const settledNow = c.status === 'ended' && (await moveIfStill(db, c.id, 'settled'));
   return {
     campaign_id: c.id,
@@ -166,14 +166,4 @@ export async function settleCampaign(db: Db, campaignId: string): Promise<Campai
     validated,
     kpi_target: c.terms.kpi_target,
   };
-}
-
-/** Fees earned come from the journal (posted 302 transfers out of this escrow), never a stored total. */
-async function refundGuarantee(db: Db, c: Campaign, validated: number): Promise<bigint> {
-  const { platformFees } = await escrowFlows(db, c.id);
-  const refund = guaranteeRefund({ feesEarned: platformFees, validated, kpiTarget: c.terms.kpi_target, guaranteeBps: c.terms.guarantee_bps });
-  if (refund === 0n) return 0n;
-  const moved = await refundFees(db, { id: `guarantee:${c.id}`, orgId: c.org_id, amount: Money.of(refund, c.currency) });
-  if (!moved.ok) throw new AppError('conflict', `the guarantee refund of campaign ${c.id} was refused: ${moved.result}`);
-  return refund;
 }

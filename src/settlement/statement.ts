@@ -1,16 +1,17 @@
 import type { Kysely } from 'kysely';
 import { type Campaign, escrowLow, getCampaign, type Viewer } from '../campaigns/index.js';
-import { bonusFlows, bonusRowsOf } from '../bonuses/index.js';
+import { bonusFeeReturns, bonusFlows, bonusRowsOf } from '../bonuses/index.js';
 import { AppError } from '../errors/index.js';
-import { AccountId, lookupAccounts, lookupTransfers } from '../ledger/index.js';
+import { AccountId, lookupAccounts } from '../ledger/index.js';
 import { type AwaitingFunds, awaitingFundsOf } from '../results/index.js';
-import { approvedCount, clawbacksToBrand, type CreatorTally, creatorTallies, escrowFlows, hasJoined, type ResultTally, resultTallies } from './queries.js';
+import { guaranteeRefund } from './guarantee.js';
+import { clawbacksToBrand, type CreatorTally, creatorTallies, escrowFlows, feeStanding, hasJoined, type ResultTally, resultTallies } from './queries.js';
 
 /**
  * A campaign's statement: where every unit of the budget went, read from the ledger's journal and
  * accounts (never from stored running totals), in one repeatable-read snapshot. The figures satisfy
  *
- *   funded = paid_to_creators + bonuses.paid + platform_fees_gross + unspent_refunded + escrow_held + escrow_available
+ *   funded = paid_to_creators + bonuses.paid + (platform_fees_gross − fees_returned) + unspent_refunded + escrow_held + escrow_available
  *
  * where the left side and the first three terms are sums of journal transfers by code and the escrow
  * balance comes from the account's counters; `reconciles` says whether the identity holds (it always
@@ -25,6 +26,13 @@ import { approvedCount, clawbacksToBrand, type CreatorTally, creatorTallies, esc
  * clawbacks, their fee is in `platform_fees_gross` (and `bonuses.fees`), a bonus still held is in
  * `escrow.held` (and `bonuses.held`), and a bonus clawback to the brand's wallet is in
  * `unspent_refunded` like a result's. `bonuses.shortfall` is what escrow could not cover: owed, not moved.
+ *
+ * Fees of reversed results and lowered bonuses go back to the brand (src/settlement/fee-return.ts):
+ * `fees_returned` (402), into the escrow while it is open, into the wallet after (counted in
+ * `unspent_refunded` too, `fees_returned_to_brand` on its own). `fees_refunded` is the guarantee (401,
+ * with its adjustments after close). `reconciles` also checks the fee rule: before the guarantee is
+ * decided every fee taken back was returned and nothing refunded; once decided, returned + refunded =
+ * the fees taken back + the guarantee on the standing fees (`guarantee.refund_due`).
  */
 export interface BonusStatement {
   /** Still reserved on the escrow (part of escrow.held). */
@@ -48,16 +56,20 @@ export interface CampaignStatement {
   /** Net of clawbacks. */
   paid_to_creators: bigint;
   clawed_back: bigint;
-  /** Fees the platform earned on this campaign, before the guarantee refund. */
+  /** Fees the platform earned on this campaign, before any was returned or refunded. */
   platform_fees_gross: bigint;
-  /** Returned to the brand under the money-back guarantee. */
+  /** Fees of reversed results and lowered bonuses returned to the brand (402), into the escrow or, once closed, the wallet. */
+  fees_returned: bigint;
+  /** Returned to the brand under the money-back guarantee (401: at settlement, and adjustments of reversals after it). */
   fees_refunded: bigint;
-  /** platform_fees_gross − fees_refunded: what the platform keeps. */
+  /** platform_fees_gross − fees_returned − fees_refunded: what the platform keeps. */
   platform_fees_kept: bigint;
-  /** Unspent escrow returned to the brand at settlement, and clawbacks returned to it after (clawbacks_refunded). */
+  /** Unspent escrow returned to the brand at settlement, and clawbacks and fee returns to it after (clawbacks_refunded, fees_returned_to_brand). */
   unspent_refunded: bigint;
   /** Clawbacks that went to the brand's wallet because the escrow was closed (part of unspent_refunded). */
   clawbacks_refunded: bigint;
+  /** Fee returns that went to the brand's wallet because the escrow was closed (part of unspent_refunded and of fees_returned). */
+  fees_returned_to_brand: bigint;
   /** low: a threshold is set and `available` is at or below it. */
   escrow: { held: bigint; available: bigint; closed: boolean; low: boolean; low_threshold: bigint | null };
   /** null: the whole campaign's lines (brand, operators); a creator's id: that creator's lines only (results, creators, awaiting_funds). */
@@ -77,12 +89,16 @@ export interface CampaignStatement {
     decided: boolean;
     /** Decided, and the KPI target was missed. */
     applied: boolean;
+    /** Fees on the results that stand: platform_fees_gross less the fees of what was taken back (reversals, lowered bonuses). */
+    fees_standing: bigint;
+    /** The guarantee on the standing results and fees, once decided (0 before). */
+    refund_due: bigint;
   };
   reconciles: boolean;
 }
 
 export const STATEMENT_IDENTITY =
-  'funded = paid_to_creators + bonuses.paid + platform_fees_gross + unspent_refunded + escrow_balance, where escrow_balance = escrow.held + escrow.available';
+  'funded = paid_to_creators + bonuses.paid + (platform_fees_gross − fees_returned) + unspent_refunded + escrow_balance, where escrow_balance = escrow.held + escrow.available';
 
 /**
  * Brands see their own campaigns' statements and operators all. A creator sees the statement of a
@@ -101,8 +117,8 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
       const c = await getCampaign(trx, viewer, campaignId);
       const flows = await escrowFlows(trx, c.id);
       const [escrow] = await lookupAccounts(trx, [AccountId.escrow(c.id)]);
-      const [refund] = await lookupTransfers(trx, [`guarantee:${c.id}`]);
-      const validated = await approvedCount(trx, c.id);
+      const fees = await feeStanding(trx, c.id, await bonusFeeReturns(trx, c.id, AccountId.escrow(c.id)));
+      const validated = fees.validated;
       const held = escrow?.debits_pending ?? 0n;
       const available = escrow ? escrow.credits_posted - escrow.debits_posted - escrow.debits_pending : 0n;
       const toBrand = await clawbacksToBrand(trx, c.id);
@@ -110,11 +126,28 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
       const bonus = await bonusFlows(trx, c.id, AccountId.escrow(c.id));
       const bonusRows = await bonusRowsOf(trx, { campaignId: c.id });
       const bonusesPaid = flows.bonusesToCreators - flows.bonusesClawedBack - bonus.clawedBackToBrand;
-      const refunded = flows.unspentRefunded + toBrand + bonus.clawedBackToBrand;
+      const refunded = flows.unspentRefunded + toBrand + bonus.clawedBackToBrand + fees.returnedToWallet;
       // The journal by code and the journal by the bonus log must agree.
-      const bonusesAgree = bonus.paidNet === flows.bonusesToCreators && bonus.fees === flows.bonusFees && bonus.clawedBackToEscrow === flows.bonusesClawedBack;
-      const feesRefunded = refund?.amount ?? 0n;
+      const bonusesAgree =
+        bonus.paidNet === flows.bonusesToCreators &&
+        bonus.fees === flows.bonusFees &&
+        bonus.clawedBackToEscrow === flows.bonusesClawedBack &&
+        bonus.feesReturnedToEscrow === flows.bonusFeesReturned;
+      const feesRefunded = fees.refunded;
       const kpiMet = validated >= c.terms.kpi_target;
+      const decided = c.status === 'settled';
+      // The guarantee is judged once the escrow is closed (settlement's first step), even before the status says settled.
+      const closed = escrow?.closed === true;
+      const standing = fees.gross - fees.takenBack;
+      const refundDue = closed
+        ? guaranteeRefund({ feesEarned: standing, validated, kpiTarget: c.terms.kpi_target, guaranteeBps: c.terms.guarantee_bps })
+        : 0n;
+      // The fee rule (src/settlement/fee-return.ts): nothing taken back is kept, nothing is refunded twice.
+      const feesAgree = closed
+        ? fees.returned + fees.refunded === fees.takenBack + refundDue
+        : fees.returned === fees.takenBack && fees.refunded === 0n && fees.returnedToWallet === 0n;
+      // The journal by code on the escrow and the journal by the reversals' ids must agree on the fee returns into it.
+      const returnsAgree = fees.returned - fees.returnedToWallet === flows.feesReturned;
       const noStrangers = flows.otherIn === 0n && flows.otherOut === 0n;
       return {
         campaign: {
@@ -131,10 +164,12 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
         paid_to_creators: paid,
         clawed_back: flows.clawedBack + toBrand,
         platform_fees_gross: flows.platformFees,
+        fees_returned: fees.returned,
         fees_refunded: feesRefunded,
-        platform_fees_kept: flows.platformFees - feesRefunded,
+        platform_fees_kept: flows.platformFees - fees.returned - feesRefunded,
         unspent_refunded: refunded,
         clawbacks_refunded: toBrand,
+        fees_returned_to_brand: fees.returnedToWallet,
         escrow: { held, available, closed: escrow?.closed ?? false, low: escrowLow(available, c.low_escrow_threshold), low_threshold: c.low_escrow_threshold },
         creator_id: own ?? null,
         awaiting_funds: await awaitingFundsOf(trx, c.id, own),
@@ -154,10 +189,17 @@ export async function campaignStatement(db: Kysely<any>, viewer: Viewer, campaig
           validated,
           kpi_met: kpiMet,
           guarantee_bps: c.terms.guarantee_bps,
-          decided: c.status === 'settled',
-          applied: c.status === 'settled' && !kpiMet,
+          decided,
+          applied: decided && !kpiMet,
+          fees_standing: standing,
+          refund_due: refundDue,
         },
-        reconciles: noStrangers && bonusesAgree && flows.funded === paid + bonusesPaid + flows.platformFees + refunded + held + available,
+        reconciles:
+          noStrangers &&
+          bonusesAgree &&
+          feesAgree &&
+          returnsAgree &&
+          flows.funded === paid + bonusesPaid + (flows.platformFees - fees.returned) + refunded + held + available,
       };
     });
 }

@@ -9,10 +9,10 @@ import {
   RESULT_STATUSES,
   type Result,
   type ResultDecision,
-  reverseResult,
   type ReviewItem,
   reviewQueue,
 } from '../../results/index.js';
+import { reversePaidResult } from '../../settlement/index.js';
 import type { Principal } from '../auth.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money, page, pageQuery, pageRequest } from '../schemas.js';
@@ -181,13 +181,14 @@ export const resultEndpoints = [
   endpoint({
     method: 'POST',
     path: '/v1/results/{id}/reverse',
-    summary: "Reverse a paid result found invalid: the creator's net is clawed back (a shortfall becomes a receivable); idempotent",
+    summary:
+      "Reverse a paid result found invalid: the creator's net is clawed back (a shortfall becomes a receivable) and the platform's fee returned, to the escrow or, once the campaign is settled, the brand's wallet (with any change of the money-back guarantee); idempotent",
     tag: 'results',
     response: resultSchema,
     access: ['operator'],
     params: idParams,
     body: reverseBody,
     handle: async ({ params, body, principal, services, context }) =>
-      resultView(await reverseResult(services.db, { resultId: params.id, by: deciderOf(principal, context.request), reason: body.reason, note: body.note })),
+      resultView(await reversePaidResult(services.db, { resultId: params.id, by: deciderOf(principal, context.request), reason: body.reason, note: body.note })),
   }),
 ];

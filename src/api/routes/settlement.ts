@@ -51,6 +51,9 @@ export function settlementReportView(r: SettlementReport) {
   };
 }
 
+export const GUARANTEE_FORMULA =
+  'if validated < kpi_target: refund = round_half_even(fees_standing × guarantee_bps / 10000), else 0; fees_standing = platform_fees_gross − fees of reversed results and lowered bonuses';
+
 export function statementView(s: CampaignStatement) {
   const m = (minor: bigint) => money(minor, s.campaign.currency);
   return {
@@ -60,10 +63,12 @@ export function statementView(s: CampaignStatement) {
     paid_to_creators: m(s.paid_to_creators),
     clawed_back: m(s.clawed_back),
     platform_fees_gross: m(s.platform_fees_gross),
+    fees_returned: m(s.fees_returned),
     fees_refunded: m(s.fees_refunded),
     platform_fees_kept: m(s.platform_fees_kept),
     unspent_refunded: m(s.unspent_refunded),
     clawbacks_refunded: m(s.clawbacks_refunded),
+    fees_returned_to_brand: m(s.fees_returned_to_brand),
     escrow_balance: m(s.escrow.held + s.escrow.available),
     escrow: {
       held: m(s.escrow.held),
@@ -97,7 +102,9 @@ export function statementView(s: CampaignStatement) {
       guarantee_bps: s.guarantee.guarantee_bps,
       decided: s.guarantee.decided,
       applied: s.guarantee.applied,
-      formula: 'if validated < kpi_target: refund = round_half_even(platform_fees_gross × guarantee_bps / 10000), else 0',
+      fees_standing: m(s.guarantee.fees_standing),
+      refund_due: m(s.guarantee.refund_due),
+      formula: GUARANTEE_FORMULA,
     },
     identity: STATEMENT_IDENTITY,
     reconciles: s.reconciles,

@@ -28,6 +28,7 @@ export function formatStatement(s: CampaignStatement): string[] {
     ['funded', s.funded],
     ['paid to creators (net)', s.paid_to_creators],
     ['platform fees (gross)', s.platform_fees_gross],
+    ['  returned (reversed, lowered)', s.fees_returned],
     ['  refunded under the guarantee', s.fees_refunded],
     ['  kept by the platform', s.platform_fees_kept],
     ['unspent returned to the brand', s.unspent_refunded],
@@ -36,6 +37,9 @@ export function formatStatement(s: CampaignStatement): string[] {
   ];
   if (s.clawed_back > 0n) rows.splice(2, 0, ['  clawed back (deducted above)', s.clawed_back]);
   if (s.clawbacks_refunded > 0n) rows.splice(rows.findIndex(([label]) => label === 'unspent returned to the brand') + 1, 0, ['  of which clawbacks after settlement', s.clawbacks_refunded]);
+  if (s.fees_returned_to_brand > 0n) {
+    rows.splice(rows.findIndex(([label]) => label === 'unspent returned to the brand') + 1, 0, ['  of which fees after settlement', s.fees_returned_to_brand]);
+  }
   const amounts = rows.map(([, v]) => formatAmount(v, c.currency));
   const width = Math.max(...amounts.map((a) => a.length));
   const g = s.guarantee;
