@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { EnrolmentWithTerms } from '../campaigns/index.js';
 import { databaseNow, inTransaction } from '../db/index.js';
-import { assert } from '../errors/index.js';
+import { AppError, assert } from '../errors/index.js';
 import {
   fetchInsights,
   type InsightImport,
@@ -16,6 +16,7 @@ import {
 import { declaredFollowers } from '../tenants/index.js';
 import { viewSettingsFor } from '../validation/live/index.js';
 import { judgeViewReport, matchInsights, type PostInsights, type ViewFinding, type ViewRuleSettings } from '../validation/views/index.js';
+import { MAX_FUTURE_SKEW_MS } from './record.js';
 import { creatorViewHistory, lockOpenViewReports, updateViewVerification } from './repository.js';
 import type { ViewReport } from './views.js';
 
@@ -67,6 +68,9 @@ export async function judgeSubmission(
   p: { enrolment: EnrolmentWithTerms; views: bigint; evidenceUrl: string; post: ReportedPost },
 ): Promise<{ status: 'submitted' | 'in_review'; findings: ViewFinding[]; verified: boolean; insights_views: bigint | null }> {
   const now = await databaseNow(db);
+  if (p.post.postedAt && p.post.postedAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
+    throw new AppError('invalid_request', `posted_at ${p.post.postedAt.toISOString()} is in the future`, { details: { field: 'posted_at' } });
+  }
   const settings = settingsOf(p.enrolment);
   const creatorId = p.enrolment.creator_id;
   const [followers, earlier, totals] = await Promise.all([
