@@ -49,4 +49,4 @@ export interface PlatformInsights {
 /** At most this many rows per import: bounded work in one transaction. */
 export const MAX_IMPORT_ROWS = 5000;
 
-export const PLATFORM_PATTERN = /^[a-z][a-z0-9_]{1,31}$/;
+export const PLATFORM_PATTERN = /^[a-z][a-z0-9_]{0,31}$/;

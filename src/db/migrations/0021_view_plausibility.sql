@@ -4,7 +4,7 @@
 -- What a creator declares of their audience, per platform (tenants): optional, never required.
 create table creator_platforms (
   creator_id text not null references creators (id),
-  platform text not null check (platform ~ '^[a-z][a-z0-9_]{1,31}$'),
+  platform text not null check (platform ~ '^[a-z][a-z0-9_]{0,31}$'),
   followers bigint not null check (followers >= 0),
   updated_at timestamptz not null default now(),
   primary key (creator_id, platform)
@@ -15,7 +15,7 @@ create table creator_platforms (
 alter table view_reports drop constraint view_reports_status_check;
 alter table view_reports add constraint view_reports_status_check check (status in ('submitted', 'in_review', 'confirmed', 'rejected'));
 alter table view_reports
-  add column platform text check (platform ~ '^[a-z][a-z0-9_]{1,31}$'),
+  add column platform text check (platform ~ '^[a-z][a-z0-9_]{0,31}$'),
   add column post_id text check (length(post_id) between 1 and 200),
   add column posted_at timestamptz,
   add column likes bigint check (likes >= 0),
@@ -35,7 +35,7 @@ create index view_reports_post on view_reports (enrolment_id, platform, post_id)
 create table insight_imports (
   id text primary key,
   enrolment_id text not null references enrolments (id),
-  source text not null check (source ~ '^[a-z][a-z0-9_]{1,31}$'),
+  source text not null check (source ~ '^[a-z][a-z0-9_]{0,31}$'),
   -- official: the brand's, an operator's or an API adapter's; creator: the creator's own file
   trust text not null check (trust in ('official', 'creator')),
   uploaded_by_kind text not null check (uploaded_by_kind in ('organization', 'creator', 'operator')),
@@ -50,7 +50,7 @@ create index insight_imports_enrolment on insight_imports (enrolment_id, created
 create table platform_insights (
   enrolment_id text not null references enrolments (id),
   trust text not null check (trust in ('official', 'creator')),
-  platform text not null check (platform ~ '^[a-z][a-z0-9_]{1,31}$'),
+  platform text not null check (platform ~ '^[a-z][a-z0-9_]{0,31}$'),
   post_id text not null check (length(post_id) between 1 and 200),
   day date not null,
   post_url text check (length(post_url) <= 2000),
