@@ -236,6 +236,19 @@ describe('imported insights', () => {
     expect(imported.body.reports[0]).toMatchObject({ status: 'in_review', reasons: ['views_exceed_insights', 'views_round_number'], cleared_by: null, insights_views: 51234 });
   });
 
+  it('verify a report submitted while they are being imported, whichever commits first', async () => {
+    const { creator, cpm } = await creatorInCampaign();
+    for (let i = 0; i < 4; i++) {
+      const [r] = await Promise.all([
+        report(creator, cpm, { views: 100_000, platform: 'youtube', post_id: `race${i}` }),
+        upload(brand.key, cpm, csvOf(`youtube,race${i},,${today},100321`)),
+      ]);
+      const now = await api.call('GET', `/v1/views/${r.body.id}`, { key: brand.key });
+      expect(now.body.status, JSON.stringify(now.body)).toBe('submitted');
+      expect(now.body.verified_at).not.toBeNull();
+    }
+  });
+
   it('write nothing from a malformed file: a 400 naming the line', async () => {
     const { creator, cpm } = await creatorInCampaign();
     const r = await report(creator, cpm, { views: 100_000, platform: 'instagram', post_id: '5' });

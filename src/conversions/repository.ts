@@ -413,6 +413,15 @@ export async function insertViewReport(db: Db, v: NewViewReport): Promise<ViewRe
   return r.rows[0];
 }
 
+/**
+ * An enrolment's view evidence: a report being judged and an import of insights for the same
+ * enrolment wait for each other, so a report is never judged without an import that committed
+ * while it was being judged, nor missed by the import's re-check.
+ */
+export async function lockViewEvidence(trx: Db, enrolmentId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${enrolmentId}, 7103))`.execute(trx);
+}
+
 /** The creator's latest reports that are neither doubted nor rejected, with a post time: their own pace, for the velocity rule. */
 export async function creatorViewHistory(db: Db, creatorId: string, limit: number): Promise<Array<{ views: bigint; posted_at: Date; reported_at: Date }>> {
   const r = await sql<{ views: string; posted_at: Date; reported_at: Date }>`select views::text, posted_at, created_at as reported_at from view_reports

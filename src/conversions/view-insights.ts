@@ -17,7 +17,7 @@ import { declaredFollowers } from '../tenants/index.js';
 import { viewSettingsFor } from '../validation/live/index.js';
 import { judgeViewReport, matchInsights, type PostInsights, type ViewFinding, type ViewRuleSettings } from '../validation/views/index.js';
 import { MAX_FUTURE_SKEW_MS } from './record.js';
-import { creatorViewHistory, lockOpenViewReports, updateViewVerification } from './repository.js';
+import { creatorViewHistory, lockOpenViewReports, lockViewEvidence, updateViewVerification } from './repository.js';
 import type { ViewReport } from './views.js';
 
 /**
@@ -62,7 +62,7 @@ function postOf(report: { platform: string | null; post_id: string | null }) {
   return report.platform && report.post_id ? { platform: report.platform, post_id: report.post_id } : null;
 }
 
-/** The status, findings and verification a new report is inserted with. */
+/** The status, findings and verification a new report is inserted with; run under lockViewEvidence, in the insert's transaction. */
 export async function judgeSubmission(
   db: Db,
   p: { enrolment: EnrolmentWithTerms; views: bigint; evidenceUrl: string; post: ReportedPost },
@@ -73,11 +73,10 @@ export async function judgeSubmission(
   }
   const settings = settingsOf(p.enrolment);
   const creatorId = p.enrolment.creator_id;
-  const [followers, earlier, totals] = await Promise.all([
-    p.post.platform ? declaredFollowers(db, creatorId, p.post.platform) : Promise.resolve(null),
-    creatorViewHistory(db, creatorId, HISTORY_LIMIT),
-    postTotals(db, { enrolmentId: p.enrolment.id, post: postOf({ platform: p.post.platform, post_id: p.post.postId }), url: p.evidenceUrl, day: utcDay(now) }),
-  ]);
+  // One after the other: this runs inside the caller's transaction, on one connection.
+  const followers = p.post.platform ? await declaredFollowers(db, creatorId, p.post.platform) : null;
+  const earlier = await creatorViewHistory(db, creatorId, HISTORY_LIMIT);
+  const totals = await postTotals(db, { enrolmentId: p.enrolment.id, post: postOf({ platform: p.post.platform, post_id: p.post.postId }), url: p.evidenceUrl, day: utcDay(now) });
   const insights = byTrust(totals);
   const judged = judgeViewReport(
     {
@@ -144,6 +143,7 @@ export async function importViewInsights(
   const posts = new Set(rows.map((r) => `${r.platform}\u0000${r.post_id}`));
   const urls = new Set(rows.flatMap((r) => (r.post_url ? [r.post_url] : [])));
   return inTransaction(db, async (trx) => {
+    await lockViewEvidence(trx, p.enrolment.id);
     const record = await recordInsightsImport(trx, { enrolmentId: p.enrolment.id, provider: p.provider, by: p.by, rows });
     const touched: string[] = [];
     if (!official) return { import: record, reports: touched };

@@ -4,7 +4,7 @@ import { inTransaction, keyset, type Page, type PageRequest, type PageTime } fro
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { getResult, recordResults, type Result } from '../results/index.js';
-import { insertViewReport, viewReportByExternalId } from './repository.js';
+import { insertViewReport, lockViewEvidence, viewReportByExternalId } from './repository.js';
 import { judgeSubmission, type ReportedPost } from './view-insights.js';
 
 /**
@@ -82,17 +82,20 @@ export async function submitViewReport(
     throw new AppError('invalid_state', `campaign ${campaign.id} is ${campaign.status}: it takes no view reports`);
   }
   const post = p.post ?? NO_POST;
-  const judged = await judgeSubmission(db, { enrolment, views: p.views, evidenceUrl: p.evidenceUrl, post });
-  const report = await insertViewReport(db, {
-    id: newId('vr'),
-    enrolment_id: enrolment.id,
-    campaign_id: campaign.id,
-    creator_id: p.creatorId,
-    views: p.views,
-    evidence_url: p.evidenceUrl,
-    external_id: externalId,
-    ...postColumns(post),
-    ...judged,
+  const report = await inTransaction(db, async (trx) => {
+    await lockViewEvidence(trx, enrolment.id);
+    const judged = await judgeSubmission(trx, { enrolment, views: p.views, evidenceUrl: p.evidenceUrl, post });
+    return insertViewReport(trx, {
+      id: newId('vr'),
+      enrolment_id: enrolment.id,
+      campaign_id: campaign.id,
+      creator_id: p.creatorId,
+      views: p.views,
+      evidence_url: p.evidenceUrl,
+      external_id: externalId,
+      ...postColumns(post),
+      ...judged,
+    });
   });
   if (report) return { report, replayed: false };
   // A concurrent copy with this external_id was inserted first.
