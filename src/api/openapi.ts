@@ -70,7 +70,7 @@ export function openApiDocument(endpoints: readonly Endpoint<any, any, any>[], v
   const jsonContent = (schema: z.ZodType, io: 'input' | 'output') => contentOf(schema, io, components);
   const errorContent = jsonContent(errorSchema, 'output');
   for (const e of endpoints) {
-    const writes = e.method === 'POST' || e.method === 'PUT' || e.method === 'PATCH';
+    const writes = e.method === 'POST' || e.method === 'PUT' || e.method === 'PATCH' || e.method === 'DELETE';
     const roles = e.access.map((a) => ROLE_NAMES[a]).join(', ');
     const errors = Object.fromEntries(
       Object.entries(errorStatuses(e)).map(([status, description]) => [

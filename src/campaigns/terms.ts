@@ -4,7 +4,8 @@ import { AppError, assert } from '../errors/index.js';
 import { timestamp } from '../wire/index.js';
 import { currencyExponent, divRound, formatAmount, isCurrency, parseAmount } from '../money/index.js';
 import type { RuleSettingsInput } from '../validation/engine/settings.js';
-import { LEAD_FIELDS, ruleSettingsFor, type ValidationTerms } from '../validation/live/settings.js';
+import { LEAD_FIELDS, ruleSettingsFor, type ValidationTerms, viewSettingsFor } from '../validation/live/settings.js';
+import type { ViewRuleSettingsInput } from '../validation/views/index.js';
 import {
   type Incentives,
   type IncentivesContext,
@@ -74,6 +75,10 @@ export const termsInputSchema = z.strictObject({
         .custom<RuleSettingsInput>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object of rule settings')
         .optional()
         .describe("Overrides of the validation engine's rule settings (docs/validation.md)"),
+      views: z
+        .custom<ViewRuleSettingsInput>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object of view-report rule settings')
+        .optional()
+        .describe('CPM view reports: overrides of the plausibility rules (followers, engagement, velocity, round_numbers, insights; docs/validation.md)'),
     })
     .superRefine((v, ctx) => {
       if (v.age_min != null && v.age_max != null && v.age_min > v.age_max) {
@@ -82,6 +87,8 @@ export const termsInputSchema = z.strictObject({
       const rules = ruleSettingsFor(v);
       // The settings as the engine will run them: an unknown rule or an inconsistent threshold is refused now, not at the first conversion.
       for (const issue of rules.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: ['rules', ...issue.path.map(String)], message: issue.message });
+      const views = viewSettingsFor(v);
+      for (const issue of views.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: ['views', ...issue.path.map(String)], message: issue.message });
     })
     .default({ min_ctit_seconds: 10, dedupe_leads: true, self_referral: true }),
   /** Tiered bonuses, rate overrides and caps per period (docs/incentives.md); none when absent. */

@@ -13,6 +13,7 @@ import { payoutsRunCommand } from './commands/payouts.js';
 import { simulateCommand } from './commands/simulate.js';
 import { scoreCommand } from './commands/score.js';
 import { attributeCommand } from './commands/attribute.js';
+import { insightsImportCommand } from './commands/insights.js';
 
 export { type CliContext, type Command, EXIT } from './command.js';
 export { formatLedgerReport } from './commands/ledger-check.js';
@@ -31,6 +32,7 @@ export const COMMANDS: readonly Command[] = [
   simulateCommand,
   scoreCommand,
   attributeCommand,
+  insightsImportCommand,
 ];
 
 const HELP_WORDS = new Set(['help', '--help', '-h']);

@@ -21,7 +21,9 @@ export {
   recordConversion,
 } from './record.js';
 export { type ConversionRow, type ConversionStatus, listConversions } from './repository.js';
+export { importViewInsights, type ReportedPost, type ViewInsightsImport } from './view-insights.js';
 export {
+  clearViewReport,
   confirmViewReport,
   getViewReport,
   listViewReports,

@@ -390,15 +390,63 @@ export interface NewViewReport {
   views: bigint;
   evidence_url: string;
   external_id: string | null;
+  platform: string | null;
+  post_id: string | null;
+  posted_at: Date | null;
+  likes: bigint | null;
+  comments: bigint | null;
+  status: 'submitted' | 'in_review';
+  findings: readonly { code: string; detail: string }[];
+  verified: boolean;
+  insights_views: bigint | null;
 }
 
 /** Inserts a view report; undefined when the creator's external_id is taken (by a concurrent copy, say). */
 export async function insertViewReport(db: Db, v: NewViewReport): Promise<ViewReport | undefined> {
-  const r = await sql<ViewReport>`insert into view_reports (id, enrolment_id, campaign_id, creator_id, views, evidence_url, external_id, created_at)
-    values (${v.id}, ${v.enrolment_id}, ${v.campaign_id}, ${v.creator_id}, ${v.views.toString()}::int8, ${v.evidence_url}, ${v.external_id}, earnest_now())
+  const r = await sql<ViewReport>`insert into view_reports (id, enrolment_id, campaign_id, creator_id, views, evidence_url, external_id, created_at,
+      platform, post_id, posted_at, likes, comments, status, findings, verified_at, insights_views)
+    values (${v.id}, ${v.enrolment_id}, ${v.campaign_id}, ${v.creator_id}, ${v.views.toString()}::int8, ${v.evidence_url}, ${v.external_id}, earnest_now(),
+      ${v.platform}, ${v.post_id}, ${v.posted_at}, ${v.likes?.toString() ?? null}::int8, ${v.comments?.toString() ?? null}::int8, ${v.status},
+      ${JSON.stringify(v.findings)}::jsonb, ${v.verified ? sql`earnest_now()` : null}, ${v.insights_views?.toString() ?? null}::int8)
     on conflict (creator_id, external_id) where external_id is not null do nothing
     returning *`.execute(db);
   return r.rows[0];
+}
+
+/**
+ * An enrolment's view evidence: a report being judged and an import of insights for the same
+ * enrolment wait for each other, so a report is never judged without an import that committed
+ * while it was being judged, nor missed by the import's re-check.
+ */
+export async function lockViewEvidence(trx: Db, enrolmentId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${enrolmentId}, 7103))`.execute(trx);
+}
+
+/** The creator's latest reports that are neither doubted nor rejected, with a post time: their own pace, for the velocity rule. */
+export async function creatorViewHistory(db: Db, creatorId: string, limit: number): Promise<Array<{ views: bigint; posted_at: Date; reported_at: Date }>> {
+  const r = await sql<{ views: string; posted_at: Date; reported_at: Date }>`select views::text, posted_at, created_at as reported_at from view_reports
+    where creator_id = ${creatorId} and status in ('submitted', 'confirmed') and posted_at is not null
+    order by created_at desc, id desc limit ${limit}`.execute(db);
+  return r.rows.map((h) => ({ views: BigInt(h.views), posted_at: h.posted_at, reported_at: h.reported_at }));
+}
+
+/** An enrolment's open reports (submitted or in review), locked, oldest first: what an import of official insights may verify. */
+export async function lockOpenViewReports(db: Db, enrolmentId: string, limit: number): Promise<ViewReport[]> {
+  const r = await sql<ViewReport>`select * from view_reports where enrolment_id = ${enrolmentId} and status in ('submitted', 'in_review')
+    order by created_at, id limit ${limit} for update`.execute(db);
+  return r.rows;
+}
+
+/** The outcome of checking a report against official insights. */
+export async function updateViewVerification(
+  db: Db,
+  p: { id: string; status: 'submitted' | 'in_review'; findings: readonly { code: string; detail: string }[]; verified: boolean; insightsViews: bigint; cleared: 'insights' | 'reopen' | 'keep' },
+): Promise<void> {
+  const cleared =
+    p.cleared === 'insights' ? sql`cleared_at = earnest_now(), cleared_by = 'insights', clear_note = null` : p.cleared === 'reopen' ? sql`cleared_at = null, cleared_by = null, clear_note = null` : sql`cleared_at = cleared_at`;
+  await sql`update view_reports set status = ${p.status}, findings = ${JSON.stringify(p.findings)}::jsonb,
+      verified_at = ${p.verified ? sql`coalesce(verified_at, earnest_now())` : null}, insights_views = ${p.insightsViews.toString()}::int8, ${cleared}
+    where id = ${p.id}`.execute(db);
 }
 
 /** The creator's view report with this external_id (its business key), if any. */

@@ -85,3 +85,40 @@ export async function issueKey(db: Db, owner: KeyOwner, label?: string): Promise
   if (owner.kind === 'creator') await getCreator(db, owner.id);
   return createApiKey(db, owner, label);
 }
+
+/** What a creator declares of their audience on one platform: optional evidence for view reports (never required). */
+export interface CreatorPlatform {
+  creator_id: string;
+  platform: string;
+  followers: bigint;
+  updated_at: Date;
+}
+
+/** Sets (or changes) the followers a creator declares on a platform. */
+export async function declarePlatform(db: Db, p: { creatorId: string; platform: string; followers: bigint }): Promise<CreatorPlatform> {
+  await getCreator(db, p.creatorId);
+  const r = await sql<CreatorPlatform>`insert into creator_platforms (creator_id, platform, followers, updated_at)
+    values (${p.creatorId}, ${p.platform}, ${p.followers.toString()}::int8, earnest_now())
+    on conflict (creator_id, platform) do update set followers = excluded.followers, updated_at = excluded.updated_at
+    returning *`.execute(db);
+  return r.rows[0] as CreatorPlatform;
+}
+
+/** Withdraws a declaration: the creator declares nothing on that platform any more (not_found if they did not). */
+export async function removePlatform(db: Db, p: { creatorId: string; platform: string }): Promise<void> {
+  const r = await sql`delete from creator_platforms where creator_id = ${p.creatorId} and platform = ${p.platform}`.execute(db);
+  if (Number(r.numAffectedRows ?? 0) === 0) throw new AppError('not_found', `creator ${p.creatorId} declares nothing on ${p.platform}`);
+}
+
+/** A creator's declarations, by platform name. */
+export async function creatorPlatforms(db: Db, creatorId: string): Promise<CreatorPlatform[]> {
+  await getCreator(db, creatorId);
+  const r = await sql<CreatorPlatform>`select * from creator_platforms where creator_id = ${creatorId} order by platform`.execute(db);
+  return r.rows;
+}
+
+/** The followers the creator declared on the platform; null when they declared none. */
+export async function declaredFollowers(db: Db, creatorId: string, platform: string): Promise<bigint | null> {
+  const r = await sql<{ followers: string }>`select followers::text from creator_platforms where creator_id = ${creatorId} and platform = ${platform}`.execute(db);
+  return r.rows[0] ? BigInt(r.rows[0].followers) : null;
+}

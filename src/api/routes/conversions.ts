@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import { enrolmentById } from '../../campaigns/index.js';
 import {
+  clearViewReport,
   type ConversionOutcome,
   type ConversionRow,
   confirmViewReport,
   conversionInputSchema,
   getConversion,
   getViewReport,
+  importViewInsights,
   listConversions,
   listViewReports,
   recordConversionGrouped,
@@ -14,13 +17,24 @@ import {
   VIEW_REPORT_STATUSES,
   type ViewReport,
 } from '../../conversions/index.js';
+import { databaseNow } from '../../db/index.js';
 import { AppError } from '../../errors/index.js';
+import { csvInsightsFile, PLATFORM_PATTERN } from '../../insights/index.js';
+import { timestamp as wireTimestamp } from '../../wire/index.js';
 import type { Principal } from '../auth.js';
 import { type Endpoint, endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
 import { idParams, page, pageQuery, pageRequest } from '../schemas.js';
 import { resultView } from './results.js';
-import { conversionAnswerSchema, conversionListSchema, conversionSchema, viewConfirmedSchema, viewReportListSchema, viewReportSchema } from '../views/conversions.js';
+import {
+  conversionAnswerSchema,
+  conversionListSchema,
+  conversionSchema,
+  insightsImportedSchema,
+  viewConfirmedSchema,
+  viewReportListSchema,
+  viewReportSchema,
+} from '../views/conversions.js';
 
 /** The answer to POST /v1/conversions, stored with the conversion so a replay answers the same. */
 export function conversionAnswer({ conversion, result, results, attribution }: ConversionOutcome) {
@@ -71,6 +85,18 @@ export function viewReportView(v: ViewReport) {
     result_id: v.result_id,
     created_at: v.created_at,
     decided_at: v.decided_at,
+    platform: v.platform,
+    post_id: v.post_id,
+    posted_at: v.posted_at,
+    likes: v.likes === null ? null : Number(v.likes),
+    comments: v.comments === null ? null : Number(v.comments),
+    reasons: v.findings.map((f) => f.code),
+    findings: v.findings,
+    verified_at: v.verified_at,
+    insights_views: v.insights_views === null ? null : Number(v.insights_views),
+    cleared_at: v.cleared_at,
+    cleared_by: v.cleared_by,
+    clear_note: v.clear_note,
   };
 }
 
@@ -89,6 +115,7 @@ const conversionsQuery = pageQuery.extend({
   campaign_id: z.string().max(100).optional(),
   status: z.enum(['recording', 'attributed', 'unattributed', 'rejected', 'over_budget']).optional(),
 });
+const platformName = z.string().regex(PLATFORM_PATTERN, 'a platform name in lower case, such as instagram');
 const viewBody = z.strictObject({
   external_id: z
     .string()
@@ -99,10 +126,22 @@ const viewBody = z.strictObject({
   campaign_id: z.string().min(1).max(100),
   views: z.number().int().min(1).max(1_000_000_000_000),
   evidence_url: z.url({ protocol: /^https$/ }).max(2000).describe('An https link to the post or analytics screenshot showing the views'),
+  platform: platformName.optional().describe('Where the post is (instagram, tiktok, youtube…): the followers the creator declared there are compared'),
+  post_id: z.string().min(1).max(200).optional().describe("The platform's id of the post: matches it with imported insights (else evidence_url is matched with their post_url)"),
+  posted_at: wireTimestamp().optional().describe('When the post went up: views a day since then are compared with the creator’s earlier reports'),
+  likes: z.number().int().min(0).max(1_000_000_000_000).optional().describe('Likes on the post, when known: the engagement checks'),
+  comments: z.number().int().min(0).max(1_000_000_000_000).optional().describe('Comments on the post, when known: the engagement checks'),
 });
 const viewsQuery = pageQuery.extend({
   campaign_id: z.string().max(100).optional(),
   status: z.enum(VIEW_REPORT_STATUSES).optional(),
+});
+const clearBody = z.strictObject({ note: z.string().min(1).max(1000).describe('Why the doubt is lifted: brand and creator see it') });
+const enrolmentParams = z.strictObject({ id: z.string().min(1).max(100), enrolment_id: z.string().min(1).max(100) });
+/** A CSV in a JSON string: the body limit (64 KiB) bounds it; larger exports go in several uploads or through the CLI. */
+const insightsBody = z.strictObject({
+  csv: z.string().min(1).max(60_000).describe('The insights file: a header row, then one row per post per day (docs/conversions.md, "Platform insights")'),
+  platform: platformName.optional().describe('The platform of every row, for files without a platform column'),
 });
 const rejectBody = z.strictObject({
   reason: z.string().max(64).regex(/^[a-z][a-z0-9_]{1,63}$/, 'a reason code such as evidence_unclear'),
@@ -169,6 +208,13 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
         views: BigInt(body.views),
         evidenceUrl: body.evidence_url,
         externalId: body.external_id ?? null,
+        post: {
+          platform: body.platform ?? null,
+          postId: body.post_id ?? null,
+          postedAt: body.posted_at ? new Date(body.posted_at) : null,
+          likes: body.likes === undefined ? null : BigInt(body.likes),
+          comments: body.comments === undefined ? null : BigInt(body.comments),
+        },
       });
       return respond(201, viewReportView(r.report), replayHeaders(r.replayed));
     },
@@ -213,13 +259,56 @@ export const conversionsEndpoints: Endpoint<any, any, any>[] = [
   endpoint({
     method: 'POST',
     path: '/v1/views/{id}/reject',
-    summary: 'Reject a submitted view report with a reason code; nothing is held',
+    summary: 'Reject a submitted or in-review view report with a reason code (the brand, or an operator); nothing is held',
     tag: 'views',
     response: viewReportSchema,
-    access: ['organization'],
+    access: ['organization', 'operator'],
     params: idParams,
     body: rejectBody,
-    handle: async ({ params, body, principal, services }) =>
-      viewReportView(await rejectViewReport(services.db, { orgId: orgOf(principal), id: params.id, reason: body.reason, note: body.note ?? null })),
+    handle: async ({ params, body, principal, services }) => {
+      const orgId = principal.kind === 'operator' ? null : orgOf(principal);
+      return viewReportView(await rejectViewReport(services.db, { orgId, id: params.id, reason: body.reason, note: body.note ?? null }));
+    },
+  }),
+  endpoint({
+    method: 'POST',
+    path: '/v1/views/{id}/clear',
+    summary: 'Clear a view report in review (operators): back to submitted, its findings kept, for the brand to confirm or reject',
+    tag: 'views',
+    response: viewReportSchema,
+    access: ['operator'],
+    params: idParams,
+    body: clearBody,
+    handle: async ({ params, body, services }) => viewReportView(await clearViewReport(services.db, { id: params.id, note: body.note })),
+  }),
+  endpoint({
+    method: 'POST',
+    path: '/v1/campaigns/{id}/enrolments/{enrolment_id}/insights',
+    summary:
+      "Import a platform's exported insights (CSV) for an enrolment: the brand's or an operator's verify the enrolment's open view reports of " +
+      "those posts; the creator's own are kept as evidence for review",
+    tag: 'views',
+    response: insightsImportedSchema,
+    access: ['organization', 'creator', 'operator'],
+    params: enrolmentParams,
+    body: insightsBody,
+    status: 201,
+    handle: async ({ params, body, principal, services }) => {
+      const enrolment = await enrolmentById(services.db, params.enrolment_id);
+      const visible =
+        enrolment !== undefined &&
+        enrolment.campaign_id === params.id &&
+        (principal.kind === 'operator' || (principal.kind === 'organization' ? enrolment.org_id === principal.id : enrolment.creator_id === principal.id));
+      if (!visible) throw new AppError('not_found', `no enrolment ${params.enrolment_id} in campaign ${params.id}`);
+      if (principal.kind === 'public') throw new AppError('unauthorized', 'an API key is required');
+      // The database clock: what every other date check goes by.
+      const today = (await databaseNow(services.db)).toISOString().slice(0, 10);
+      const provider = csvInsightsFile(body.csv, { platform: body.platform ?? null, today });
+      const by = { kind: principal.kind, id: principal.id };
+      const r = await importViewInsights(services.db, { enrolment, by, provider, query: { posts: [], since: '2000-01-01', until: today } });
+      const reports = await Promise.all(r.reports.map((id) => getViewReport(services.db, id, {})));
+      const { id, enrolment_id, source, trust, uploaded_by_kind, row_count, content_sha256, created_at } = r.import;
+      return respond(201, { import: { id, enrolment_id, source, trust, uploaded_by: uploaded_by_kind, row_count, content_sha256, created_at }, reports: reports.map(viewReportView) });
+    },
   }),
 ];

@@ -1,9 +1,33 @@
 import { z } from 'zod';
 import { AppError } from '../../errors/index.js';
-import { createCreator, createOrganization, getCreator, getOrganization, issueKey, listCreators, listOrganizations } from '../../tenants/index.js';
+import { PLATFORM_PATTERN } from '../../insights/index.js';
+import {
+  type CreatorPlatform,
+  createCreator,
+  createOrganization,
+  creatorPlatforms,
+  declarePlatform,
+  getCreator,
+  getOrganization,
+  issueKey,
+  listCreators,
+  listOrganizations,
+  removePlatform,
+} from '../../tenants/index.js';
+import type { Principal } from '../auth.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, page, pageQuery, pageRequest } from '../schemas.js';
-import { creatorCreatedSchema, creatorListSchema, keyIssuedSchema, meSchema, organizationCreatedSchema, organizationListSchema, organizationSchema } from '../views/tenants.js';
+import {
+  creatorCreatedSchema,
+  creatorListSchema,
+  creatorPlatformListSchema,
+  creatorPlatformSchema,
+  keyIssuedSchema,
+  meSchema,
+  organizationCreatedSchema,
+  organizationListSchema,
+  organizationSchema,
+} from '../views/tenants.js';
 
 const organizationBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
 const creatorBody = z.strictObject({
@@ -19,6 +43,24 @@ const keyBody = z.strictObject({
   ]),
   label: z.string().max(200).optional(),
 });
+
+const platformParams = z.strictObject({
+  id: z.string().min(1).max(100),
+  platform: z.string().regex(PLATFORM_PATTERN, 'a platform name in lower case, such as instagram'),
+});
+const platformBody = z.strictObject({
+  followers: z.number().int().min(0).max(10_000_000_000).describe('The followers (subscribers) of the account on that platform'),
+});
+
+/** A creator's own declarations, or any creator's for an operator; another creator's id answers like an unknown one. */
+function ownCreator(principal: Principal, id: string): string {
+  if (principal.kind === 'creator' && principal.id !== id) throw new AppError('not_found', `no creator ${id}`);
+  return id;
+}
+
+function platformView(p: CreatorPlatform) {
+  return { creator_id: p.creator_id, platform: p.platform, followers: Number(p.followers), updated_at: p.updated_at };
+}
 
 export const tenantEndpoints = [
   endpoint({
@@ -76,6 +118,42 @@ export const tenantEndpoints = [
     access: ['operator'],
     query: pageQuery,
     handle: async ({ query, services }) => page(await listCreators(services.db, pageRequest(query)), (c) => c),
+  }),
+  endpoint({
+    method: 'PUT',
+    path: '/v1/creators/{id}/platforms/{platform}',
+    summary: "Declare (or change) the creator's followers on a platform: optional evidence the view-report checks compare with (docs/conversions.md)",
+    tag: 'creators',
+    response: creatorPlatformSchema,
+    access: ['creator', 'operator'],
+    params: platformParams,
+    body: platformBody,
+    handle: async ({ params, body, principal, services }) =>
+      platformView(await declarePlatform(services.db, { creatorId: ownCreator(principal, params.id), platform: params.platform, followers: BigInt(body.followers) })),
+  }),
+  endpoint({
+    method: 'GET',
+    path: '/v1/creators/{id}/platforms',
+    summary: "The creator's declared followers, by platform",
+    tag: 'creators',
+    response: creatorPlatformListSchema,
+    access: ['creator', 'operator'],
+    params: idParams,
+    handle: async ({ params, principal, services }) => ({ data: (await creatorPlatforms(services.db, ownCreator(principal, params.id))).map(platformView) }),
+  }),
+  endpoint({
+    method: 'DELETE',
+    path: '/v1/creators/{id}/platforms/{platform}',
+    summary: 'Withdraw a declaration: the followers rule no longer judges reports on that platform; answers the declarations left',
+    tag: 'creators',
+    response: creatorPlatformListSchema,
+    access: ['creator', 'operator'],
+    params: platformParams,
+    handle: async ({ params, principal, services }) => {
+      const creatorId = ownCreator(principal, params.id);
+      await removePlatform(services.db, { creatorId, platform: params.platform });
+      return { data: (await creatorPlatforms(services.db, creatorId)).map(platformView) };
+    },
   }),
   endpoint({
     method: 'GET',

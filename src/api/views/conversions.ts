@@ -116,7 +116,27 @@ const VIEW_REPORT_EXAMPLE = {
   result_id: null,
   created_at: '2026-12-04T14:25:17.000Z',
   decided_at: null,
+  platform: 'instagram',
+  post_id: '991',
+  posted_at: '2026-12-01T18:00:00.000Z',
+  likes: 840,
+  comments: 52,
+  reasons: [],
+  findings: [],
+  verified_at: null,
+  insights_views: null,
+  cleared_at: null,
+  cleared_by: null,
+  clear_note: null,
 };
+
+const count = z.number().int().min(0);
+const findingSchema = z
+  .object({
+    code: z.string().describe('A reason code (docs/validation.md, "View reports")'),
+    detail: z.string().describe('What was measured against what'),
+  })
+  .meta({ id: 'ViewFinding' });
 
 const viewReportShape = z.object({
   id: prefixedId('vr'),
@@ -132,6 +152,18 @@ const viewReportShape = z.object({
   result_id: prefixedId('res').nullable(),
   created_at: timestamp,
   decided_at: timestamp.nullable(),
+  platform: z.string().nullable(),
+  post_id: z.string().nullable(),
+  posted_at: timestamp.nullable(),
+  likes: count.nullable(),
+  comments: count.nullable(),
+  reasons: z.array(z.string()).describe("The findings' reason codes: why the report is (or was) in review; kept once cleared"),
+  findings: z.array(findingSchema),
+  verified_at: timestamp.nullable().describe('When official insights of the post matched the report (within the tolerance)'),
+  insights_views: count.nullable().describe("The official insights' views of the post the report was last checked against"),
+  cleared_at: timestamp.nullable(),
+  cleared_by: z.enum(['operator', 'insights']).nullable().describe('Who took the report out of review: an operator, or official insights that matched it'),
+  clear_note: z.string().nullable().describe("The operator's note when clearing"),
 });
 
 export const viewReportSchema = viewReportShape.meta({ id: 'ViewReport', examples: [VIEW_REPORT_EXAMPLE] });
@@ -149,3 +181,31 @@ export const viewConfirmedSchema = viewReportShape.extend({ result: resultSchema
     },
   ],
 });
+
+const IMPORT_EXAMPLE = {
+  id: 'ins_01jdx7a1b2c3d4e5f6g7h8j9k0',
+  enrolment_id: RESULT_EXAMPLE.enrolment_id,
+  source: 'csv',
+  trust: 'official',
+  uploaded_by: 'organization',
+  row_count: 14,
+  content_sha256: 'a3f1c2d4e5b6a7980a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6071',
+  created_at: '2026-12-05T09:00:00.000Z',
+};
+
+export const insightsImportedSchema = z
+  .object({
+    import: z.object({
+      id: prefixedId('ins'),
+      enrolment_id: prefixedId('enr'),
+      source: z.string().describe('csv, or the API adapter that fetched the rows'),
+      trust: z.enum(['official', 'creator']).describe("official: a brand's or operator's upload (or a platform API); creator: the creator's own file, evidence for the reviewer only"),
+      uploaded_by: z.enum(['organization', 'creator', 'operator']),
+      row_count: z.number().int().min(1),
+      content_sha256: z.string().describe('SHA-256 of the rows as imported'),
+      created_at: timestamp,
+    }),
+    reports: z.array(viewReportSchema).describe('The open reports of the enrolment this import re-checked, as they stand after it'),
+  })
+  .meta({ id: 'InsightsImported', examples: [{ import: IMPORT_EXAMPLE, reports: [{ ...VIEW_REPORT_EXAMPLE, verified_at: '2026-12-05T09:00:00.000Z', insights_views: 12040 }] }] });
+

@@ -56,3 +56,11 @@ export const meSchema = z
 
 export const organizationListSchema = listOf(organizationSchema, ORGANIZATION_EXAMPLE);
 export const creatorListSchema = listOf(creatorSchema, CREATOR_EXAMPLE);
+
+const PLATFORM_EXAMPLE = { creator_id: CREATOR_EXAMPLE.id, platform: 'instagram', followers: 24000, updated_at: '2026-12-04T14:25:17.000Z' };
+
+export const creatorPlatformSchema = z
+  .object({ creator_id: prefixedId('cr'), platform: z.string(), followers: z.number().int().min(0), updated_at: timestamp })
+  .meta({ id: 'CreatorPlatform', examples: [PLATFORM_EXAMPLE] });
+
+export const creatorPlatformListSchema = z.object({ data: z.array(creatorPlatformSchema) }).meta({ id: 'CreatorPlatformList', examples: [{ data: [PLATFORM_EXAMPLE] }] });

@@ -48,6 +48,14 @@ export const REASONS = {
   lead_score_low: { severity: 'review', meaning: "the lead score is under the campaign's minimum (50)" },
   duplicate_lead: { severity: 'invalid', meaning: 'an earlier, not invalid lead of the campaign has the same normalised email or phone' },
   lead_check_failed: { severity: 'review', meaning: 'the lead checker failed or answered a code this engine does not know' },
+  // View reports (CPM, src/validation/views): judged when a report is submitted, never by the stream engine;
+  // appended here, after the engine's codes, so the positions stored by the engine do not move.
+  views_exceed_insights: { severity: 'review', meaning: "the reported views exceed the official insights imported for the post by more than the tolerance (5 %)" },
+  views_exceed_followers: { severity: 'review', meaning: 'the reported views exceed 50 × the followers the creator declared on the platform (from 10,000 views)' },
+  engagement_exceeds_views: { severity: 'review', meaning: 'the reported likes and comments outnumber the reported views' },
+  engagement_low: { severity: 'review', meaning: 'the reported likes and comments are under 0.05 % of the reported views (from 10,000 views)' },
+  view_velocity_high: { severity: 'review', meaning: "views a day since the post exceed 25 × the median of the creator's earlier reports (at least 3, from 10,000 views)" },
+  views_round_number: { severity: 'review', meaning: 'a round count (a multiple of 10,000) with no platform export of the post: typed from a rounded display, or made up' },
 } as const satisfies Record<string, { severity: string; meaning: string }>;
 
 export type ReasonCode = keyof typeof REASONS;

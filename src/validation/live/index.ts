@@ -5,5 +5,5 @@
 export { customerIpHash, pseudoAddress } from './address.js';
 export { campaignLine } from './events.js';
 export { type CreatorTraffic, recheckTraffic, type StoredConversion } from './recheck.js';
-export { LEAD_FIELDS, type LeadField, ruleSettingsFor, VALIDATION_DEFAULTS, type ValidationTerms } from './settings.js';
+export { LEAD_FIELDS, type LeadField, ruleSettingsFor, VALIDATION_DEFAULTS, type ValidationTerms, viewSettingsFor } from './settings.js';
 export { CLICK_FLAGS, engineValidator, liveEngineDeps, worse } from './validator.js';

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { DEFAULT_RULE_SETTINGS, type RuleSettings, type RuleSettingsInput, ruleSettingsSchema } from '../engine/settings.js';
+import { type ViewRuleSettings, type ViewRuleSettingsInput, viewRuleSettingsSchema } from '../views/index.js';
 
 /**
  * A campaign's validation settings as its terms carry them (`terms.validation`), and the engine's
@@ -31,6 +32,8 @@ export interface ValidationTerms {
   min_lead_score?: number;
   /** Per-rule overrides of the engine's settings (docs/validation.md), applied last. */
   rules?: RuleSettingsInput;
+  /** Overrides of the view-report plausibility rules (CPM, src/validation/views); absent: their defaults. */
+  views?: ViewRuleSettingsInput;
 }
 
 export const VALIDATION_DEFAULTS = {
@@ -40,7 +43,12 @@ export const VALIDATION_DEFAULTS = {
   paid_traffic: 'allowed',
   required_fields: [],
   min_lead_score: 50,
-} as const satisfies Required<Omit<ValidationTerms, 'min_ctit_seconds' | 'dedupe_leads' | 'self_referral' | 'rules'>>;
+} as const satisfies Required<Omit<ValidationTerms, 'min_ctit_seconds' | 'dedupe_leads' | 'self_referral' | 'rules' | 'views'>>;
+
+/** The view-report rules' settings for these terms (checked when the terms are written, so parsing here cannot fail). */
+export function viewSettingsFor(v: ValidationTerms): z.ZodSafeParseResult<ViewRuleSettings> {
+  return viewRuleSettingsSchema.safeParse(v.views ?? {});
+}
 
 /** The field's grey zone above the injection threshold: 10 s invalid, up to 15 s review. */
 const REVIEW_ZONE_SECONDS =
