@@ -76,7 +76,7 @@ describe('the browser snippet', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(r.headers.get('content-encoding')).toBe('gzip');
-    expect(Number(r.headers.get('content-length'))).toBeLessThan(1024);
+    expect(Number(r.headers.get('content-length'))).toBeLessThan(2048);
     const again = await fetch(`${api.url}/s.js`, { headers: { 'if-none-match': r.headers.get('etag') as string } });
     expect(again.status).toBe(304);
   });

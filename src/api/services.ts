@@ -4,7 +4,7 @@ import type { Database } from '../db/index.js';
 import { LedgerBatcher } from '../ledger/index.js';
 import { type PaymentProvider, testPaymentProvider } from '../payments/providers.js';
 import type { Logger } from '../server/logger.js';
-import type { ClickTracker } from '../tracking/index.js';
+import type { ClickTracker, ViewTracker } from '../tracking/index.js';
 import { Authenticator } from './auth.js';
 import { RateLimiter } from './rate-limit.js';
 
@@ -29,6 +29,8 @@ export interface Services {
   publicUrl: string;
   /** The click buffer behind the redirect (set by the server at start). */
   tracker: ClickTracker | undefined;
+  /** The view beacons' buffer behind `POST /b/view` (set by the server at start). */
+  views: ViewTracker | undefined;
   /** Registered stop hooks run in reverse order of registration. */
   onStop(hook: () => Promise<void>): void;
   stop(): Promise<void>;
@@ -51,6 +53,7 @@ export function createServices(database: Database<any>, config: Config, logger: 
     ledger,
     payments: testPaymentProvider,
     tracker: undefined,
+    views: undefined,
     onStop(hook) {
       hooks.push(hook);
     },

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 
 export const ID_PREFIXES = [
-  'org', 'cr', 'op', 'key', 'cmp', 'enr', 'clk', 'cnv', 'res', 'dep', 'wd', 'po', 'vr', 'req', 'vis', 'ins',
+  'org', 'cr', 'op', 'key', 'cmp', 'enr', 'clk', 'cnv', 'res', 'dep', 'wd', 'po', 'vr', 'req', 'vis', 'ins', 'vw', 'vb',
 ] as const;
 export type IdPrefix = (typeof ID_PREFIXES)[number];
 

@@ -6,14 +6,14 @@ import { type Database, migrate, openDatabase } from '../db/index.js';
 import { apiRoutes, countOperatorKeys, createApiKey, createServices, type Services as ApiServices } from '../api/index.js';
 import { AppError } from '../errors/index.js';
 import { conversionAnswer } from '../api/routes/conversions.js';
-import { type Redirect, redirect } from '../api/routes/tracking.js';
+import { type Redirect, redirect, viewBeacon } from '../api/routes/tracking.js';
 import { finishRecordingConversions } from '../conversions/index.js';
 import { startIdempotencyPurge } from '../idempotency/index.js';
 import { startAttributionFits } from '../attribution/live/index.js';
 import { finishPendingMovements, MOVEMENT_RECOVERY } from '../payments/index.js';
 import { startPayouts } from '../payouts/index.js';
 import { startSettlement } from '../settlement/index.js';
-import { browserSnippet, startClickTracker } from '../tracking/index.js';
+import { browserSnippet, recordVerifiedViewResults, startClickTracker, startViewTracker, VIEW_RESULTS, VIEW_BEACON_LIMITS } from '../tracking/index.js';
 import { loadRangesFile, useDatacenterRanges } from '../validation/datacenter/index.js';
 import { healthRoutes } from './health.js';
 import { startHoldExpiry } from './hold-expiry.js';
@@ -46,7 +46,7 @@ export interface RunningServer {
 }
 
 /**
- * The process's background work: the click writer, settlement, payouts, attribution fits, recovery, purges and hold
+ * The process's background work: the click and view beacon writers, verified view results, settlement, payouts, attribution fits, recovery, purges and hold
  * expiry. Each registers its stop, which runs (last started, first stopped) before the database closes. Started only
  * once the port is ours: a start that cannot listen leaves nothing running against a database about to close.
  */
@@ -54,6 +54,17 @@ function startBackgroundWork(services: ApiServices): void {
   const tracker = startClickTracker(services);
   services.tracker = tracker;
   services.onStop(() => tracker.stop());
+  const views = startViewTracker(services);
+  services.views = views;
+  services.onStop(() => views.stop());
+  // Verified views become 'views' results, batched per enrolment (src/tracking/view-results.ts).
+  const viewResults = startPeriodic({
+    name: 'verified view results',
+    intervalMs: VIEW_RESULTS.interval_ms,
+    logger: services.logger,
+    run: async () => (await recordVerifiedViewResults(services.db)).recorded >= VIEW_RESULTS.batches_per_run_max,
+  });
+  services.onStop(() => viewResults.stop());
   const settlement = startSettlement(services);
   services.onStop(() => settlement.stop());
   const payouts = startPayouts(services);
@@ -115,7 +126,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const operatorKey = await bootstrapOperatorKey(database);
     const router = createRouter([...healthRoutes, ...apiRoutes(services), ...(options.routes ?? [])]);
     const state: ServerState = { stopping: false, inFlight: 0 };
-    http = createHttpServer({ router, database, logger, state, redirect: (request, code) => redirect(services, request, code) });
+    http = createHttpServer({
+      router,
+      database,
+      logger,
+      state,
+      redirect: (request, code) => redirect(services, request, code),
+      viewBeacon: (request, body) => viewBeacon(services, request, body),
+    });
     await listen(http, config.PORT, config.HOST);
     // In the same turn as `listening`: node serves no connection before this returns, so the click
     // writer is in place for the first request.
@@ -175,13 +193,15 @@ interface Services {
   state: ServerState;
   /** The click redirect: where `/c/{code}` goes (synchronously when it can), the click accepted. */
   redirect(request: IncomingMessage, code: string): Redirect | Promise<Redirect>;
+  /** The view beacon: the body checked and the view buffered (a promise only while the buffer is full). */
+  viewBeacon(request: IncomingMessage, body: Buffer): Promise<void> | undefined;
 }
 
 const CLICK_PREFIX = '/c/';
 
 function createHttpServer(services: Services): Server {
   const server = createServer((req, res) => {
-    if (!serveClick(req, res, services) && !serveSnippet(req, res)) void handleRequest(req, res, services);
+    if (!serveClick(req, res, services) && !serveSnippet(req, res) && !serveViewBeacon(req, res, services)) void handleRequest(req, res, services);
   });
   server.on('clientError', answerMalformedRequest);
   return server;
@@ -282,6 +302,80 @@ function serveSnippet(req: IncomingMessage, res: ServerResponse): boolean {
 }
 
 const SNIPPET_PATH = '/s.js';
+
+const VIEW_BEACON_PATH = '/b/view';
+/** Beacons come from brands' pages on other origins: any may send one (the answer says nothing). */
+const BEACON_CORS = { 'access-control-allow-origin': '*' };
+
+/**
+ * `POST /b/view` (and its CORS preflight) ahead of the router: navigator.sendBeacon posts JSON as
+ * text/plain, which the API's JSON reader refuses, and the beacon is hot like the redirect. The body is
+ * read up to its small limit (413 past it), checked (coded 400), buffered, and 202 answered; nothing
+ * waits for the database. Other methods fall through to the router (405).
+ */
+function serveViewBeacon(req: IncomingMessage, res: ServerResponse, services: Services): boolean {
+  const url = req.url ?? '/';
+  if (url !== VIEW_BEACON_PATH && !url.startsWith(`${VIEW_BEACON_PATH}?`)) return false;
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, {
+      ...BEACON_CORS,
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'content-type',
+      'access-control-max-age': '86400',
+      'content-length': '0',
+    });
+    res.end();
+    return true;
+  }
+  if (req.method !== 'POST') return false;
+  void handleBeacon(req, res, services);
+  return true;
+}
+
+async function handleBeacon(req: IncomingMessage, res: ServerResponse, services: Services): Promise<void> {
+  const { logger, state } = services;
+  const started = performance.now();
+  const requestId = requestIdOf(req);
+  state.inFlight++;
+  try {
+    const type = String(req.headers['content-type'] ?? '');
+    if (type !== '' && !/^(text\/plain|application\/json)\b/i.test(type)) {
+      throw new AppError('unsupported_media_type', 'send the beacon as JSON, with content-type text/plain or application/json');
+    }
+    const body = await readBounded(req, VIEW_BEACON_LIMITS.body_bytes_max);
+    const admitted = services.viewBeacon(req, body);
+    if (admitted) await admitted;
+    res.setHeader('x-request-id', requestId);
+    respond(res, { status: 202, body: undefined, headers: BEACON_CORS }, state);
+    logger.debug('request', { request_id: requestId, method: 'POST', path: VIEW_BEACON_PATH, status: 202, duration_ms: elapsedMs(started) });
+  } catch (e) {
+    if (!(e instanceof AppError)) logger.error('request failed', { request_id: requestId, ...errorFields(e) });
+    if (res.headersSent) res.destroy();
+    else {
+      res.setHeader('x-request-id', requestId);
+      // A body cut short: the rest is not read, so the connection cannot be reused.
+      if (e instanceof AppError && e.code === 'payload_too_large') res.setHeader('connection', 'close');
+      respond(res, errorResponse(e, undefined, BEACON_CORS), state);
+    }
+    logger.info('request', { request_id: requestId, method: 'POST', path: VIEW_BEACON_PATH, status: res.statusCode, duration_ms: elapsedMs(started) });
+  } finally {
+    if (--state.inFlight === 0) state.idle?.();
+  }
+}
+
+/** The request body, refused (payload_too_large) as soon as it is longer than `max` bytes. */
+async function readBounded(req: IncomingMessage, max: number): Promise<Buffer> {
+  if (Number(req.headers['content-length'] ?? 0) > max) throw new AppError('payload_too_large', `a view beacon is at most ${max} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) throw new AppError('payload_too_large', `a view beacon is at most ${max} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 
 function sendRedirect(res: ServerResponse, answer: Redirect, requestId: string, services: Services, started: number): void {
   const headers = ['location', answer.location, 'content-length', '0', 'cache-control', 'no-store', 'x-request-id', requestId];

@@ -1,5 +1,6 @@
 import type { Services } from '../api/services.js';
 import { ClickTracker } from './tracker.js';
+import { ViewTracker } from './view-tracker.js';
 
 /**
  * Click tracking: `GET /c/{code}` redirects to the campaign's destination with `ern_cid=<click id>`,
@@ -11,8 +12,18 @@ export { CLICK_STATUSES, type ClickStatus, countryFrom, isAutomatedAgent, REPEAT
 export { type Click, type ClickFilter, listClicks } from './repository.js';
 export { ClickTracker, type ClickTrackerOptions, hashIp, TRACKING_LIMITS, type Visit } from './tracker.js';
 export { type BrowserSnippet, browserSnippet } from './snippet.js';
+export { parseViewBeacon, type ViewBeacon, viewBeaconBody, VIEW_BEACON_LIMITS } from './view-beacon.js';
+export { type VerifiedView, VERIFIED_VIEW_STATUSES, type VerifiedViewStatus } from './view-repository.js';
+export { recordVerifiedViewResults, VIEW_RESULTS, type ViewResultsRun } from './view-results.js';
+export { VIEW_DURATION_MS, VIEW_RATIO, type ViewKind } from './view-timer.js';
+export { type BeaconVisit, ViewTracker, type ViewTrackerOptions, type ViewTrackerStats, VIEW_TRACKING_LIMITS } from './view-tracker.js';
 
 /** The server's tracker: flushes every CLICK_FLUSH_INTERVAL_MS; its stop() writes every accepted click. */
 export function startClickTracker(services: Services): ClickTracker {
   return new ClickTracker(services.db, { flushIntervalMs: services.config.CLICK_FLUSH_INTERVAL_MS, logger: services.logger }).start();
+}
+
+/** The server's view beacon writer: flushes as often as the click writer; its stop() writes every accepted beacon. */
+export function startViewTracker(services: Services): ViewTracker {
+  return new ViewTracker(services.db, { flushIntervalMs: services.config.CLICK_FLUSH_INTERVAL_MS, logger: services.logger }).start();
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import { assert } from '../../errors/index.js';
-import { type Click, CLICK_STATUSES, countryFrom, listClicks, type Visit } from '../../tracking/index.js';
+import { type Click, CLICK_STATUSES, countryFrom, listClicks, parseViewBeacon, viewBeaconBody, type Visit } from '../../tracking/index.js';
 import { type Endpoint, endpoint, respond } from '../endpoint.js';
 import { newId } from '../../ids/index.js';
 import { PAID_AD_PARAMS } from '../../validation/engine/index.js';
@@ -86,6 +86,24 @@ export function redirect(services: Services, request: IncomingMessage, code: str
   return typeof location === 'string' ? { location, setCookie } : location.then((l) => ({ location: l, setCookie }));
 }
 
+/**
+ * `POST /b/view`, the viewability beacon of the browser snippet (docs/tracking.md#viewability-beacons):
+ * the per-IP budget of the click redirect, the body checked (coded 400/413), the view pushed onto the
+ * view tracker's buffer. No database work is waited for: undefined when accepted at once, else a
+ * promise that resolves once the full buffer has room. The server calls this ahead of the router for
+ * every `POST /b/view` (text/plain as sendBeacon sends, or application/json); the table entry below
+ * documents it in OpenAPI.
+ */
+export function viewBeacon(services: Services, request: IncomingMessage, body: Buffer): Promise<void> | undefined {
+  assert(services.views, 'the view tracker is started with the server');
+  services.limiter.takeClick(request);
+  const beacon = parseViewBeacon(body);
+  return services.views.accept(beacon, {
+    ip: clientIp(request, services.config.TRUST_PROXY),
+    userAgent: bounded(request.headers['user-agent'], USER_AGENT_LENGTH_MAX),
+  });
+}
+
 /** Where the redirect sends the visitor, and the visitor cookie to set (only when it was not there). */
 export interface Redirect {
   location: string;
@@ -131,6 +149,25 @@ export const trackingEndpoints: Endpoint<any, any, any>[] = [
     handle: async ({ params, services, context }) => {
       const r = await redirect(services, context.request, params.code);
       return respond(302, undefined, { location: r.location, ...(r.setCookie ? { 'set-cookie': r.setCookie } : {}) });
+    },
+  }),
+  endpoint({
+    method: 'POST',
+    path: '/b/view',
+    summary:
+      'A viewability beacon from the browser snippet (/s.js): an element the brand marked data-earnest-view was at least half in view on a visible page ' +
+      'for 2 continuous seconds (video) or 1 (display). Answers 202 at once (the view is written within moments); sendBeacon sends it as text/plain, ' +
+      'which is read like application/json. Credited to the newest of the click ids on a CPM campaign; one view per visitor, element and enrolment ' +
+      '(Idempotency-Key is not needed); bots, data-centre addresses and flagged clicks are stored but never paid',
+    tag: 'tracking',
+    response: null,
+    access: ['public'],
+    limit: 'own',
+    body: viewBeaconBody,
+    status: 202,
+    handle: async ({ body, services, context }) => {
+      await viewBeacon(services, context.request, Buffer.from(JSON.stringify(body)));
+      return respond(202, undefined);
     },
   }),
   endpoint({
