@@ -635,7 +635,7 @@ describe('conversion rate far below the campaign (cohort)', () => {
   });
 
   it('leaves the star out of a baseline given as counts only when the counts say who it is and that others remain', () => {
-    const alone = (baseline: Record<string, unknown>) =>
+    const alone = (baseline: { clicks: number; conversions: number; top?: { clicks: number; conversions: number }; creators?: number }) =>
       scoreAll(inTimeOrder([campaign({ baseline }), ...people(1), ...traffic('cr1', 400, Array(16).fill(EARLY))]));
     const totals = { clicks: 2000, conversions: 550 };
     expect(judged(alone({ ...totals, top: { clicks: 1000, conversions: 500 }, creators: 2 }), 'cr1-c0')).toEqual(['valid', []]);

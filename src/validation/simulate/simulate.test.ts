@@ -425,6 +425,50 @@ describe('simulate: patterns at the default size', () => {
     expect(new Set(emails.map(normaliseEmail)).size).toBe(emails.length);
   });
 
+  it('repeat visitors: the same visitor clicks the same link again within the hour, and the second click is the one labelled not payable', () => {
+    const clicks = clicksOf(run, 'honest_repeat_visitor');
+    const byVisitor = new Map<string, typeof clicks>();
+    for (const c of clicks) byVisitor.set(`${c.creator}|${c.ip}|${c.ua}`, [...(byVisitor.get(`${c.creator}|${c.ip}|${c.ua}`) ?? []), c]);
+    const pairs = [...byVisitor.values()].filter((list) => list.length === 2);
+    expect(pairs.length).toBeGreaterThan(byVisitor.size * 0.9);
+    for (const [first, second] of pairs.map((l) => [...l].sort((a, b) => a.t - b.t))) {
+      expect(second!.t - first!.t).toBeLessThan(3_600_000);
+      expect([first!.label.honest, second!.label.honest]).toEqual([true, false]);
+    }
+    expect(conversionsOf(run, 'honest_repeat_visitor').every((c) => c.label.honest)).toBe(true);
+  });
+
+  it('IPv6 households: several devices in one /64, each visit from a new interface id', () => {
+    const clicks = clicksOf(run, 'honest_ipv6_privacy').filter((c) => c.ip.includes(':'));
+    expect(clicks.length).toBeGreaterThan(100);
+    const networks = new Map<string, Set<string>>();
+    for (const c of clicks) {
+      const net = ipaddr.IPv6.parse(c.ip).parts.slice(0, 4).join(':');
+      networks.set(net, (networks.get(net) ?? new Set()).add(c.ip));
+    }
+    expect(Math.max(...[...networks.values()].map((s) => s.size))).toBeGreaterThanOrEqual(2);
+  });
+
+  it('star creators convert several times better than the rest of their campaign', () => {
+    const starClicks = clicksOf(run, 'honest_high_converter');
+    const campaign = starClicks[0]!.campaign;
+    const rate = (clicks: ClickLine[]) => {
+      const ids = new Set(clicks.map((c) => c.id));
+      return run.conversions.filter((c) => c.click_id !== null && ids.has(c.click_id)).length / clicks.length;
+    };
+    const others = [...run.clicks.values()].filter((c) => c.campaign === campaign && c.label.pattern === 'honest_browser');
+    expect(rate(starClicks.filter((c) => c.campaign === campaign))).toBeGreaterThan(3 * rate(others));
+  });
+
+  it('minimal leads give only what their campaign requires', () => {
+    const minimal = conversionsOf(run, 'honest_minimal_fields');
+    expect(minimal.length).toBeGreaterThan(50);
+    for (const c of minimal) {
+      const required = (run.campaigns.get(c.campaign) as Campaign).required_fields as string[];
+      for (const field of ['email', 'phone', 'country', 'age'] as const) expect(c.customer[field] !== null, `${c.id} ${field}`).toBe(required.includes(field));
+    }
+  });
+
   it('promo-code sales have no click and name their creator', () => {
     const promo = conversionsOf(run, 'honest_promo_code');
     for (const c of promo) expect([c.click_id, c.event, c.promo_code !== null, c.creator !== null]).toEqual([null, 'sale', true, true]);
