@@ -25,7 +25,7 @@ const CAMPAIGN_ID = /^cmp_[0-9a-hjkmnp-tv-z]{26}$/;
 export const viewBeaconBody = z
   .strictObject({
     click_ids: z
-      .array(z.string().regex(CLICK_ID, 'a click id (clk_…)'))
+      .array(z.string().max(30).regex(CLICK_ID, 'a click id (clk_…)'))
       .min(1)
       .max(VIEW_BEACON_LIMITS.click_ids_max)
       .describe('The click ids the snippet keeps for this visitor, oldest first (Earnest.clickIds())'),
@@ -41,7 +41,7 @@ export const viewBeaconBody = z
       .min(0)
       .max(VIEW_BEACON_LIMITS.visible_ms_max)
       .describe('How long the element was at least half in view on a visible page, without a break'),
-    campaign_id: z.string().regex(CAMPAIGN_ID, 'a campaign id (cmp_…)').optional().describe("data-earnest-campaign: only this campaign's clicks may be credited"),
+    campaign_id: z.string().max(30).regex(CAMPAIGN_ID, 'a campaign id (cmp_…)').optional().describe("data-earnest-campaign: only this campaign's clicks may be credited"),
     page_url: z.string().max(VIEW_BEACON_LIMITS.page_url_length_max).optional().describe('The page the element was on (kept for the record)'),
   })
   .describe('A viewability beacon from the browser snippet (/s.js)');

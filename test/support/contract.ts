@@ -32,6 +32,8 @@ export class ResponseContract {
   constructor(readonly document: Json) {
     // OpenAPI keywords (example, x-…) are not JSON Schema's: not strict about unknown keywords.
     this.ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
+    // Zod writes a prefix as `format: "starts_with"` beside the `pattern` that checks it.
+    this.ajv.addFormat('starts_with', true);
     for (const [template, item] of Object.entries<Json>(document.paths ?? {})) {
       for (const [method, spec] of Object.entries<Json>(item)) {
         if (!['get', 'post', 'put', 'patch', 'delete', 'head'].includes(method)) continue;

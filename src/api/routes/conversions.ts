@@ -115,7 +115,7 @@ const conversionsQuery = pageQuery.extend({
   campaign_id: z.string().max(100).optional(),
   status: z.enum(['recording', 'attributed', 'unattributed', 'rejected', 'over_budget']).optional(),
 });
-const platformName = z.string().regex(PLATFORM_PATTERN, 'a platform name in lower case, such as instagram');
+const platformName = z.string().max(32).regex(PLATFORM_PATTERN, 'a platform name in lower case, such as instagram');
 const viewBody = z.strictObject({
   external_id: z
     .string()

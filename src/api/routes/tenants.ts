@@ -46,7 +46,7 @@ const keyBody = z.strictObject({
 
 const platformParams = z.strictObject({
   id: z.string().min(1).max(100),
-  platform: z.string().regex(PLATFORM_PATTERN, 'a platform name in lower case, such as instagram'),
+  platform: z.string().max(32).regex(PLATFORM_PATTERN, 'a platform name in lower case, such as instagram'),
 });
 const platformBody = z.strictObject({
   followers: z.number().int().min(0).max(10_000_000_000).describe('The followers (subscribers) of the account on that platform'),
