@@ -4,7 +4,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, engineDeps, parseEventLine, type Verdict } from '../src/validation/engine/index.js';
-import { HONEST_PATTERNS, type Label, simulate } from '../src/validation/simulate/index.js';
+import { HONEST_PATTERNS, type Label, simulate } from '../src/simulate/index.js';
 import { formatInt, formatSeconds } from './report.js';
 import type { Aim, BenchContext, BenchSection, SectionResult } from './types.js';
 

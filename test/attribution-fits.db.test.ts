@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AggregatedPath, fitModel, fittedShares, type MarkovFit, type ShapleyFit } from '../src/attribution/index.js';
-import { campaignJourneys, campaignSnapshot, fitCampaign, fitDueCampaigns, latestFit, latestStoredFit } from '../src/attribution/live/index.js';
+import { campaignJourneys, campaignSnapshot, fitCampaign, latestFit, latestStoredFit } from '../src/fits/index.js';
+import { fitDueCampaigns } from '../src/flows/index.js';
 import { newId } from '../src/ids/index.js';
 import { startTestApi, type TestApi } from './support/api.js';
 import { BROWSER_AGENT, createBrand, createCreator, enrolCreators, expectError, launchCampaign, type Party } from './conversions-support.js';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { expect } from 'vitest';
-import { acceptTerms, activateCampaign, createCampaign, type EnrolmentWithTerms, enrolmentById, fundCampaign, termsInputSchema } from '../src/campaigns/index.js';
+import { acceptTerms, activateCampaign, createCampaign, enrolmentById, type EnrolmentWithTerms, fundCampaign } from '../src/campaigns/index.js';
+import { termsInputSchema } from '../src/terms/index.js';
 import { databaseNow } from '../src/db/index.js';
 import { deposit } from '../src/ledger/index.js';
 import { Money } from '../src/money/index.js';

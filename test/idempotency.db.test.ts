@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { createServices, type Services } from '../src/api/index.js';
+import { createServices, type Services, startIdempotencyPurge } from '../src/flows/index.js';
 import { endpoint, respond, toRoute } from '../src/api/endpoint.js';
 import { loadConfig } from '../src/config/index.js';
 import { advanceClock } from '../src/db/index.js';
 import { AppError } from '../src/errors/index.js';
-import { claimKey, type IdempotencyOwner, purgeIdempotencyKeys, renewLease, requestFingerprint, startIdempotencyPurge, storeAnswer } from '../src/idempotency/index.js';
+import { claimKey, type IdempotencyOwner, purgeIdempotencyKeys, renewLease, requestFingerprint, storeAnswer } from '../src/idempotency/index.js';
 import { type Logger, type RunningServer, startServer } from '../src/server/index.js';
 import { ResponseContract } from './support/contract.js';
 import { baseTerms, createBrand, createCreator, expectError, type Party } from './conversions-support.js';

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversionAnswer } from '../src/api/routes/conversions.js';
-import { fitCampaign } from '../src/attribution/live/index.js';
+import { fitCampaign } from '../src/fits/index.js';
 import { recordConversion } from '../src/conversions/index.js';
 import { advanceClock, databaseNow } from '../src/db/index.js';
 import { runSettlement } from '../src/settlement/run.js';

@@ -2,11 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { AppError } from '../errors/index.js';
 import { requireCleanStrings } from '../wire/index.js';
-import type { JsonResponse, Method, RequestContext, Route } from '../server/router.js';
-import type { Principal } from './auth.js';
+import type { JsonResponse, Method, RequestContext, Route } from './router.js';
+import type { Principal } from '../tenants/index.js';
 import { filledPath, idempotent } from './idempotency.js';
-import { type Bucket, budgetHeaders, refusal } from './rate-limit.js';
-import type { Services } from './services.js';
+import { type Bucket, budgetHeaders, refusal } from '../runtime/index.js';
+import type { Services } from '../flows/index.js';
 
 /**
  * An API endpoint: one table entry with its access rule, its Zod schemas (which validate requests
@@ -57,7 +57,7 @@ export function toRoute(e: Endpoint<any, any, any>, services: Services): Route {
     method: e.method,
     path: e.path,
     async handle(context) {
-      const { principal, keyId } = await services.auth.authenticate(context.request, e.access);
+      const { principal, keyId } = await services.auth.authenticate(context.request.headers.authorization, e.access);
       if (e.limit !== 'own') drawBudget(services, e.limit ?? 'api', keyId, context);
       const raw = await readJson(context.request);
       if (!e.body) requireNoBody(raw);

@@ -1,23 +1,10 @@
 import type { Kysely } from 'kysely';
 import { AppError } from '../errors/index.js';
-import {
-  claimKey,
-  IDEMPOTENCY_HEADER,
-  IDEMPOTENCY_LIMITS,
-  type IdempotencyOwner,
-  idempotencyKeyOf,
-  isStoredStatus,
-  type KeyedRequest,
-  releaseKey,
-  REPLAYED_HEADER,
-  renewLease,
-  requestFingerprint,
-  storeAnswer,
-} from '../idempotency/index.js';
-import { errorResponse } from '../server/http.js';
-import { errorFields, type Logger } from '../server/logger.js';
-import type { JsonResponse, RequestContext } from '../server/router.js';
-import type { Principal } from './auth.js';
+import { claimKey, IDEMPOTENCY_HEADER, IDEMPOTENCY_LIMITS, idempotencyKeyOf, type IdempotencyOwner, isStoredStatus, type KeyedRequest, releaseKey, renewLease, REPLAYED_HEADER, requestFingerprint, storeAnswer } from '../idempotency/index.js';
+import { errorResponse } from './http.js';
+import { errorFields, type Logger } from '../runtime/index.js';
+import type { JsonResponse, RequestContext } from './router.js';
+import type { Principal } from '../tenants/index.js';
 
 /**
  * The `Idempotency-Key` header around an endpoint's handler (docs/api-conventions.md "Idempotency: one

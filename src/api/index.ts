@@ -1,4 +1,4 @@
-import type { Route } from '../server/router.js';
+import type { Route } from './router.js';
 import { type Endpoint, toRoute } from './endpoint.js';
 import { openApiDocument } from './openapi.js';
 import { attributionEndpoints } from './routes/attribution.js';
@@ -10,10 +10,14 @@ import { resultEndpoints } from './routes/results.js';
 import { settlementEndpoints } from './routes/settlement.js';
 import { tenantEndpoints } from './routes/tenants.js';
 import { trackingEndpoints } from './routes/tracking.js';
-import type { Services } from './services.js';
+import type { Services } from '../flows/index.js';
 
-export { countOperatorKeys, createApiKey, type KeyOwner, type Principal, revokeApiKey } from './auth.js';
-export { createServices, type Services } from './services.js';
+export type { Principal } from '../tenants/index.js';
+export { errorResponse, pathOf, requestIdOf, sendJson } from './http.js';
+export { createRouter, type JsonResponse, type Method, type RequestContext, type Route, type RouteMatch, type Router } from './router.js';
+export { conversionAnswer } from './routes/conversions.js';
+export { redirect, type Redirect, viewBeacon } from './routes/tracking.js';
+export { settlementReportView, statementView } from './routes/settlement.js';
 
 /** Every endpoint of the REST API, in one table. */
 export function allEndpoints(extra: readonly Endpoint<any, any, any>[] = []): Endpoint<any, any, any>[] {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { incentivesOf, type Terms } from '../campaigns/index.js';
+import { incentivesOf, type Terms } from '../terms/index.js';
 import { periodsBetween } from '../incentives/index.js';
 import { applyBps } from '../money/index.js';
 import { enrolmentCount } from './repository.js';

@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Terms } from '../campaigns/index.js';
+import type { Terms } from '../terms/index.js';
 import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 
 /**

@@ -6,7 +6,7 @@ import { newId } from '../ids/index.js';
 import { AccountId, fundEscrow as ledgerFundEscrow, LEDGER_LIMITS, lookupAccounts, lookupTransfers, openBrandWallet, openEscrow } from '../ledger/index.js';
 import { formatAmount, Money, parseAmount } from '../money/index.js';
 import { pauseByBrandIfBudgetPaused, updateSettings } from './repository.js';
-import { normaliseTerms, onePayout, type Terms, type TermsInput, termsHash } from './terms.js';
+import { normaliseTerms, onePayout, type Terms, termsHash, type TermsInput } from '../terms/index.js';
 
 export const CAMPAIGN_STATUSES = ['draft', 'funded', 'active', 'paused', 'ended', 'settled'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];

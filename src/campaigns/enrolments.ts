@@ -5,7 +5,7 @@ import { newId, randomCode } from '../ids/index.js';
 import { openCreatorAccounts } from '../ledger/index.js';
 import { getCampaign } from './campaigns.js';
 import { enrolmentThatAccepted, termsVersions } from './repository.js';
-import { type Terms, termsCanonical } from './terms.js';
+import { type Terms, termsCanonical } from '../terms/index.js';
 
 /**
  * A creator joins a campaign by accepting one exact version of its terms (its SHA-256), and gets a

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Enrolment } from './enrolments.js';
-import type { Terms } from './terms.js';
+import type { Terms } from '../terms/index.js';
 
 /**
  * SQL on campaigns, terms and enrolments added since issue #12's layering (older statements still live

@@ -3,7 +3,7 @@ import { databaseNow } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { capResults, type Period, periodOf, progress, type Progress } from '../incentives/index.js';
 import { enrolmentsByIds } from './enrolments.js';
-import { incentivesOf } from './terms.js';
+import { incentivesOf } from '../terms/index.js';
 
 /**
  * Where a creator stands in a campaign's current incentive period (issue #5 §4): validated results so

@@ -1,19 +1,12 @@
 import type { Kysely } from 'kysely';
-import {
-  type DataDrivenModelName,
-  fittedShares,
-  isRuleModel,
-  type JourneyShares,
-  type ModelFit,
-  type ModelName,
-  ruleShares,
-} from '../attribution/index.js';
-import { latestFit } from '../attribution/live/index.js';
-import { attributionOf, type EnrolmentWithTerms, enrolmentById, enrolmentByPromoCode, type Objective } from '../campaigns/index.js';
+import { type DataDrivenModelName, fittedShares, isRuleModel, type JourneyShares, type ModelFit, type ModelName, ruleShares } from '../attribution/index.js';
+import { latestFit } from '../fits/index.js';
+import { attributionOf, type Objective } from '../terms/index.js';
+import { enrolmentById, enrolmentByPromoCode, type EnrolmentWithTerms } from '../campaigns/index.js';
 import { assert } from '../errors/index.js';
 import type { Credit } from '../results/index.js';
 import type { ConversionRequest, ConversionType } from './input.js';
-import { type BrandClick, brandClick, visitorClicks } from './repository.js';
+import { brandClick, type BrandClick, visitorClicks } from './repository.js';
 
 /**
  * Who gets the credit for a conversion. First the conversion's campaign and its last-click creator

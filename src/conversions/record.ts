@@ -1,38 +1,16 @@
 import type { Kysely } from 'kysely';
-import { type EnrolmentWithTerms, enrolmentsByIds } from '../campaigns/index.js';
+import { enrolmentsByIds, type EnrolmentWithTerms } from '../campaigns/index.js';
 import { databaseNow, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { recordResultsGrouped, type Result, type ResultDraft, splitDraft } from '../results/index.js';
-import { ipHashSalt } from '../tracking/repository.js';
-import { customerIpHash } from '../validation/live/index.js';
-import { engineValidator, isSelfReferral, normaliseEmail, type Validator, type VerdictLevel } from '../validation/index.js';
-import { ruleSettingsFor } from '../validation/live/settings.js';
-import {
-  type Attribution,
-  attribute,
-  creditSplit,
-  type CreditSplit,
-  databaseLookups,
-  objectiveReasons,
-  promoReasons,
-} from './attribution.js';
+import { ipHashSalt } from '../tracking/index.js';
+import { customerIpHash, engineValidator, type Validator, type VerdictLevel } from '../judging/index.js';
+import { isSelfReferral, normaliseEmail } from '../validation/index.js';
+import { ruleSettingsFor } from '../terms/index.js';
+import { attribute, type Attribution, creditSplit, type CreditSplit, databaseLookups, objectiveReasons, promoReasons } from './attribution.js';
 import { type ConversionInput, type ConversionRequest, type Device, firstDifference, normaliseRequest, requestHash } from './input.js';
-import {
-  type ConversionRow,
-  type ConversionStatus,
-  completeConversion,
-  conversionById,
-  creatorContacts,
-  findConversion,
-  hasEarlierLead,
-  insertConversion,
-  lockCampaignDecisions,
-  lockExternalId,
-  type NewConversion,
-  promoUses,
-  recordingConversions,
-} from './repository.js';
+import { completeConversion, conversionById, type ConversionRow, type ConversionStatus, creatorContacts, findConversion, hasEarlierLead, insertConversion, lockCampaignDecisions, lockExternalId, type NewConversion, promoUses, recordingConversions } from './repository.js';
 
 /**
  * Recording a conversion, idempotent on (brand, external_id) with the ledger's semantics: the same

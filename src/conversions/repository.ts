@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
-import type { ClickStatus, VerdictLevel } from '../validation/index.js';
+import type { ClickStatus } from '../validation/index.js';
+import type { VerdictLevel } from '../judging/index.js';
 import type { ConversionRequest, ConversionType } from './input.js';
 import type { ViewReport } from './views.js';
 

@@ -2,20 +2,10 @@ import type { Kysely } from 'kysely';
 import type { EnrolmentWithTerms } from '../campaigns/index.js';
 import { databaseNow, inTransaction } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
-import {
-  fetchInsights,
-  type InsightImport,
-  type InsightsQuery,
-  type PlatformInsights,
-  type PostTotals,
-  postTotals,
-  recordInsightsImport,
-  trustOf,
-  type Uploader,
-} from '../insights/index.js';
+import { fetchInsights, type InsightImport, type InsightsQuery, type PlatformInsights, postTotals, type PostTotals, recordInsightsImport, trustOf, type Uploader } from '../insights/index.js';
 import { declaredFollowers } from '../tenants/index.js';
-import { viewSettingsFor } from '../validation/live/index.js';
-import { judgeViewReport, matchInsights, type PostInsights, type ViewFinding, type ViewRuleSettings } from '../validation/views/index.js';
+import { viewSettingsFor } from '../terms/index.js';
+import { judgeViewReport, matchInsights, type PostInsights, type ViewFinding, type ViewRuleSettings } from '../validation/index.js';
 import { MAX_FUTURE_SKEW_MS } from './record.js';
 import { creatorViewHistory, lockOpenViewReports, lockViewEvidence, updateViewVerification } from './repository.js';
 import type { ViewReport } from './views.js';

@@ -1,10 +1,10 @@
 import type { Config } from '../config/index.js';
-import { advanceClock, databaseNow, type Database } from '../db/index.js';
+import { advanceClock, type Database, databaseNow } from '../db/index.js';
 import { assert } from '../errors/index.js';
 import { parseAmount } from '../money/index.js';
 import { type Random, seededRandom } from '../random/index.js';
 import { createLogger, startServer } from '../server/index.js';
-import { Progress } from './progress.js';
+import { Progress } from '../runtime/index.js';
 
 /**
  * A whole simulated campaign season on a fresh database, through the real HTTP API of an in-process

@@ -15,4 +15,3 @@ export {
   storeAnswer,
 } from './repository.js';
 export { canonicalJson, IDEMPOTENCY_HEADER, IDEMPOTENCY_LIMITS, idempotencyKeyOf, isStoredStatus, REPLAYED_HEADER, requestFingerprint } from './rules.js';
-export { IDEMPOTENCY_PURGE_INTERVAL_MS, startIdempotencyPurge } from './job.js';

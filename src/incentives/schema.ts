@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Objective } from '../campaigns/terms.js';
+import type { Objective } from '../validation/index.js';
 import { AppError, isAppError } from '../errors/index.js';
 import { formatAmount, MAX_BASIS_POINTS, parseAmount } from '../money/index.js';
 import { isKnownTimeZone } from './zoned.js';

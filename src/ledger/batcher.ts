@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { GroupCommit } from '../db/group-commit.js';
+import { GroupCommit } from '../db/index.js';
 import { createTransfers } from './repository.js';
 import { LEDGER_LIMITS, TransferFlags, type TransferOutcome, type TransferRequest } from './types.js';
 

@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import { incentivesOf, type Terms } from '../campaigns/index.js';
+import { incentivesOf, type Terms } from '../terms/index.js';
 import { admitResult, type Caps, type Period, periodOf, type PeriodTally } from '../incentives/index.js';
 import { holdLegIds, linkChain, TransferFlags as F, type TransferRequest } from '../ledger/index.js';
 import { splitFee } from '../money/index.js';

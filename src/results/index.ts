@@ -1,28 +1,10 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import {
-  BUDGET_PAUSE,
-  budgetGraceDaysOf,
-  campaignRowsPage,
-  type EnrolmentWithTerms,
-  grossPayout,
-  pauseForBudget,
-  type Terms,
-} from '../campaigns/index.js';
+import { BUDGET_PAUSE, campaignRowsPage, type EnrolmentWithTerms, pauseForBudget } from '../campaigns/index.js';
+import { budgetGraceDaysOf, grossPayout, type Terms } from '../terms/index.js';
 import { GroupCommit, inTransaction, keyset, type Page, type PageRequest, type PageTime, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import {
-  AccountId,
-  clawbackRequests,
-  createTransfersIn,
-  type FeeReturn,
-  linkChain,
-  lockAccounts,
-  lookupTransfers,
-  resolveHoldRequests,
-  TransferFlags as F,
-  type TransferRequest,
-} from '../ledger/index.js';
+import { AccountId, clawbackRequests, createTransfersIn, type FeeReturn, linkChain, lockAccounts, lookupTransfers, resolveHoldRequests, TransferFlags as F, type TransferRequest } from '../ledger/index.js';
 import { allocate, splitFee } from '../money/index.js';
 import { capPayments } from './caps.js';
 import { type Actor, BUDGET, type NewDecision, recordDecisions, SETTLEMENT, textArrays, VALIDATION } from './decisions.js';

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
-import { type EnrolmentWithTerms, enrolmentsByIds } from '../campaigns/index.js';
-import type { ClickStatus, StoredClick } from '../validation/index.js';
-import { recheckTraffic, type StoredConversion } from '../validation/live/index.js';
+import { enrolmentsByIds, type EnrolmentWithTerms } from '../campaigns/index.js';
+import type { ClickStatus } from '../validation/index.js';
+import { recheckTraffic, type StoredClick, type StoredConversion } from '../judging/index.js';
 import type { Result } from './index.js';
 
 /**

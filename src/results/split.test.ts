@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type EnrolmentWithTerms, grossPayout, normaliseTerms, termsInputSchema } from '../campaigns/index.js';
+import type { EnrolmentWithTerms } from '../campaigns/index.js';
+import { grossPayout, normaliseTerms, termsInputSchema } from '../terms/index.js';
 import { type Credit, splitDraft } from './index.js';
 
 /** splitDraft: a source credited to several creators costs exactly what a single-creator result would. */

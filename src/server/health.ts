@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { type Database, pendingMigrations } from '../db/index.js';
 import { AppError } from '../errors/index.js';
-import { errorFields, type Logger } from './logger.js';
-import type { JsonResponse, Route } from './router.js';
+import { errorFields, type Logger } from '../runtime/index.js';
+import type { JsonResponse, Route } from '../api/index.js';
 
 /** A readiness probe must answer even when the database hangs (a lost server, a long transaction). */
 const READINESS_TIMEOUT_MS = 2000;

@@ -14,7 +14,7 @@ import { loadConfig } from '../config/index.js';
 import { advanceClock, type Database } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { createAccounts, createTransfers, lookupHolds, TransferFlags } from '../ledger/index.js';
-import { startHoldExpiry } from './hold-expiry.js';
+import { startHoldExpiry } from '../flows/jobs/hold-expiry.js';
 import { createLogger, type Logger, type Route, type RunningServer, startServer } from './index.js';
 
 type LogLine = { time: string; level: string; msg: string } & Record<string, unknown>;

@@ -3,27 +3,17 @@ import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/index.js';
 import { type Database, migrate, openDatabase } from '../db/index.js';
-import { apiRoutes, countOperatorKeys, createApiKey, createServices, type Services as ApiServices } from '../api/index.js';
+import { apiRoutes, conversionAnswer, createRouter, errorResponse, type JsonResponse, pathOf, redirect, type Redirect, requestIdOf, type Route, type Router, sendJson, viewBeacon } from '../api/index.js';
 import { AppError } from '../errors/index.js';
-import { conversionAnswer } from '../api/routes/conversions.js';
-import { type Redirect, redirect, viewBeacon } from '../api/routes/tracking.js';
-import { finishRecordingConversions } from '../conversions/index.js';
-import { startIdempotencyPurge } from '../idempotency/index.js';
-import { startAttributionFits } from '../attribution/live/index.js';
-import { finishPendingMovements, MOVEMENT_RECOVERY } from '../payments/index.js';
-import { startPayouts } from '../payouts/index.js';
-import { startSettlement } from '../settlement/index.js';
-import { browserSnippet, recordVerifiedViewResults, startClickTracker, startViewTracker, VIEW_RESULTS, VIEW_BEACON_LIMITS } from '../tracking/index.js';
-import { loadRangesFile, useDatacenterRanges } from '../validation/datacenter/index.js';
+import { createServices, type Services as ApiServices, startBackgroundWork } from '../flows/index.js';
+import { createLogger, errorFields, type Logger } from '../runtime/index.js';
+import { countOperatorKeys, createApiKey } from '../tenants/index.js';
+import { browserSnippet, VIEW_BEACON_LIMITS } from '../tracking/index.js';
+import { loadRangesFile, useDatacenterRanges } from '../validation/index.js';
 import { healthRoutes } from './health.js';
-import { startHoldExpiry } from './hold-expiry.js';
-import { startPeriodic } from './periodic.js';
-import { errorResponse, pathOf, requestIdOf, sendJson } from './http.js';
-import { createLogger, errorFields, type Logger } from './logger.js';
-import { createRouter, type JsonResponse, type Route, type Router } from './router.js';
 
-export { createLogger, errorFields, type LogFields, type Logger } from './logger.js';
-export type { JsonResponse, Method, RequestContext, Route } from './router.js';
+export { createLogger, errorFields, type LogFields, type Logger } from '../runtime/index.js';
+export type { JsonResponse, Method, RequestContext, Route } from '../api/index.js';
 
 export interface ServerOptions {
   /** An already open database. The caller keeps ownership: stop() leaves it open. */
@@ -45,60 +35,6 @@ export interface RunningServer {
   readonly operatorKey?: string;
 }
 
-/**
- * The process's background work: the click and view beacon writers, verified view results, settlement, payouts, attribution fits, recovery, purges and hold
- * expiry. Each registers its stop, which runs (last started, first stopped) before the database closes. Started only
- * once the port is ours: a start that cannot listen leaves nothing running against a database about to close.
- */
-function startBackgroundWork(services: ApiServices): void {
-  const tracker = startClickTracker(services);
-  services.tracker = tracker;
-  services.onStop(() => tracker.stop());
-  const views = startViewTracker(services);
-  services.views = views;
-  services.onStop(() => views.stop());
-  // Verified views become 'views' results, batched per enrolment (src/tracking/view-results.ts).
-  const viewResults = startPeriodic({
-    name: 'verified view results',
-    intervalMs: VIEW_RESULTS.interval_ms,
-    logger: services.logger,
-    run: async () => (await recordVerifiedViewResults(services.db)).recorded >= VIEW_RESULTS.batches_per_run_max,
-  });
-  services.onStop(() => viewResults.stop());
-  const settlement = startSettlement(services);
-  services.onStop(() => settlement.stop());
-  const payouts = startPayouts(services);
-  services.onStop(() => payouts.stop());
-  const fits = startAttributionFits(services);
-  services.onStop(() => fits.stop());
-  // Conversions left half-recorded by a crash are finished as a retry would finish them.
-  const recovery = startPeriodic({
-    name: 'conversion recovery',
-    intervalMs: 60_000,
-    logger: services.logger,
-    run: async () => (await finishRecordingConversions(services.db, conversionAnswer)) >= 100,
-  });
-  services.onStop(() => recovery.stop());
-  // Deposits and withdrawals left pending (a crash, a provider that did not answer) are finished as a retry would finish them.
-  const movements = startPeriodic({
-    name: 'money movement recovery',
-    intervalMs: 60_000,
-    logger: services.logger,
-    run: async () => {
-      const r = await finishPendingMovements(services.db, services.payments);
-      for (const e of r.errors) services.logger.error('money movement not finished', { movement_id: e.id, ...errorFields(e.error) });
-      return r.found >= MOVEMENT_RECOVERY.limit_default && r.errors.length === 0;
-    },
-  });
-  services.onStop(() => movements.stop());
-  // Idempotency-Key records past their retention are deleted (src/idempotency).
-  const idempotencyPurge = startIdempotencyPurge({ db: services.db, logger: services.logger });
-  services.onStop(() => idempotencyPurge.stop());
-  const expiry = startHoldExpiry({ db: services.db, intervalMs: services.config.HOLD_EXPIRY_INTERVAL_MS, logger: services.logger });
-  services.onStop(() => expiry.stop());
-}
-
-/** On an empty database, the first operator key; never again once one exists. */
 async function bootstrapOperatorKey(database: Database<any>): Promise<string | undefined> {
   if ((await countOperatorKeys(database.db)) > 0) return undefined;
   return (await createApiKey(database.db, { kind: 'operator' }, 'made at first start')).api_key;
@@ -137,7 +73,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await listen(http, config.PORT, config.HOST);
     // In the same turn as `listening`: node serves no connection before this returns, so the click
     // writer is in place for the first request.
-    startBackgroundWork(services);
+    startBackgroundWork(services, { presentConversion: conversionAnswer });
     const server = http;
     const port = (server.address() as AddressInfo).port;
     const url = `http://${displayHost(config.HOST)}:${port}`;

@@ -6,7 +6,6 @@
 export { type AwaitingFundsReport, fundAndResume, resumeCampaign, runAwaitingFunds } from './funds.js';
 export { refundGuarantee, returnFees, reversePaidResult } from './fee-return.js';
 export { guaranteeRefund } from './guarantee.js';
-export { startSettlement } from './job.js';
 export {
   approveAllDue,
   type CampaignSettlement,

@@ -1,5 +1,8 @@
 import { type Kysely, sql } from 'kysely';
-import { createApiKey, type IssuedKey, type KeyOwner } from '../api/auth.js';
+import { createApiKey, type IssuedKey, type KeyOwner } from './keys.js';
+
+export { Authenticator, type Caller } from './authenticator.js';
+export { countOperatorKeys, createApiKey, findApiKey, type IssuedKey, type KeyOwner, type Principal, revokeApiKey, sha256, type StoredKey } from './keys.js';
 import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';

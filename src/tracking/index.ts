@@ -1,7 +1,3 @@
-import type { Services } from '../api/services.js';
-import { ClickTracker } from './tracker.js';
-import { ViewTracker } from './view-tracker.js';
-
 /**
  * Click tracking: `GET /c/{code}` redirects to the campaign's destination with `ern_cid=<click id>`,
  * and every accepted click goes through a bounded in-memory buffer to a batched writer that flags
@@ -9,7 +5,7 @@ import { ViewTracker } from './view-tracker.js';
  */
 export { CLICK_ID_PARAM, landingUrl, parseDestination } from './destination.js';
 export { CLICK_STATUSES, type ClickStatus, countryFrom, isAutomatedAgent, REPEAT_WINDOW_MS } from './flags.js';
-export { type Click, type ClickFilter, listClicks } from './repository.js';
+export { type Click, type ClickFilter, ipHashSalt, listClicks } from './repository.js';
 export { ClickTracker, type ClickTrackerOptions, hashIp, TRACKING_LIMITS, type Visit } from './tracker.js';
 export { type BrowserSnippet, browserSnippet } from './snippet.js';
 export { parseViewBeacon, type ViewBeacon, viewBeaconBody, VIEW_BEACON_LIMITS } from './view-beacon.js';
@@ -17,13 +13,3 @@ export { type VerifiedView, VERIFIED_VIEW_STATUSES, type VerifiedViewStatus } fr
 export { recordVerifiedViewResults, VIEW_RESULTS, type ViewResultsRun } from './view-results.js';
 export { VIEW_DURATION_MS, VIEW_RATIO, type ViewKind } from './view-timer.js';
 export { type BeaconVisit, ViewTracker, type ViewTrackerOptions, type ViewTrackerStats, VIEW_TRACKING_LIMITS } from './view-tracker.js';
-
-/** The server's tracker: flushes every CLICK_FLUSH_INTERVAL_MS; its stop() writes every accepted click. */
-export function startClickTracker(services: Services): ClickTracker {
-  return new ClickTracker(services.db, { flushIntervalMs: services.config.CLICK_FLUSH_INTERVAL_MS, logger: services.logger }).start();
-}
-
-/** The server's view beacon writer: flushes as often as the click writer; its stop() writes every accepted beacon. */
-export function startViewTracker(services: Services): ViewTracker {
-  return new ViewTracker(services.db, { flushIntervalMs: services.config.CLICK_FLUSH_INTERVAL_MS, logger: services.logger }).start();
-}

@@ -1,26 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import { type EnrolmentWithTerms, enrolmentById, enrolmentByLinkCode } from '../campaigns/index.js';
+import { enrolmentById, enrolmentByLinkCode, type EnrolmentWithTerms } from '../campaigns/index.js';
 import { inTransaction, isSystemic } from '../db/index.js';
 import { AppError, assert, isAppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { recordResults, type ResultDraft } from '../results/index.js';
-import { defaultDatacenterRanges } from '../validation/datacenter/index.js';
-import { errorFields, type Logger } from '../server/logger.js';
+import { defaultDatacenterRanges } from '../validation/index.js';
+import { errorFields, type Logger } from '../runtime/index.js';
 import { badCharacter } from '../wire/index.js';
 import { type Destination, landingUrl, parseDestination } from './destination.js';
 import { type ClickStatus, markRepeats, REPEAT_WINDOW_MS, statusAtAccept, visitorKey } from './flags.js';
 import { ClickBuffer } from './click-buffer.js';
 import { TtlCache, type TtlCacheOptions } from './link-cache.js';
-import {
-  clicksAwaitingResult,
-  insertClicks,
-  ipHashSalt,
-  lockWriterAndReadClockOffsetMs,
-  type NewClick,
-  setResultIds,
-  writtenValidClicks,
-} from './repository.js';
+import { clicksAwaitingResult, insertClicks, ipHashSalt, lockWriterAndReadClockOffsetMs, type NewClick, setResultIds, writtenValidClicks } from './repository.js';
 
 /**
  * The click tracker behind `GET /c/{code}`: the redirect looks the link up in memory, appends the

@@ -1,111 +1,66 @@
-import { checkLead } from './lead/index.js';
-import type { Terms } from '../campaigns/index.js';
-
 /**
- * Validation of conversions behind ONE interface: the conversion path (single and batched, through
- * `judge()`) asks a Validator for a verdict and never knows which rules stand behind it. Earnest's
- * validator is the engine (src/validation/engine, the same code `earnest score` runs), fed with what
- * the server stored about the conversion, its click and its creator (src/validation/live).
- *
- * A validator answers a verdict with reason codes, never exceptions:
- * - `valid`: the result is held for the campaign's hold period, then paid unless someone rejects it;
- * - `review`: the result is held (the money stays reserved) but is never released without a person;
- * - `invalid`: the result is rejected with its reasons and nothing is held.
+ * The judge, pure: the validation engine (stream and cohort rules, verdicts, reason codes), lead
+ * quality, data-centre ranges, which clicks are paid, the plausibility of reported views, and how two
+ * customers' identities are compared. No database and no campaign: src/judging applies it to a
+ * campaign's terms and to the traffic the server stored.
  */
-export type ClickStatus = 'valid' | 'bot' | 'repeat' | 'head' | 'datacenter' | 'paid_ad';
-export type VerdictLevel = 'valid' | 'review' | 'invalid';
-
-export interface Judgement {
-  verdict: VerdictLevel;
-  /** Reason codes in a fixed order; empty for a `valid` verdict. */
-  reasons: string[];
-}
-
-/** What the caller knows how to look up in its own tables (validation owns no tables). */
-export interface ConversionHistory {
-  /** Whether an earlier lead on this campaign came from this customer (same id or same normalised email). */
-  hasEarlierLead(campaignId: string, customer: { id: string; email: string | null }): Promise<boolean>;
-}
-
-/** A click as the tracking server stored it: the IP only as a salted hash, its flags decided when written. */
-export interface StoredClick {
-  id: string;
-  occurredAt: Date;
-  ipHash: string;
-  userAgent: string | null;
-  referrer: string | null;
-  landingUrl: string | null;
-  status: ClickStatus;
-}
-
-export interface ConversionCustomer {
-  id: string;
-  /** As the brand sent them (the lead checks look at the address itself, not its normalised form). */
-  email: string | null;
-  phone: string | null;
-  country: string | null;
-  age: number | null;
-}
-
-export interface ConversionToValidate {
-  /** The conversion's own id (the engine's event id). */
-  id: string;
-  kind: 'lead' | 'sale';
-  campaignId: string;
-  occurredAt: Date;
-  /** The terms the creator accepted (their `validation` object carries the campaign's rule settings). */
-  terms: Pick<Terms, 'objective' | 'attribution_window_days' | 'validation'>;
-  customer: ConversionCustomer;
-  /** The customer's device, when the brand sent it: the raw IP is judged here and never stored. */
-  device: { ip: string | null; userAgent: string | null };
-  creator: { id: string; email: string; phone: string | null };
-  /** The click the conversion is attributed to; null for a promo-code conversion. */
-  click: StoredClick | null;
-  promoCode: string | null;
-  amount: string | null;
-  currency: string | null;
-  history: ConversionHistory;
-}
-
-export interface Validator {
-  validateConversion(input: ConversionToValidate): Promise<Judgement>;
-}
-
-export { engineValidator, liveEngineDeps } from './live/validator.js';
-
-const GMAIL_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
-
-/**
- * The form two emails are compared in: trimmed, lower case, without a `+tag`; Gmail ignores dots in
- * the local part and answers on googlemail.com too. "Ada.L+shop@GoogleMail.com" → "adal@gmail.com".
- */
-export function normaliseEmail(email: string): string {
-  const lower = email.trim().toLowerCase();
-  const at = lower.lastIndexOf('@');
-  if (at <= 0) return lower;
-  let local = lower.slice(0, at);
-  let domain = lower.slice(at + 1);
-  const plus = local.indexOf('+');
-  if (plus > 0) local = local.slice(0, plus);
-  if (GMAIL_DOMAINS.has(domain)) {
-    domain = 'gmail.com';
-    local = local.replaceAll('.', '');
-  }
-  return `${local}@${domain}`;
-}
-
-/**
- * Whether a customer is the creator themself: the same email or phone, compared as the engine's
- * self-referral rule compares them (normalised keys from the lead checker). Used for the other
- * creators credited on a journey, whom the engine — judging the conversion once, on its last-click
- * creator — does not see.
- */
-export function isSelfReferral(
-  customer: { email: string | null; phone: string | null; country: string | null },
-  creator: { email: string; phone: string | null },
-): boolean {
-  const keysOnly = { required_fields: [], target_countries: null, age_min: null, age_max: null, min_lead_score: 0 };
-  const c = checkLead({ email: customer.email, phone: customer.phone, country: customer.country, age: null }, keysOnly);
-  const own = checkLead({ email: creator.email, phone: creator.phone, country: customer.country, age: null }, keysOnly);
-  return (own.emailKey !== null && own.emailKey === c.emailKey) || (own.phoneKey !== null && own.phoneKey === c.phoneKey);
-}
+export { CLICK_STATUSES, type ClickStatus, isAutomatedAgent } from './clicks.js';
+export {
+  type DatacenterRanges,
+  defaultDatacenterRanges,
+  loadRangesFile,
+  parseRanges,
+  SHIPPED_RANGES_FILE,
+  useDatacenterRanges,
+} from './datacenter/index.js';
+export {
+  type CampaignEvent,
+  type CampaignFields,
+  type CampaignSettings,
+  type ClickEvent,
+  type ConversionEvent,
+  createEngine,
+  type CreatorEvent,
+  type DatacenterLookup,
+  DEFAULT_RULE_SETTINGS,
+  type Engine,
+  engineDeps,
+  type EngineDeps,
+  type EngineEvent,
+  type LeadCheck,
+  type LeadChecker,
+  type LeadInput,
+  type LeadSettings,
+  type Objective,
+  OBJECTIVES,
+  PAID_AD_PARAMS,
+  type ParsedLine,
+  parseEventLine,
+  REASON_CODES,
+  type ReasonCode,
+  REASONS,
+  type RuleSettings,
+  type RuleSettingsInput,
+  ruleSettingsSchema,
+  scoreEvents,
+  settingsFor,
+  type Verdict,
+} from './engine/index.js';
+export { isSelfReferral, normaliseEmail } from './identity.js';
+export {
+  DEFAULT_VIEW_RULE_SETTINGS,
+  type EarlierReport,
+  type InsightsMatch,
+  judgeViewReport,
+  matchInsights,
+  median,
+  type PostInsights,
+  VIEW_REASONS,
+  type ViewFinding,
+  type ViewJudgement,
+  type ViewReason,
+  type ViewReportFacts,
+  type ViewRuleSettings,
+  type ViewRuleSettingsInput,
+  viewRuleSettingsSchema,
+} from './views/index.js';

@@ -1,4 +1,4 @@
-import type { Services } from '../../src/api/index.js';
+import type { Services } from '../../src/flows/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger, startServer } from '../../src/server/index.js';
 import { ResponseContract } from './contract.js';

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { DATA_DRIVEN_MODELS, type DataDrivenModelName, isRuleModel, type ModelFit } from '../../attribution/index.js';
-import { fitCampaign, latestStoredFit, type StoredFit } from '../../attribution/live/index.js';
-import { attributionOf, getCampaign } from '../../campaigns/index.js';
+import { fitCampaign, latestStoredFit, type StoredFit } from '../../fits/index.js';
+import { attributionOf } from '../../terms/index.js';
+import { getCampaign } from '../../campaigns/index.js';
 import { AppError } from '../../errors/index.js';
-import type { Principal } from '../auth.js';
+import type { Principal } from '../../tenants/index.js';
 import { endpoint } from '../endpoint.js';
-import type { Services } from '../services.js';
+import type { Services } from '../../flows/index.js';
 import { idParams } from '../schemas.js';
 import { viewerOf } from './campaigns.js';
 import { attributionSchema, fitAnswerSchema } from '../views/attribution.js';

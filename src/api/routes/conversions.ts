@@ -21,7 +21,7 @@ import { databaseNow } from '../../db/index.js';
 import { AppError } from '../../errors/index.js';
 import { csvInsightsFile, PLATFORM_PATTERN } from '../../insights/index.js';
 import { timestamp as wireTimestamp } from '../../wire/index.js';
-import type { Principal } from '../auth.js';
+import type { Principal } from '../../tenants/index.js';
 import { type Endpoint, endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
 import { idParams, page, pageQuery, pageRequest } from '../schemas.js';

@@ -1,17 +1,8 @@
 import { z } from 'zod';
 import { AppError } from '../../errors/index.js';
-import {
-  creatorBalance,
-  getPayout,
-  listPayouts,
-  markPayoutCompleted,
-  markPayoutFailed,
-  PAYOUT_STATUSES,
-  type Payout,
-  type PayoutRunReport,
-  runPayoutsFor,
-} from '../../payouts/index.js';
-import type { Principal } from '../auth.js';
+import { creatorBalance, getPayout, listPayouts, markPayoutCompleted, markPayoutFailed, type Payout, PAYOUT_STATUSES, type PayoutRunReport } from '../../payouts/index.js';
+import { runPayoutsFor } from '../../flows/index.js';
+import type { Principal } from '../../tenants/index.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money, page, pageQuery, pageRequest, whole } from '../schemas.js';
 import { balanceListSchema, payoutListSchema, payoutRunSchema, payoutSchema } from '../views/payouts.js';

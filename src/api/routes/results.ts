@@ -13,7 +13,7 @@ import {
   reviewQueue,
 } from '../../results/index.js';
 import { reversePaidResult } from '../../settlement/index.js';
-import type { Principal } from '../auth.js';
+import type { Principal } from '../../tenants/index.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money, page, pageQuery, pageRequest } from '../schemas.js';
 import { resultListSchema, resultSchema, reviewListSchema } from '../views/results.js';

@@ -14,7 +14,7 @@ import {
   listOrganizations,
   removePlatform,
 } from '../../tenants/index.js';
-import type { Principal } from '../auth.js';
+import type { Principal } from '../../tenants/index.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, page, pageQuery, pageRequest } from '../schemas.js';
 import {

@@ -3,11 +3,11 @@ import { z } from 'zod';
 import type { Config } from '../../config/index.js';
 import { assert } from '../../errors/index.js';
 import { type Click, CLICK_STATUSES, countryFrom, listClicks, parseViewBeacon, viewBeaconBody, type Visit } from '../../tracking/index.js';
-import { type Endpoint, endpoint, respond } from '../endpoint.js';
+import { endpoint, type Endpoint, respond } from '../endpoint.js';
 import { newId } from '../../ids/index.js';
-import { PAID_AD_PARAMS } from '../../validation/engine/index.js';
-import { clientIp } from '../rate-limit.js';
-import type { Services } from '../services.js';
+import { PAID_AD_PARAMS } from '../../validation/index.js';
+import { clientIp } from '../../runtime/index.js';
+import type { Services } from '../../flows/index.js';
 import { page, pageQuery, pageRequest } from '../schemas.js';
 import { clickListSchema } from '../views/tracking.js';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MODELS } from '../../attribution/index.js';
-import { CAMPAIGN_STATUSES, OBJECTIVES, termsInputSchema } from '../../campaigns/index.js';
+import { CAMPAIGN_STATUSES } from '../../campaigns/index.js';
+import { OBJECTIVES, termsInputSchema } from '../../terms/index.js';
 import { BONUS_STATUSES } from '../../bonuses/index.js';
 import { incentivesInputSchema } from '../../incentives/index.js';
 import { listOf, moneySchema, prefixedId, timestamp } from './common.js';

@@ -1,21 +1,7 @@
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import {
-  MODELS,
-  type ModelFit,
-  type ModelName,
-  PathAggregator,
-  type RuleModelName,
-  SHAPLEY_EXACT_MAX_CREATORS,
-  SHARE_SCALE,
-  fitModel,
-  isModelName,
-  isRuleModel,
-  parseJourneyLine,
-  quantise,
-  ruleShares,
-} from '../../attribution/index.js';
-import { Progress } from '../../demo/progress.js';
+import { fitModel, isModelName, isRuleModel, type ModelFit, type ModelName, MODELS, parseJourneyLine, PathAggregator, quantise, type RuleModelName, ruleShares, SHAPLEY_EXACT_MAX_CREATORS, SHARE_SCALE } from '../../attribution/index.js';
+import { Progress } from '../../runtime/index.js';
 import { AppError } from '../../errors/index.js';
 import { type CliContext, type Command, describeFileError, EXIT, type FlagValues } from '../command.js';
 

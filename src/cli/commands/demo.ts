@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { type Database, openDatabase } from '../../db/index.js';
 import { AppError } from '../../errors/index.js';
 import { type DemoResult, runDemo } from '../../demo/index.js';
-import { Progress } from '../../demo/progress.js';
+import { Progress } from '../../runtime/index.js';
 import { campaignStatement } from '../../settlement/index.js';
 import { type Command, configFrom, DATA_DIR_OPTION, EXIT } from '../command.js';
 import { formatStatement } from './statement.js';

@@ -1,7 +1,6 @@
 import { migrate } from '../../db/index.js';
-import { revokeApiKey } from '../../api/index.js';
+import { issueKey, revokeApiKey } from '../../tenants/index.js';
 import { AppError } from '../../errors/index.js';
-import { issueKey } from '../../tenants/index.js';
 import { type Command, configFrom, DATA_DIR_OPTION, EXIT, type FlagValues } from '../command.js';
 import { withDatabase } from '../database.js';
 

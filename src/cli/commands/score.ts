@@ -1,10 +1,9 @@
 import { once } from 'node:events';
 import { type FileHandle, open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { Progress } from '../../demo/progress.js';
+import { Progress } from '../../runtime/index.js';
 import { AppError } from '../../errors/index.js';
-import { loadRangesFile } from '../../validation/datacenter/index.js';
-import { createEngine, engineDeps, parseEventLine } from '../../validation/engine/index.js';
+import { createEngine, engineDeps, loadRangesFile, parseEventLine } from '../../validation/index.js';
 import { type CliContext, type Command, describeFileError, EXIT, type FlagValues } from '../command.js';
 
 /** Malformed lines are all counted; only the first ones are printed, so a wrong file cannot flood the terminal. */

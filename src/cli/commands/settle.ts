@@ -1,4 +1,4 @@
-import { settlementReportView } from '../../api/routes/settlement.js';
+import { settlementReportView } from '../../api/index.js';
 import { migrate } from '../../db/index.js';
 import { AppError, isAppError } from '../../errors/index.js';
 import { formatAmount } from '../../money/index.js';

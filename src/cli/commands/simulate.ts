@@ -1,8 +1,8 @@
 import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import { Progress } from '../../demo/progress.js';
+import { Progress } from '../../runtime/index.js';
 import { AppError } from '../../errors/index.js';
-import { DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, simulate } from '../../validation/simulate/index.js';
+import { DEFAULT_SIZE, MAX_SIZE, MIN_SIZE, simulate } from '../../simulate/index.js';
 import { type Command, EXIT, type FlagValues } from '../command.js';
 
 /** Lines are gathered into chunks of about this many characters before each write. */

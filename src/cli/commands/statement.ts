@@ -1,7 +1,7 @@
-import { statementView } from '../../api/routes/settlement.js';
+import { statementView } from '../../api/index.js';
 import { AppError } from '../../errors/index.js';
 import { formatAmount } from '../../money/index.js';
-import { type CampaignStatement, campaignStatement, STATEMENT_IDENTITY } from '../../settlement/index.js';
+import { campaignStatement, type CampaignStatement, STATEMENT_IDENTITY } from '../../settlement/index.js';
 import { type Command, configFrom, DATA_DIR_OPTION, EXIT } from '../command.js';
 import { withDatabase } from '../database.js';
 

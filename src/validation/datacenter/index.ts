@@ -21,13 +21,16 @@ export interface DatacenterRanges {
   cidrs(): Array<{ cidr: string; provider: string }>;
 }
 
+/** The list Earnest ships (src/validation/datacenter/ranges.txt). */
+export const SHIPPED_RANGES_FILE = new URL('./ranges.txt', import.meta.url);
+
 /**
  * The ranges this process judges with: the shipped list, parsed on first use and kept (its ~6,000
  * lines take tens of milliseconds), unless the operator loaded an updated list at start
  * (DATACENTER_RANGES_FILE; `useDatacenterRanges`).
  */
 export function defaultDatacenterRanges(): DatacenterRanges {
-  inUse ??= loadRangesFile(fileURLToPath(new URL('./ranges.txt', import.meta.url)));
+  inUse ??= loadRangesFile(fileURLToPath(SHIPPED_RANGES_FILE));
   return inUse;
 }
 let inUse: DatacenterRanges | undefined;

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { AssertionFailure } from '../../errors/index.js';
-import { isAutomatedAgent } from '../../tracking/flags.js';
+import { isAutomatedAgent } from '../clicks.js';
 import type { ClickEvent, ConversionEvent, CreatorEvent, EngineEvent } from './events.js';
 import { R, REASON_CODES, type ReasonCode } from './reasons.js';
 import { type CampaignSettings, type RuleSettings, settingsFor } from './settings.js';

@@ -1,6 +1,9 @@
 import { z } from 'zod';
-import { OBJECTIVES } from '../../campaigns/terms.js';
 import { ruleSettingsSchema } from './settings.js';
+
+/** What a campaign pays for: clicks, leads, sales (fixed or a share of the order) or verified views. */
+export const OBJECTIVES = ['cpc', 'cpl', 'cpa_fixed', 'cpa_percent', 'cpm'] as const;
+export type Objective = (typeof OBJECTIVES)[number];
 
 /**
  * The input of `earnest score` (issue #4 §4): JSON Lines in time order, each with a `type`.

@@ -9,6 +9,8 @@ export {
   type ConversionEvent,
   type CreatorEvent,
   type EngineEvent,
+  type Objective,
+  OBJECTIVES,
   parseEventLine,
   type ParsedLine,
 } from './events.js';
