@@ -1,4 +1,4 @@
-import { runCli } from './index.js';
+import { runCli } from './cli.js';
 import { processContext } from './process.js';
 
 /** The `earnest` command: `tsx src/cli/main.ts …`, or bin/earnest.js. */

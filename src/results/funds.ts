@@ -6,7 +6,7 @@ import { AccountId, createTransfersIn, lockAccounts } from '../ledger/index.js';
 import { BUDGET, type NewDecision, recordDecisions } from './decisions.js';
 import { planHolds } from './funds-plan.js';
 import { holdRequestsOf } from './holds.js';
-import type { Result } from './index.js';
+import type { Result } from './results.js';
 import { campaignStates, GRACE_EXPIRED, lockAwaiting, lockExpired, markHeld, markOverBudget, OVER_BUDGET } from './repository.js';
 
 /**

@@ -1,5 +1,5 @@
 import { holdRequests, type TransferRequest } from '../ledger/index.js';
-import type { Result } from './index.js';
+import type { Result } from './results.js';
 
 /** A result's hold: two linked pending transfers with ids derived from the result's, `<result>.net` and `<result>.fee`. */
 export function holdLegs(r: Pick<Result, 'id' | 'gross' | 'fee'>): { net?: string; fee?: string } {

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { enrolmentsByIds, type EnrolmentWithTerms } from '../campaigns/index.js';
 import type { ClickStatus } from '../validation/index.js';
 import { recheckTraffic, type StoredClick, type StoredConversion } from '../judging/index.js';
-import type { Result } from './index.js';
+import type { Result } from './results.js';
 
 /**
  * The cohort re-check before a hold is released (issue #4 §1): the due results of a settlement batch

@@ -1,5 +1,5 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Result } from './index.js';
+import type { Result } from './results.js';
 
 /**
  * SQL for results waiting for funds (issue #10 §4; the rest of the results' SQL is still in index.ts,

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { decisionsOf, type ResultDecision } from './decisions.js';
-import type { Result } from './index.js';
+import type { Result } from './results.js';
 
 /**
  * The operators' review queue: results in `review` (their money reserved, waiting for a person),
