@@ -1,6 +1,6 @@
 import { advanceClock } from '../src/db/index.js';
 import { checkLedger } from '../src/ledger/index.js';
-import { runSettlement } from '../src/settlement/run.js';
+import { runSettlement } from '../src/flows/settle.js';
 import { sql } from 'kysely';
 import { type BenchCall, withBenchServer } from './server.js';
 import { findWrk, parseWrk, runWrkScript } from './wrk.js';

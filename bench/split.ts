@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { advanceClock } from '../src/db/index.js';
 import { checkLedger } from '../src/ledger/index.js';
 import { parseAmount } from '../src/money/index.js';
-import { runSettlement, SETTLEMENT_LIMITS } from '../src/settlement/run.js';
+import { runSettlement, SETTLEMENT_LIMITS } from '../src/flows/settle.js';
 import { type BenchCall, withBenchServer } from './server.js';
 import { QueryProfiler, type StatementStats } from './profile.js';
 import { formatInt, formatRate, formatSeconds } from './report.js';

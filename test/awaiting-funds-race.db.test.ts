@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activateCampaign, type EnrolmentWithTerms, fundCampaign, getCampaign } from '../src/campaigns/index.js';
-import { databaseNow, type Database, openDatabase } from '../src/db/index.js';
+import { type Database, databaseNow, openDatabase } from '../src/db/index.js';
 import { deposit } from '../src/ledger/index.js';
 import { Money } from '../src/money/index.js';
 import { holdAwaitingFunds, recordResults, type Result } from '../src/results/index.js';
-import { resumeCampaign } from '../src/settlement/index.js';
+import { resumeCampaign } from '../src/flows/index.js';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './support/database.js';
-import { expectLedgerClean, expectResultsMatchLedger, newCreators, recordLeads, type Seeded, seedCampaign, statusCounts } from './settlement-support.js';
+import { expectLedgerClean, expectResultsMatchLedger, newCreators, recordLeads, seedCampaign, type Seeded, statusCounts } from './settlement-support.js';
 
 /**
  * The hold pass after a top-up, racing on the PostgreSQL server (PGlite is one session and cannot

@@ -1,9 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBonuses } from '../src/bonuses/index.js';
-import { returnFees, reversePaidResult } from '../src/settlement/index.js';
+import { approveAllDue, endCampaignsPastEnd, returnFees, reversePaidResult, runBonuses, runSettlement } from '../src/flows/index.js';
+import { campaignStatement } from '../src/settlement/index.js';
 import { advanceClock, type Database, openDatabase } from '../src/db/index.js';
-import { approveAllDue, campaignStatement, endCampaignsPastEnd, runSettlement } from '../src/settlement/index.js';
 import { bonusRows, bonusTransfers, leads, seedIncentiveCampaign } from './bonuses-support.js';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './support/database.js';
 import { expectLedgerClean, payableOf } from './settlement-support.js';

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { creatorStanding } from '../src/campaigns/index.js';
 import { advanceClock, databaseNow } from '../src/db/index.js';
-import { runSettlement } from '../src/settlement/index.js';
+import { runSettlement } from '../src/flows/index.js';
 import { bonusRows, type IncentiveCampaign, leads, seedIncentiveCampaign } from './bonuses-support.js';
 import { openTestDatabase, type TestDatabase } from './support/database.js';
 import { expectLedgerClean } from './settlement-support.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversionAnswer } from '../src/api/routes/conversions.js';
-import { type ConversionSubmission, recordConversionBatch } from '../src/conversions/index.js';
+import { type ConversionSubmission, recordConversionBatch } from '../src/flows/index.js';
 import { checkLedger } from '../src/ledger/index.js';
 import { createBrand, createCreator, escrowHeld, launchCampaign, type Launched, type Party } from './conversions-support.js';
 import { startTestApi, type TestApi } from './support/api.js';

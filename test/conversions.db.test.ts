@@ -1,22 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversionAnswer } from '../src/api/routes/conversions.js';
-import { type ConversionInput, finishRecordingConversions } from '../src/conversions/index.js';
+import type { ConversionInput } from '../src/conversions/index.js';
+import { finishRecordingConversions } from '../src/flows/index.js';
 import { normaliseRequest, requestHash } from '../src/conversions/input.js';
 import { insertConversion } from '../src/conversions/repository.js';
 import { databaseNow } from '../src/db/index.js';
 import { newId } from '../src/ids/index.js';
 import { checkLedger } from '../src/ledger/index.js';
-import {
-  CREATOR_EMAIL,
-  createBrand,
-  createCreator,
-  escrowHeld,
-  expectError,
-  insertClick,
-  type Launched,
-  launchCampaign,
-  type Party,
-} from './conversions-support.js';
+import { createBrand, createCreator, CREATOR_EMAIL, escrowHeld, expectError, insertClick, launchCampaign, type Launched, type Party } from './conversions-support.js';
 import { startTestApi, type TestApi } from './support/api.js';
 
 /** POST /v1/conversions over real HTTP: attribution, validation, idempotency, holds — on both engines. */

@@ -5,19 +5,11 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversionAnswer } from '../src/api/routes/conversions.js';
 import { type CliContext, EXIT, runCli } from '../src/cli/index.js';
-import { recordConversion } from '../src/conversions/index.js';
+import { recordConversion } from '../src/flows/index.js';
 import { advanceClock, databaseNow } from '../src/db/index.js';
 import { AccountId, checkLedger, clawbackRequests, clawbackToWallet, lookupAccounts, lookupTransfers } from '../src/ledger/index.js';
 import { Money } from '../src/money/index.js';
-import {
-  createBrand,
-  createCreator,
-  expectError,
-  insertClick,
-  type Launched,
-  launchCampaign,
-  type Party,
-} from './conversions-support.js';
+import { createBrand, createCreator, expectError, insertClick, launchCampaign, type Launched, type Party } from './conversions-support.js';
 import { type ApiResponse, startTestApi, type TestApi } from './support/api.js';
 import { TEST_DATABASE_URL } from './support/database.js';
 

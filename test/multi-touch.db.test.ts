@@ -2,12 +2,12 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversionAnswer } from '../src/api/routes/conversions.js';
 import { fitCampaign } from '../src/fits/index.js';
-import { recordConversion } from '../src/conversions/index.js';
+import { recordConversion } from '../src/flows/index.js';
 import { advanceClock, databaseNow } from '../src/db/index.js';
-import { runSettlement } from '../src/settlement/run.js';
+import { runSettlement } from '../src/flows/settle.js';
 import { newId } from '../src/ids/index.js';
 import { checkLedger } from '../src/ledger/index.js';
-import { createBrand, createCreator, enrolCreators, escrowHeld, expectError, type Launched, launchCampaign, type Party } from './conversions-support.js';
+import { createBrand, createCreator, enrolCreators, escrowHeld, expectError, launchCampaign, type Launched, type Party } from './conversions-support.js';
 import { startTestApi, type TestApi } from './support/api.js';
 
 /**

@@ -5,20 +5,10 @@ import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { advanceClock, type Database, openDatabase } from '../src/db/index.js';
 import { AccountId, lookupAccounts, lookupTransfers } from '../src/ledger/index.js';
-import {
-  creatorBalance,
-  listPayouts,
-  ManualPayoutProvider,
-  markPayoutCompleted,
-  markPayoutFailed,
-  type PayoutBatch,
-  type PayoutProvider,
-  runPayouts,
-  TestPayoutProvider,
-} from '../src/payouts/index.js';
-import { runSettlement } from '../src/settlement/index.js';
+import { creatorBalance, listPayouts, ManualPayoutProvider, type PayoutBatch, type PayoutProvider, TestPayoutProvider } from '../src/payouts/index.js';
+import { markPayoutCompleted, markPayoutFailed, runPayouts, runSettlement } from '../src/flows/index.js';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './support/database.js';
-import { expectLedgerClean, payableOf, recordLeads, type Seeded, seedCampaign } from './settlement-support.js';
+import { expectLedgerClean, payableOf, recordLeads, seedCampaign, type Seeded } from './settlement-support.js';
 
 /** Payouts on the domain level: providers, failures back to payable, operators' confirmations, crashes, races. */
 const DAY = 86_400;

@@ -2,18 +2,10 @@ import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceClock, type Database, openDatabase } from '../src/db/index.js';
 import { lookupTransfers } from '../src/ledger/index.js';
-import { campaignStatement, runSettlement, type SettlementReport } from '../src/settlement/index.js';
+import { campaignStatement } from '../src/settlement/index.js';
+import { runSettlement, type SettlementReport } from '../src/flows/index.js';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './support/database.js';
-import {
-  expectLedgerClean,
-  expectResultsMatchLedger,
-  newCreators,
-  recordLeads,
-  type Seeded,
-  seedCampaign,
-  statusCounts,
-  walletOf,
-} from './settlement-support.js';
+import { expectLedgerClean, expectResultsMatchLedger, newCreators, recordLeads, seedCampaign, type Seeded, statusCounts, walletOf } from './settlement-support.js';
 
 /**
  * Settlers racing on the PostgreSQL server (PGlite is one session and cannot race): four of them,

@@ -4,10 +4,11 @@ import { transition } from '../src/campaigns/index.js';
 import { advanceClock, type Database, openDatabase } from '../src/db/index.js';
 import { AccountId, lookupAccounts, lookupTransfers, settleEscrow } from '../src/ledger/index.js';
 import type { Result } from '../src/results/index.js';
-import { type CampaignStatement, campaignStatement, reversePaidResult, runSettlement } from '../src/settlement/index.js';
+import { campaignStatement, type CampaignStatement } from '../src/settlement/index.js';
+import { reversePaidResult, runSettlement } from '../src/flows/index.js';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from './support/database.js';
 import { bonusRows, leads, seedIncentiveCampaign } from './bonuses-support.js';
-import { expectLedgerClean, payableOf, recordLeads, type Seeded, seedCampaign, walletOf } from './settlement-support.js';
+import { expectLedgerClean, payableOf, recordLeads, seedCampaign, type Seeded, walletOf } from './settlement-support.js';
 
 /**
  * Fraud never pays anyone, the platform included (issue 11 §3): a reversed result's fee goes back to

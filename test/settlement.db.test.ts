@@ -5,17 +5,10 @@ import { advanceClock } from '../src/db/index.js';
 import { lookupTransfers, refundFees, settleEscrow } from '../src/ledger/index.js';
 import { Money } from '../src/money/index.js';
 import { recordResults, rejectResult } from '../src/results/index.js';
-import { campaignStatement, runSettlement, settleCampaign } from '../src/settlement/index.js';
+import { campaignStatement } from '../src/settlement/index.js';
+import { runSettlement, settleCampaign } from '../src/flows/index.js';
 import { openTestDatabase, type TestDatabase } from './support/database.js';
-import {
-  expectLedgerClean,
-  expectResultsMatchLedger,
-  payableOf,
-  recordLeads,
-  seedCampaign,
-  statusCounts,
-  walletOf,
-} from './settlement-support.js';
+import { expectLedgerClean, expectResultsMatchLedger, payableOf, recordLeads, seedCampaign, statusCounts, walletOf } from './settlement-support.js';
 
 /** Settlement on the domain level: approvals past the hold, campaign end, the guarantee, statements, crashes between steps. */
 const DAY = 86_400;

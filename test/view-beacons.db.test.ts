@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedger } from '../src/ledger/index.js';
-import { recordVerifiedViewResults, VIEW_BEACON_LIMITS } from '../src/tracking/index.js';
-import { BROWSER_AGENT, createBrand, createCreator, expectError, type Launched, launchCampaign, type Party } from './conversions-support.js';
+import { recordVerifiedViewResults } from '../src/flows/index.js';
+import { VIEW_BEACON_LIMITS } from '../src/tracking/index.js';
+import { BROWSER_AGENT, createBrand, createCreator, expectError, launchCampaign, type Launched, type Party } from './conversions-support.js';
 import { startTestApi, type TestApi } from './support/api.js';
 
 /**

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_AGENT, createBrand, createCreator, launchCampaign, type Launched, type Party } from '../../test/conversions-support.js';
 import { startTestApi, type TestApi } from '../../test/support/api.js';
 import { enrolmentById } from '../campaigns/index.js';
-import { recordConversionGrouped } from '../conversions/index.js';
+import { recordConversionGrouped } from '../flows/index.js';
 import { databaseNow } from '../db/index.js';
 import { newId } from '../ids/index.js';
 import { AccountId, checkLedger, TransferCode } from '../ledger/index.js';

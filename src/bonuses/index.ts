@@ -4,16 +4,5 @@
  * brand's maximum bonus exposure, and what the statement needs. The rules themselves are pure, in
  * src/incentives; caps at payment live with the results (src/results/caps.ts).
  */
-export { BONUS_LIMITS, type BonusRunReport, runBonuses, settlePeriodBonus, unreleasedBonuses } from './job.js';
-export { type BonusExposure, bonusExposure, campaignBonusExposure } from './exposure.js';
-export {
-  BONUS_STATUSES,
-  type BonusFlows,
-  bonusFeeReturns,
-  bonusFlows,
-  type BonusPeriodRow,
-  bonusRowsOf,
-  type BonusStatus,
-  heldBonusCount,
-  listBonusRows,
-} from './repository.js';
+export { bonusExposure, type BonusExposure, campaignBonusExposure } from './exposure.js';
+export { appendMovement, BONUS_STATUSES, bonusFeeReturns, bonusFlows, type BonusFlows, type BonusPeriodRow, type BonusPeriodUpdate, bonusRowsOf, type BonusStatus, campaignResults, campaignsWithTiers, type CampaignToVisit, enrolmentCount, enrolmentsOf, type EnrolmentTerms, type EscrowState, heldBonusCount, listBonusRows, lockAccounts, lockPeriod, type MovementKind, type PeriodResult, periodResults, termsVersion, updatePeriod } from './repository.js';

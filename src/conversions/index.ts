@@ -1,35 +1,10 @@
 /**
  * Conversions (leads and sales a brand reports, attributed to a creator's click or promo code and
- * validated before their result is held) and verified view reports (CPM).
+ * validated before their result is held) and verified view reports (CPM). Recording one is a flow:
+ * src/flows/conversion.ts.
  */
-export { REJECTIONS } from './attribution.js';
-export { type ConversionSubmission, recordConversionBatch, recordConversionGrouped } from './batch.js';
-export {
-  COMPARED_FIELDS,
-  CONVERSION_TYPES,
-  type ConversionInput,
-  conversionInputSchema,
-  type ConversionRequest,
-  type ConversionType,
-} from './input.js';
-export {
-  type ConversionOutcome,
-  finishRecordingConversions,
-  getConversion,
-  MAX_FUTURE_SKEW_MS,
-  type Presenter,
-  recordConversion,
-} from './record.js';
-export { type ConversionRow, type ConversionStatus, listConversions } from './repository.js';
-export { importViewInsights, type ReportedPost, type ViewInsightsImport } from './view-insights.js';
-export {
-  clearViewReport,
-  confirmViewReport,
-  getViewReport,
-  listViewReports,
-  rejectViewReport,
-  submitViewReport,
-  VIEW_REPORT_STATUSES,
-  type ViewReport,
-  type ViewReportStatus,
-} from './views.js';
+export { attribute, type Attribution, type AttributionLookups, creditSplit, type CreditSplit, databaseLookups, givenClickIds, objectiveReasons, promoReasons, REJECTIONS, type Touch } from './attribution.js';
+export { COMPARED_FIELDS, CONVERSION_TYPES, type ConversionInput, conversionInputSchema, type ConversionRequest, type ConversionType, type Device, firstDifference, MAX_CLICK_IDS, MAX_FUTURE_SKEW_MS, normaliseRequest, occurredAtOf, requestHash } from './input.js';
+export { brandClick, type BrandClick, brandClicks, campaignDecisionKeys, completeConversion, completeConversions, conversionById, type ConversionRow, type ConversionStatus, creatorContacts, creatorViewHistory, type CustomerProbe, findConversion, findConversions, getConversion, hasEarlierLead, insertConversion, insertConversions, insertViewReport, listConversions, lockCampaignDecisions, lockExternalId, lockExternalIds, lockManyCampaignDecisions, lockOpenViewReports, lockViewEvidence, type NewConversion, type NewViewReport, probesWithEarlierLead, promoUses, promoUsesMany, recordingConversions, type StoredSplit, type StoredTouch, touchesOf, updateViewVerification, viewReportByExternalId, visitorClicks } from './repository.js';
+export { importViewInsights, judgeSubmission, type ReportedPost, type ViewInsightsImport } from './view-insights.js';
+export { clearViewReport, confirmViewReport, getViewReport, listViewReports, rejectViewReport, submitViewReport, VIEW_REPORT_STATUSES, type ViewReport, type ViewReportScope, type ViewReportStatus } from './views.js';

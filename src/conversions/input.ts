@@ -11,6 +11,18 @@ import { formatAmount, parseAmount } from '../money/index.js';
 /** Click ids one conversion may carry (a journey longer than this is a scraper's, not a customer's). */
 export const MAX_CLICK_IDS = 50;
 
+/** A conversion may be dated at most this far ahead of the database clock (clock skew). */
+export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+
+/** When the conversion happened: as sent, or now; refused when it is further ahead than MAX_FUTURE_SKEW_MS. */
+export function occurredAtOf(request: Pick<ConversionRequest, 'occurred_at'>, now: Date): Date {
+  const occurredAt = request.occurred_at ? new Date(request.occurred_at) : now;
+  if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
+    throw new AppError('invalid_request', `occurred_at is in the future (now is ${now.toISOString()})`, { details: { field: 'occurred_at' } });
+  }
+  return occurredAt;
+}
+
 export const CONVERSION_TYPES = ['lead', 'sale'] as const;
 export type ConversionType = (typeof CONVERSION_TYPES)[number];
 

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { AppError } from '../errors/index.js';
 import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import type { ClickStatus } from '../validation/index.js';
 import type { VerdictLevel } from '../judging/index.js';
@@ -454,4 +455,11 @@ export async function updateViewVerification(
 export async function viewReportByExternalId(db: Db, creatorId: string, externalId: string): Promise<ViewReport | undefined> {
   const r = await sql<ViewReport>`select * from view_reports where creator_id = ${creatorId} and external_id = ${externalId}`.execute(db);
   return r.rows[0];
+}
+
+/** A conversion as the brand lists it (the recorded answer is returned by POST only). */
+export async function getConversion(db: Kysely<any>, orgId: string, id: string): Promise<ConversionRow> {
+  const row = await conversionById(db, id, orgId);
+  if (!row) throw new AppError('not_found', `no conversion ${id}`);
+  return row;
 }

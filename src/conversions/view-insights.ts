@@ -6,9 +6,9 @@ import { fetchInsights, type InsightImport, type InsightsQuery, type PlatformIns
 import { declaredFollowers } from '../tenants/index.js';
 import { viewSettingsFor } from '../terms/index.js';
 import { judgeViewReport, matchInsights, type PostInsights, type ViewFinding, type ViewRuleSettings } from '../validation/index.js';
-import { MAX_FUTURE_SKEW_MS } from './record.js';
-import { creatorViewHistory, lockOpenViewReports, lockViewEvidence, updateViewVerification } from './repository.js';
+import { MAX_FUTURE_SKEW_MS } from './input.js';
 import type { ViewReport } from './views.js';
+import { creatorViewHistory, lockOpenViewReports, lockViewEvidence, updateViewVerification } from './repository.js';
 
 /**
  * Where a view report meets its evidence: the plausibility rules at submission (the facts gathered

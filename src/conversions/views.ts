@@ -4,8 +4,7 @@ import { inTransaction, keyset, type Page, type PageRequest, type PageTime } fro
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { getResult, recordResults, type Result } from '../results/index.js';
-import { insertViewReport, lockViewEvidence, viewReportByExternalId } from './repository.js';
-import { judgeSubmission, type ReportedPost } from './view-insights.js';
+import { insertViewReport, judgeSubmission, lockViewEvidence, type ReportedPost, viewReportByExternalId } from './index.js';
 
 /**
  * Verified views (CPM): a creator reports a number of views with evidence; the brand confirms the

@@ -2,6 +2,24 @@
  * Every journey that spans modules, and the process's background work: where a click becomes a hold
  * and a hold a payout (docs/architecture.md walks them in order).
  */
+export { BONUS_LIMITS, type BonusRunReport, runBonuses, settlePeriodBonus, unreleasedBonuses } from './bonus.js';
+export { type ConversionOutcome, finishRecordingConversions, type Presenter, recordConversion } from './conversion.js';
+export { type ConversionSubmission, recordConversionBatch, recordConversionGrouped } from './conversion-batch.js';
+export { type AwaitingFundsReport, fundAndResume, resumeCampaign, runAwaitingFunds } from './funds.js';
+export { markPayoutCompleted, markPayoutFailed, PAYOUT_LIMITS, type PayoutRunReport, runPayouts } from './payout.js';
+export { refundGuarantee, returnFees, reversePaidResult } from './reversal.js';
+export {
+  approveAllDue,
+  type CampaignSettlement,
+  endCampaignsPastEnd,
+  runSettlement,
+  settleCampaign,
+  SETTLEMENT_LIMITS,
+  type SettlementFailure,
+  type SettlementOptions,
+  type SettlementReport,
+} from './settle.js';
+export { recordVerifiedViewResults, VIEW_RESULTS, type ViewResultsRun } from './views.js';
 export { startBackgroundWork } from './jobs/index.js';
 export { fitDueCampaigns, SCHEDULE_LIMITS, type ScheduleReport, startAttributionFits } from './jobs/fits.js';
 export { type HoldExpiry, type HoldExpiryOptions, startHoldExpiry } from './jobs/hold-expiry.js';

@@ -2,16 +2,6 @@
  * Payouts: creators' payable balances out through a payout provider (manual CSV files or test), with
  * operators confirming manual ones. See docs/settlement.md.
  */
-export { type CreatorBalance, creatorBalance } from './balance.js';
-export {
-  CSV_HEADER,
-  ManualPayoutProvider,
-  type PayoutAnswer,
-  type PayoutBatch,
-  type PayoutItem,
-  type PayoutProvider,
-  payoutProviderFromConfig,
-  TestPayoutProvider,
-} from './providers.js';
-export { getPayout, listPayouts, PAYOUT_STATUSES, type Payout, type PayoutStatus } from './repository.js';
-export { markPayoutCompleted, markPayoutFailed, PAYOUT_LIMITS, type PayoutRunReport, runPayouts } from './run.js';
+export { creatorBalance, type CreatorBalance } from './balance.js';
+export { CSV_HEADER, csvCell, ManualPayoutProvider, type PayoutAnswer, type PayoutBatch, payoutCsv, type PayoutItem, type PayoutProvider, payoutProviderFromConfig, TestPayoutProvider } from './providers.js';
+export { batchCounts, type CreatorAccountRow, creatorAccounts, getPayout, insertPending, inTransit, listPayouts, lockBatch, lockPayout, lockPayouts, markAccepted, markCompleted, markFailed, markSent, type PayableCandidate, payableCandidates, type Payout, PAYOUT_STATUSES, type PayoutStatus, unfinishedBatches, unsubmitted, type UnsubmittedPayout } from './repository.js';

@@ -1,20 +1,4 @@
-/**
- * Settlement: approving results past their hold, ending campaigns past their end, settling ended
- * campaigns (unspent escrow back to the brand, the money-back guarantee), and campaign statements.
- * See docs/settlement.md.
- */
-export { type AwaitingFundsReport, fundAndResume, resumeCampaign, runAwaitingFunds } from './funds.js';
-export { refundGuarantee, returnFees, reversePaidResult } from './fee-return.js';
-export { guaranteeRefund } from './guarantee.js';
-export {
-  approveAllDue,
-  type CampaignSettlement,
-  endCampaignsPastEnd,
-  runSettlement,
-  settleCampaign,
-  SETTLEMENT_LIMITS,
-  type SettlementFailure,
-  type SettlementOptions,
-  type SettlementReport,
-} from './run.js';
-export { type CampaignStatement, campaignStatement, STATEMENT_IDENTITY } from './statement.js';
+/** Settlement's reads: the campaign statement, the guarantee's arithmetic, and the queries the settlement flow asks (src/flows/settle.ts). docs/settlement.md. */
+export { type FeeFigures, feeReturnAfterClose, guaranteeRefund } from './guarantee.js';
+export { approvedCount, campaignsPastEnd, campaignsReadyToSettle, clawbacksToBrand, creatorTallies, type CreatorTally, escrowFlows, type EscrowFlows, feeStanding, type FeeStanding, hasJoined, resultTallies, type ResultTally } from './queries.js';
+export { type BonusStatement, campaignStatement, type CampaignStatement, STATEMENT_IDENTITY } from './statement.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isAppError } from '../errors/index.js';
 import { parseViewBeacon } from './view-beacon.js';
-import { batchDue } from './view-results.js';
+import { batchDue } from '../flows/views.js';
 import { creditedClick, viewStatus, visitorKeyOf } from './view-tracker.js';
 import type { ClickForView } from './view-repository.js';
 

@@ -2,13 +2,12 @@ import { z } from 'zod';
 import { acceptTerms, type Campaign, CAMPAIGN_STATUSES, changeTerms, createCampaign, creatorStanding, type Enrolment, escrowLow, escrowOf, getCampaign, listCampaigns, listEnrolments, pauseCampaign, setEnrolmentTarget, type Standing, transition, updateCampaign, type Viewer, withAcceptedTerms } from '../../campaigns/index.js';
 import { presentTerms, termsCanonical, termsInputSchema } from '../../terms/index.js';
 import { type AwaitingFunds, awaitingFundsOf } from '../../results/index.js';
-import { fundAndResume, resumeCampaign } from '../../settlement/index.js';
+import { fundAndResume, resumeCampaign, type Services } from '../../flows/index.js';
 import { AppError } from '../../errors/index.js';
 import { type BonusExposure, type BonusPeriodRow, campaignBonusExposure, listBonusRows } from '../../bonuses/index.js';
 import type { Principal } from '../../tenants/index.js';
 import { endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
-import type { Services } from '../../flows/index.js';
 import { decimalAmount, idParams, money, page, pageQuery, pageRequest, reference } from '../schemas.js';
 import { bonusListSchema, campaignListSchema, campaignSchema, enrolmentListSchema, enrolmentSchema, standingSchema } from '../views/campaigns.js';
 

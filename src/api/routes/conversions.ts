@@ -1,40 +1,17 @@
 import { z } from 'zod';
 import { enrolmentById } from '../../campaigns/index.js';
-import {
-  clearViewReport,
-  type ConversionOutcome,
-  type ConversionRow,
-  confirmViewReport,
-  conversionInputSchema,
-  getConversion,
-  getViewReport,
-  importViewInsights,
-  listConversions,
-  listViewReports,
-  recordConversionGrouped,
-  rejectViewReport,
-  submitViewReport,
-  VIEW_REPORT_STATUSES,
-  type ViewReport,
-} from '../../conversions/index.js';
+import { clearViewReport, confirmViewReport, conversionInputSchema, type ConversionRow, getConversion, getViewReport, importViewInsights, listConversions, listViewReports, rejectViewReport, submitViewReport, VIEW_REPORT_STATUSES, type ViewReport } from '../../conversions/index.js';
+import { type ConversionOutcome, recordConversionGrouped } from '../../flows/index.js';
 import { databaseNow } from '../../db/index.js';
 import { AppError } from '../../errors/index.js';
 import { csvInsightsFile, PLATFORM_PATTERN } from '../../insights/index.js';
 import { timestamp as wireTimestamp } from '../../wire/index.js';
 import type { Principal } from '../../tenants/index.js';
-import { type Endpoint, endpoint, respond } from '../endpoint.js';
+import { endpoint, type Endpoint, respond } from '../endpoint.js';
 import { replayHeaders } from '../idempotency.js';
 import { idParams, page, pageQuery, pageRequest } from '../schemas.js';
 import { resultView } from './results.js';
-import {
-  conversionAnswerSchema,
-  conversionListSchema,
-  conversionSchema,
-  insightsImportedSchema,
-  viewConfirmedSchema,
-  viewReportListSchema,
-  viewReportSchema,
-} from '../views/conversions.js';
+import { conversionAnswerSchema, conversionListSchema, conversionSchema, insightsImportedSchema, viewConfirmedSchema, viewReportListSchema, viewReportSchema } from '../views/conversions.js';
 
 /** The answer to POST /v1/conversions, stored with the conversion so a replay answers the same. */
 export function conversionAnswer({ conversion, result, results, attribution }: ConversionOutcome) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../errors/index.js';
-import { creatorBalance, getPayout, listPayouts, markPayoutCompleted, markPayoutFailed, type Payout, PAYOUT_STATUSES, type PayoutRunReport } from '../../payouts/index.js';
-import { runPayoutsFor } from '../../flows/index.js';
+import { creatorBalance, getPayout, listPayouts, type Payout, PAYOUT_STATUSES } from '../../payouts/index.js';
+import { markPayoutCompleted, markPayoutFailed, type PayoutRunReport, runPayoutsFor } from '../../flows/index.js';
 import type { Principal } from '../../tenants/index.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money, page, pageQuery, pageRequest, whole } from '../schemas.js';

@@ -1,18 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { AppError } from '../../errors/index.js';
-import {
-  approveReviewedResult,
-  getResult,
-  listResults,
-  rejectResult,
-  RESULT_STATUSES,
-  type Result,
-  type ResultDecision,
-  type ReviewItem,
-  reviewQueue,
-} from '../../results/index.js';
-import { reversePaidResult } from '../../settlement/index.js';
+import { approveReviewedResult, getResult, listResults, rejectResult, type Result, RESULT_STATUSES, type ResultDecision, type ReviewItem, reviewQueue } from '../../results/index.js';
+import { reversePaidResult } from '../../flows/index.js';
 import type { Principal } from '../../tenants/index.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money, page, pageQuery, pageRequest } from '../schemas.js';

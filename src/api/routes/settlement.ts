@@ -1,13 +1,7 @@
 import { z } from 'zod';
 import { isAppError } from '../../errors/index.js';
-import {
-  type CampaignStatement,
-  campaignStatement,
-  runSettlement,
-  SETTLEMENT_LIMITS,
-  type SettlementReport,
-  STATEMENT_IDENTITY,
-} from '../../settlement/index.js';
+import { campaignStatement, type CampaignStatement, STATEMENT_IDENTITY } from '../../settlement/index.js';
+import { runSettlement, SETTLEMENT_LIMITS, type SettlementReport } from '../../flows/index.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money } from '../schemas.js';
 import { awaitingView, viewerOf } from './campaigns.js';

@@ -1,5 +1,6 @@
 import { migrate } from '../../db/index.js';
-import { PAYOUT_LIMITS, payoutProviderFromConfig, runPayouts } from '../../payouts/index.js';
+import { PAYOUT_LIMITS, runPayouts } from '../../flows/index.js';
+import { payoutProviderFromConfig } from '../../payouts/index.js';
 import { type Command, configFrom, DATA_DIR_OPTION, EXIT } from '../command.js';
 import { withDatabase } from '../database.js';
 

@@ -2,7 +2,7 @@ import { settlementReportView } from '../../api/index.js';
 import { migrate } from '../../db/index.js';
 import { AppError, isAppError } from '../../errors/index.js';
 import { formatAmount } from '../../money/index.js';
-import { runSettlement, SETTLEMENT_LIMITS, type SettlementReport } from '../../settlement/index.js';
+import { runSettlement, SETTLEMENT_LIMITS, type SettlementReport } from '../../flows/index.js';
 import { type Command, configFrom, DATA_DIR_OPTION, EXIT, type FlagValues } from '../command.js';
 import { withDatabase } from '../database.js';
 

@@ -1,7 +1,6 @@
-import { finishRecordingConversions, type Presenter } from '../../conversions/index.js';
+import { finishRecordingConversions, type Presenter, recordVerifiedViewResults, VIEW_RESULTS } from '../index.js';
 import { finishPendingMovements, MOVEMENT_RECOVERY } from '../../payments/index.js';
 import { errorFields, startPeriodic } from '../../runtime/index.js';
-import { recordVerifiedViewResults, VIEW_RESULTS } from '../../tracking/index.js';
 import type { Services } from '../services.js';
 import { startAttributionFits } from './fits.js';
 import { startHoldExpiry } from './hold-expiry.js';

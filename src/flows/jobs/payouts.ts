@@ -1,4 +1,5 @@
-import { type PayoutProvider, payoutProviderFromConfig, runPayouts } from '../../payouts/index.js';
+import { type PayoutProvider, payoutProviderFromConfig } from '../../payouts/index.js';
+import { runPayouts } from '../index.js';
 import { type Periodic, startRepeating } from '../../runtime/index.js';
 import type { Services } from '../services.js';
 

@@ -1,7 +1,7 @@
 import type { Services } from '../services.js';
 import { isAppError } from '../../errors/index.js';
 import { errorFields, type Logger, type Periodic, startRepeating } from '../../runtime/index.js';
-import { runSettlement, type SettlementReport } from '../../settlement/index.js';
+import { runSettlement, type SettlementReport } from '../index.js';
 
 export function startSettlement(services: Services): Periodic {
   return startRepeating({

@@ -5,8 +5,7 @@ import { inTransaction } from '../db/index.js';
 import { assert } from '../errors/index.js';
 import { AccountId, createTransfersIn, type FeeReturnEvent, lockAccounts, lookupTransfers, TransferCode, type TransferRequest } from '../ledger/index.js';
 import { type Result, reverseResult } from '../results/index.js';
-import { feeReturnAfterClose } from './guarantee.js';
-import { type FeeStanding, feeStanding } from './queries.js';
+import { feeReturnAfterClose, feeStanding, type FeeStanding } from '../settlement/index.js';
 
 /**
  * Fraud never pays anyone, the platform included. When a paid result is reversed (or a reversal lowers

@@ -8,9 +8,7 @@ import { ipHashSalt } from '../tracking/index.js';
 import { customerIpHash, engineValidator, type Validator, type VerdictLevel } from '../judging/index.js';
 import { isSelfReferral, normaliseEmail } from '../validation/index.js';
 import { ruleSettingsFor } from '../terms/index.js';
-import { attribute, type Attribution, creditSplit, type CreditSplit, databaseLookups, objectiveReasons, promoReasons } from './attribution.js';
-import { type ConversionInput, type ConversionRequest, type Device, firstDifference, normaliseRequest, requestHash } from './input.js';
-import { completeConversion, conversionById, type ConversionRow, type ConversionStatus, creatorContacts, findConversion, hasEarlierLead, insertConversion, lockCampaignDecisions, lockExternalId, type NewConversion, promoUses, recordingConversions } from './repository.js';
+import { attribute, type Attribution, completeConversion, conversionById, type ConversionInput, type ConversionRequest, type ConversionRow, type ConversionStatus, creatorContacts, creditSplit, type CreditSplit, databaseLookups, type Device, findConversion, firstDifference, hasEarlierLead, insertConversion, lockCampaignDecisions, lockExternalId, type NewConversion, normaliseRequest, occurredAtOf, objectiveReasons, promoReasons, promoUses, recordingConversions, requestHash } from '../conversions/index.js';
 
 /**
  * Recording a conversion, idempotent on (brand, external_id) with the ledger's semantics: the same
@@ -35,9 +33,6 @@ export interface ConversionOutcome {
 
 /** Turns an outcome into the wire answer, which is stored so a replay answers exactly the same. */
 export type Presenter = (outcome: ConversionOutcome) => unknown;
-
-/** A conversion may be dated at most this far ahead of the database clock (clock skew). */
-export const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
 export interface Decision {
   orgId: string;
@@ -74,10 +69,7 @@ async function decide(trx: Kysely<any>, d: Decision): Promise<{ row: NewConversi
     return { row: existing, created: false };
   }
   const now = await databaseNow(trx);
-  const occurredAt = d.request.occurred_at ? new Date(d.request.occurred_at) : now;
-  if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
-    throw new AppError('invalid_request', `occurred_at is in the future (now is ${now.toISOString()})`, { details: { field: 'occurred_at' } });
-  }
+  const occurredAt = occurredAtOf(d.request, now);
   const lookups = databaseLookups(trx);
   const attribution = await attribute(lookups, d.orgId, d.request, occurredAt);
   const ctx = databaseContext(trx);
@@ -358,11 +350,4 @@ export function statusOf(r: Result): ConversionStatus {
   if (r.status === 'rejected') return 'rejected';
   if (r.status === 'over_budget') return 'over_budget';
   return 'attributed';
-}
-
-/** A conversion as the brand lists it (the recorded answer is returned by POST only). */
-export async function getConversion(db: Kysely<any>, orgId: string, id: string): Promise<ConversionRow> {
-  const row = await conversionById(db, id, orgId);
-  if (!row) throw new AppError('not_found', `no conversion ${id}`);
-  return row;
 }

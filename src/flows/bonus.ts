@@ -5,7 +5,7 @@ import { assert } from '../errors/index.js';
 import { bonusCorrection, capResults, computeBonus, type Incentives, payable, type Period, periodOf } from '../incentives/index.js';
 import { AccountId, clawbackRequests, createTransfersIn, type FeeReturn, holdLegIds, holdRequests, linkChain, TransferCode, TransferFlags as F, type TransferRequest } from '../ledger/index.js';
 import { splitFee } from '../money/index.js';
-import { appendMovement, type BonusPeriodRow, type BonusPeriodUpdate, bonusRowsOf, campaignResults, campaignsWithTiers, type CampaignToVisit, enrolmentsOf, type EnrolmentTerms, lockAccounts, lockPeriod, type MovementKind, type PeriodResult, periodResults, termsVersion, updatePeriod } from './repository.js';
+import { appendMovement, type BonusPeriodRow, type BonusPeriodUpdate, bonusRowsOf, campaignResults, campaignsWithTiers, type CampaignToVisit, enrolmentsOf, type EnrolmentTerms, lockAccounts, lockPeriod, type MovementKind, type PeriodResult, periodResults, termsVersion, updatePeriod } from '../bonuses/index.js';
 
 /**
  * The bonus job (issue #5 §4, docs/incentives.md): for each enrolment of a campaign with incentive

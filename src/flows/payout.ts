@@ -4,23 +4,7 @@ import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { createTransfersIn, payoutRequest, type TransferOutcome, type TransferRequest } from '../ledger/index.js';
 import { Money } from '../money/index.js';
-import type { PayoutAnswer, PayoutProvider } from './providers.js';
-import {
-  batchCounts,
-  getPayout,
-  insertPending,
-  lockBatch,
-  lockPayout,
-  lockPayouts,
-  markAccepted,
-  markCompleted,
-  markFailed,
-  markSent,
-  type Payout,
-  payableCandidates,
-  unfinishedBatches,
-  unsubmitted,
-} from './repository.js';
+import { batchCounts, getPayout, insertPending, lockBatch, lockPayout, lockPayouts, markAccepted, markCompleted, markFailed, markSent, payableCandidates, type Payout, type PayoutAnswer, type PayoutProvider, unfinishedBatches, unsubmitted } from '../payouts/index.js';
 
 /**
  * Payouts: creators' payable balances at or above the minimum go out in batches through a provider.

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
-import { type EnrolmentWithTerms, enrolmentsByIds } from '../campaigns/index.js';
-import { inTransaction } from '../db/index.js';
+import { enrolmentsByIds, type EnrolmentWithTerms } from '../campaigns/index.js';
+import { databaseNow, inTransaction } from '../db/index.js';
 import { assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { recordResults, type ResultDraft } from '../results/index.js';
-import { databaseNow, setViewBatchResults, takeViewBatch, unbatchedViewCounts, unrecordedViewBatches, type ViewBatch } from './view-repository.js';
+import { setViewBatchResults, takeViewBatch, unbatchedViewCounts, unrecordedViewBatches, type ViewBatch } from '../tracking/index.js';
 
 /**
  * Verified views become CPM results without a brand's confirmation (docs/tracking.md#from-views-to-results).

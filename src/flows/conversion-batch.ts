@@ -2,35 +2,9 @@ import type { Kysely, Transaction } from 'kysely';
 import { databaseNow, GroupCommit, inTransaction } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { recordResultsIn } from '../results/index.js';
-import { type Attribution, attribute, creditSplit, type CreditSplit } from './attribution.js';
-import type { ConversionInput } from './input.js';
-import { normaliseRequest, requestHash } from './input.js';
-import { type BatchDecisionContext, prefetchAttribution, prefetchDecisions } from './batch-context.js';
-import {
-  checkCredits,
-  conversionValidator,
-  customerOf,
-  type Decision,
-  judge,
-  MAX_FUTURE_SKEW_MS,
-  outcomeOf,
-  type Presenter,
-  recordConversion,
-  requireSameRequest,
-  resultDrafts,
-  unattributed,
-  withJourney,
-} from './record.js';
-import {
-  campaignDecisionKeys,
-  completeConversions,
-  type ConversionRow,
-  findConversions,
-  insertConversions,
-  lockExternalIds,
-  lockManyCampaignDecisions,
-  type NewConversion,
-} from './repository.js';
+import { attribute, type Attribution, campaignDecisionKeys, completeConversions, type ConversionInput, type ConversionRow, creditSplit, type CreditSplit, findConversions, insertConversions, lockExternalIds, lockManyCampaignDecisions, type NewConversion, normaliseRequest, occurredAtOf, requestHash } from '../conversions/index.js';
+import { type BatchDecisionContext, prefetchAttribution, prefetchDecisions } from './conversion-context.js';
+import { checkCredits, conversionValidator, customerOf, type Decision, judge, outcomeOf, type Presenter, recordConversion, requireSameRequest, resultDrafts, unattributed, withJourney } from './conversion.js';
 
 /**
  * Group commit for conversions: request handlers submit one conversion each; concurrent ones are
@@ -113,10 +87,7 @@ async function decideBatch(trx: Transaction<any>, pending: readonly Pending[]): 
         continue; // answered below with the first one's answer, as a replay
       }
       firstInBatch.set(p.key, p);
-      const occurredAt = p.d.request.occurred_at ? new Date(p.d.request.occurred_at) : now;
-      if (occurredAt.getTime() > now.getTime() + MAX_FUTURE_SKEW_MS) {
-        throw new AppError('invalid_request', `occurred_at is in the future (now is ${now.toISOString()})`, { details: { field: 'occurred_at' } });
-      }
+      const occurredAt = occurredAtOf(p.d.request, now);
       fresh.push({ p, occurredAt, attribution: null, split: null });
     } catch (error) {
       outcomes.set(p.index, { error });

@@ -1,9 +1,8 @@
 import type { Kysely } from 'kysely';
 import { enrolmentsByIds, enrolmentsByPromoCodes, type EnrolmentWithTerms } from '../campaigns/index.js';
 import { ipHashSalt } from '../tracking/index.js';
-import { type Attribution, type AttributionLookups, databaseLookups, givenClickIds } from './attribution.js';
-import { customerOf, databaseContext, type Decision, type DecisionContext } from './record.js';
-import { type BrandClick, brandClicks, creatorContacts, type CustomerProbe, type NewConversion, probesWithEarlierLead, promoUsesMany, visitorClicks } from './repository.js';
+import { type Attribution, type AttributionLookups, type BrandClick, brandClicks, creatorContacts, type CustomerProbe, databaseLookups, givenClickIds, type NewConversion, probesWithEarlierLead, promoUsesMany, visitorClicks } from '../conversions/index.js';
+import { customerOf, databaseContext, type Decision, type DecisionContext } from './conversion.js';
 
 /**
  * What a batch of conversions reads, fetched once per batch in a few set-based statements instead of

@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import { type Campaign, getCampaign, transition } from '../campaigns/index.js';
-import { type BonusRunReport, runBonuses, unreleasedBonuses } from '../bonuses/index.js';
+import { type BonusRunReport, runBonuses, unreleasedBonuses } from './index.js';
 import { AppError, assert, isAppError } from '../errors/index.js';
 import { settleEscrow } from '../ledger/index.js';
 import { approveDue, awaitingFundsOf, openHoldCount } from '../results/index.js';
 import { type AwaitingFundsReport, runAwaitingFunds } from './funds.js';
-import { refundGuarantee, returnFees } from './fee-return.js';
-import { approvedCount, campaignsPastEnd, campaignsReadyToSettle } from './queries.js';
+import { refundGuarantee, returnFees } from './reversal.js';
+import { approvedCount, campaignsPastEnd, campaignsReadyToSettle } from '../settlement/index.js';
 
 /**
  * Settlement: approve results whose hold period has passed, end campaigns past their end date, and
