@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBrand, createCreator, launchCampaign, type Party } from '../../test/conversions-support.js';
+import { createBrand, createCreator, launchCampaign, type Party } from '../../test/support/conversions.js';
 import { startTestApi, type TestApi } from '../../test/support/api.js';
 
 /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BROWSER_AGENT, baseTerms, createBrand, createCreator, launchCampaign, type Party } from '../../test/conversions-support.js';
+import { BROWSER_AGENT, baseTerms, createBrand, createCreator, launchCampaign, type Party } from '../../test/support/conversions.js';
 import { startTestApi, type TestApi } from '../../test/support/api.js';
 import { ERROR_STATUS } from '../errors/index.js';
 import { checkLedger } from '../ledger/index.js';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROWSER_AGENT, createBrand, createCreator, launchCampaign, type Launched, type Party } from '../../test/conversions-support.js';
+import { BROWSER_AGENT, createBrand, createCreator, launchCampaign, type Launched, type Party } from '../../test/support/conversions.js';
 import { startTestApi, type TestApi } from '../../test/support/api.js';
 import { enrolmentById } from '../campaigns/index.js';
 import { recordConversionGrouped } from '../flows/index.js';

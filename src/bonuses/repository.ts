@@ -2,6 +2,9 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Terms } from '../terms/index.js';
 import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 
+/** The tables this module owns (only it writes them) and those of other modules it may read. */
+export const TABLES = { owns: ['bonus_periods', 'bonus_movements'], reads: ['campaigns', 'campaign_terms', 'enrolments', 'results', 'ledger_accounts', 'ledger_pending', 'ledger_transfers'] } as const;
+
 /**
  * The bonus tables (migration 0014): `bonus_periods`, one row per enrolment and closed period, and
  * `bonus_movements`, append-only. Only this module writes them.

@@ -2,6 +2,9 @@ import { type Kysely, sql } from 'kysely';
 import type { Enrolment } from './enrolments.js';
 import type { Terms } from '../terms/index.js';
 
+/** The tables this module owns (only it writes them) and those of other modules it may read. */
+export const TABLES = { owns: ['campaigns', 'campaign_terms', 'enrolments', 'terms_acceptances'], reads: ['results'] } as const;
+
 /**
  * SQL on campaigns, terms and enrolments added since issue #12's layering (older statements still live
  * beside their functions and move here with it): enrolments' business key, the brand's settings that

@@ -6,6 +6,9 @@ import type { VerdictLevel } from '../judging/index.js';
 import type { ConversionRequest, ConversionType } from './input.js';
 import type { ViewReport } from './views.js';
 
+/** The tables this module owns (only it writes them) and those of other modules it may read. */
+export const TABLES = { owns: ['conversions', 'conversion_touches', 'view_reports'], reads: ['campaigns', 'enrolments', 'clicks', 'creators'] } as const;
+
 /** The only SQL on conversions and view_reports (and the read-only click lookup attribution needs). */
 export type ConversionStatus = 'attributed' | 'unattributed' | 'rejected' | 'over_budget';
 

@@ -1,5 +1,5 @@
 export { advanceClock, databaseNow } from './clock.js';
-export { type Database, dropSchema, type Engine, type OpenOptions, openDatabase } from './connect.js';
+export { type Database, dropSchema, type Engine, type OpenOptions, openDatabase, ping } from './connect.js';
 export { lockDataDir } from './lock.js';
 export { loadMigrations, type Migration, migrate, pendingMigrations } from './migrate.js';
 export {

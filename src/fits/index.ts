@@ -7,6 +7,7 @@
  * the database. docs/attribution.md "Per-campaign fits".
  */
 export { fitCampaign, latestFit, latestStoredFit } from './fits.js';
+export { dataDrivenCampaigns } from './repository.js';
 export type { FitCampaignOptions, StoredFit } from './fits.js';
 export { CONVERTING_STATUSES, JOURNEY_LIMITS, campaignJourneys, campaignSnapshot } from './journeys.js';
 export type { CampaignJourneys, CampaignSnapshot } from './journeys.js';

@@ -3,6 +3,9 @@ import { type Kysely, sql } from 'kysely';
 import { assert } from '../errors/index.js';
 import { IDEMPOTENCY_LIMITS, isStoredStatus } from './rules.js';
 
+/** The tables this module owns (only it writes them) and those of other modules it may read. */
+export const TABLES = { owns: ['idempotency_keys'], reads: [] } as const;
+
 /**
  * The only SQL on idempotency_keys (migration 0016). Every function is one statement in its own
  * transaction: nothing is held open while the request runs, so on PGlite's single session other

@@ -1,6 +1,9 @@
 import { type Kysely, sql } from 'kysely';
 import type { InsightRow, PostRef } from './provider.js';
 
+/** The tables this module owns (only it writes them) and those of other modules it may read. */
+export const TABLES = { owns: ['insight_imports', 'platform_insights'], reads: [] } as const;
+
 /** The only SQL on insight_imports and platform_insights. */
 type Db = Kysely<any>;
 

@@ -20,7 +20,7 @@ export function campaignLine(campaignId: string, terms: CampaignTerms): Campaign
   if (!line) {
     const v = terms.validation;
     const rules = ruleSettingsFor(v);
-    // Terms are checked with the same function when they are written (campaigns/terms.ts).
+    // Terms are checked with the same function when they are written (src/terms/terms.ts).
     if (!rules.success) throw new AssertionFailure(`stored validation settings do not parse: ${rules.error.message}`);
     line = {
       type: 'campaign',

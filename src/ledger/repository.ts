@@ -17,6 +17,9 @@ import {
   type TransferRequest,
 } from './types.js';
 
+/** The tables this module owns (only it writes them) and those of other modules it may read. */
+export const TABLES = { owns: ['ledger_accounts', 'ledger_pending', 'ledger_transfers', 'ledger_transfer_failures'], reads: [] } as const;
+
 /** Only this module writes SQL for the ledger's tables. */
 type Db = Kysely<any>;
 type Trx = Transaction<any>;

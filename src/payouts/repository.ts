@@ -3,6 +3,9 @@ import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.
 import { AppError } from '../errors/index.js';
 import { AccountCode } from '../ledger/index.js';
 
+/** The tables this module owns (only it writes them) and those of other modules it may read. */
+export const TABLES = { owns: ['payouts'], reads: ['creators', 'ledger_accounts', 'ledger_transfers'] } as const;
+
 /** The only SQL on the `payouts` table (and the reads of creators' accounts payouts need). */
 export const PAYOUT_STATUSES = ['pending', 'sent', 'completed', 'failed'] as const;
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];

@@ -1,8 +1,11 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Result } from './results.js';
 
+/** The tables this module owns (only it writes them) and those of other modules it may read. */
+export const TABLES = { owns: ['results', 'result_decisions'], reads: ['campaigns', 'campaign_terms', 'enrolments', 'clicks', 'conversions', 'creators'] } as const;
+
 /**
- * SQL for results waiting for funds (issue #10 §4; the rest of the results' SQL is still in index.ts,
+ * SQL for results waiting for funds (issue #10 §4; the rest of the results' SQL is still in results.ts,
  * caps.ts, recheck.ts and review.ts). A waiting result has no hold; `awaiting_until` is when its
  * grace period ends.
  */

@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import { type Database, pendingMigrations } from '../db/index.js';
+import { type Database, pendingMigrations, ping } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { errorFields, type Logger } from '../runtime/index.js';
 import type { JsonResponse, Route } from '../api/index.js';
@@ -31,7 +30,7 @@ async function readiness(database: Database<any>, logger: Logger): Promise<JsonR
 }
 
 async function probe(database: Database<any>): Promise<number[]> {
-  await sql`select 1`.execute(database.db);
+  await ping(database.db);
   return pendingMigrations(database.db);
 }
 

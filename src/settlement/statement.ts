@@ -5,7 +5,7 @@ import { AppError } from '../errors/index.js';
 import { AccountId, lookupAccounts } from '../ledger/index.js';
 import { type AwaitingFunds, awaitingFundsOf } from '../results/index.js';
 import { guaranteeRefund } from './guarantee.js';
-import { clawbacksToBrand, type CreatorTally, creatorTallies, escrowFlows, feeStanding, hasJoined, type ResultTally, resultTallies } from './queries.js';
+import { clawbacksToBrand, type CreatorTally, creatorTallies, escrowFlows, feeStanding, hasJoined, type ResultTally, resultTallies } from './repository.js';
 
 /**
  * A campaign's statement: where every unit of the budget went, read from the ledger's journal and

@@ -1,4 +1,4 @@
-/** The face of src/tenants/: see ./tenants.ts. */
+/** The face of src/tenants/: see ./repository.ts. */
 export {
   Authenticator,
   type Caller,
@@ -27,4 +27,4 @@ export {
   sha256,
   type StoredKey,
   type WithApiKey,
-} from './tenants.js';
+} from './repository.js';

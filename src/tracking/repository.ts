@@ -5,6 +5,9 @@ import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.
 import { assert } from '../errors/index.js';
 import type { ClickStatus } from './flags.js';
 
+/** The tables this module owns (only it writes them) and those of other modules it may read. */
+export const TABLES = { owns: ['clicks', 'instance_settings', 'verified_views', 'verified_view_batches'], reads: ['earnest_clock'] } as const;
+
 /** The only SQL for the clicks table and the IP-hash salt. */
 type Db = Kysely<any>;
 type Trx = Transaction<any>;

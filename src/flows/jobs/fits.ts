@@ -1,9 +1,9 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Services } from '../services.js';
 import { isAppError } from '../../errors/index.js';
 import { errorFields, type Periodic, startPeriodic } from '../../runtime/index.js';
-import { DATA_DRIVEN_MODELS, type DataDrivenModelName, DEFAULT_MIN_CONVERSIONS } from '../../attribution/index.js';
-import { campaignSnapshot, type CampaignSnapshot, fitCampaign, latestStoredFit, type StoredFit } from '../../fits/index.js';
+import { type DataDrivenModelName, DEFAULT_MIN_CONVERSIONS } from '../../attribution/index.js';
+import { campaignSnapshot, type CampaignSnapshot, dataDrivenCampaigns, fitCampaign, latestStoredFit, type StoredFit } from '../../fits/index.js';
 
 type Db = Kysely<any>;
 
@@ -54,18 +54,6 @@ export async function fitDueCampaigns(db: Db, options: { limit?: number } = {}):
 function moved(latest: StoredFit, now: CampaignSnapshot): boolean {
   const was = latest.snapshot;
   return was.lastClickId !== now.lastClickId || was.lastConversionId !== now.lastConversionId || was.convertingConversions !== now.convertingConversions;
-}
-
-/** Oldest fit first (never fitted before all), so a backlog over the per-run limit is served in turn. */
-async function dataDrivenCampaigns(db: Db): Promise<Array<{ id: string; model: DataDrivenModelName }>> {
-  const models = sql.join(DATA_DRIVEN_MODELS.map((m) => sql`${m}`));
-  const r = await sql<{ id: string; model: DataDrivenModelName }>`
-    select c.id, t.terms->'attribution'->>'model' as model
-    from campaigns c join campaign_terms t on t.campaign_id = c.id and t.version = c.terms_version
-    where c.status in ('active', 'paused', 'ended') and t.terms->'attribution'->>'model' in (${models})
-    order by (select max(f.id) from attribution_fits f
-              where f.campaign_id = c.id and f.model = t.terms->'attribution'->>'model') nulls first, c.id`.execute(db);
-  return r.rows;
 }
 
 /** The schedule in the server: every ATTRIBUTION_FIT_INTERVAL_MS (0: only on demand). */
