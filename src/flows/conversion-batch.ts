@@ -1,10 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
 import { databaseNow, GroupCommit, inTransaction } from '../db/index.js';
-import { AppError } from '../errors/index.js';
+import { AppError, assert } from '../errors/index.js';
+import type { Validator } from '../judging/index.js';
 import { recordResultsIn } from '../results/index.js';
-import { attribute, type Attribution, campaignDecisionKeys, completeConversions, type ConversionInput, type ConversionRow, creditSplit, type CreditSplit, findConversions, insertConversions, lockExternalIds, lockManyCampaignDecisions, type NewConversion, normaliseRequest, occurredAtOf, requestHash } from '../conversions/index.js';
+import { attribute, type Attribution, campaignDecisionKeys, completeConversions, type ConversionInput, type ConversionRow, creditSplit, type CreditSplit, findConversion, findConversions, insertConversions, lockExternalIds, lockManyCampaignDecisions, type NewConversion, normaliseRequest, occurredAtOf, requestHash } from '../conversions/index.js';
 import { type BatchDecisionContext, prefetchAttribution, prefetchDecisions } from './conversion-context.js';
-import { checkCredits, conversionValidator, customerOf, type Decision, judge, outcomeOf, type Presenter, recordConversion, requireSameRequest, resultDrafts, unattributed, withJourney } from './conversion.js';
+import { checkCredits, conversionValidator, customerOf, type Decision, judge, outcomeOf, type Presenter, finish, requireSameRequest, resultDrafts, unattributed, withJourney } from './conversion.js';
 
 /**
  * Group commit for conversions: request handlers submit one conversion each; concurrent ones are
@@ -20,6 +21,8 @@ export interface ConversionSubmission {
   orgId: string;
   input: ConversionInput;
   present: Presenter;
+  /** The judge (default: the engine over the shipped data-centre ranges, `conversionValidator()`). */
+  validator?: Validator;
 }
 
 type Outcome = { created: boolean; answer: unknown } | { error: unknown } | { single: true };
@@ -38,6 +41,22 @@ export async function recordConversionGrouped(db: Kysely<any>, p: ConversionSubm
   return outcome;
 }
 
+/**
+ * One conversion on its own (outside the group commit): the same decision as a batch, in a batch of
+ * one. The one case a batch leaves to it is a conversion an older version's crash left 'recording'
+ * (decided, its result not recorded): that one is finished exactly as it was decided.
+ */
+export async function recordConversion(db: Kysely<any>, p: ConversionSubmission): Promise<{ created: boolean; answer: unknown }> {
+  const [outcome] = await recordConversionBatch(db, [p]);
+  if (outcome && 'error' in outcome) throw outcome.error;
+  if (outcome && !('single' in outcome)) return outcome;
+  const { request } = normaliseRequest(p.input);
+  const row = await findConversion(db, p.orgId, request.external_id);
+  assert(row, `conversion ${request.external_id} was left to the single path but is not recorded`);
+  requireSameRequest(row, request);
+  return { created: false, answer: row.status === 'recording' ? await finish(db, row, p.present) : row.response };
+}
+
 interface Pending {
   index: number;
   d: Decision;
@@ -50,7 +69,7 @@ export async function recordConversionBatch(db: Kysely<any>, items: readonly Con
   items.forEach((item, index) => {
     try {
       const { request, orderAmount, device } = normaliseRequest(item.input);
-      const d: Decision = { orgId: item.orgId, request, orderAmount, device, validator: conversionValidator(), present: item.present };
+      const d: Decision = { orgId: item.orgId, request, orderAmount, device, validator: item.validator ?? conversionValidator(), present: item.present };
       pending.push({ index, d, key: `${item.orgId}:${request.external_id}` });
     } catch (error) {
       early[index] = { error };

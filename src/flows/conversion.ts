@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import { enrolmentsByIds, type EnrolmentWithTerms } from '../campaigns/index.js';
-import { databaseNow, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { recordResultsGrouped, type Result, type ResultDraft, splitDraft } from '../results/index.js';
@@ -8,18 +7,15 @@ import { ipHashSalt } from '../tracking/index.js';
 import { customerIpHash, engineValidator, type Validator, type VerdictLevel } from '../judging/index.js';
 import { isSelfReferral, normaliseEmail } from '../validation/index.js';
 import { ruleSettingsFor } from '../terms/index.js';
-import { attribute, type Attribution, completeConversion, conversionById, type ConversionInput, type ConversionRequest, type ConversionRow, type ConversionStatus, creatorContacts, creditSplit, type CreditSplit, databaseLookups, type Device, findConversion, firstDifference, hasEarlierLead, insertConversion, lockCampaignDecisions, lockExternalId, type NewConversion, normaliseRequest, occurredAtOf, objectiveReasons, promoReasons, promoUses, recordingConversions, requestHash } from '../conversions/index.js';
+import { type Attribution, completeConversion, conversionById, type ConversionRequest, type ConversionRow, type ConversionStatus, creatorContacts, type CreditSplit, type Device, firstDifference, hasEarlierLead, lockCampaignDecisions, type NewConversion, objectiveReasons, promoReasons, promoUses, recordingConversions, requestHash } from '../conversions/index.js';
 
 /**
- * Recording a conversion, idempotent on (brand, external_id) with the ledger's semantics: the same
+ * The decision on a conversion, shared by every intake (src/flows/conversion-batch.ts decides one or
+ * many in one transaction): idempotent on (brand, external_id) with the ledger's semantics — the same
  * request again answers the stored answer; a different one is idempotency_conflict naming the first
- * differing field.
- *
- * Two transactions, because `recordResults` commits its own: first the decision (attribution and
- * validation, under an advisory lock on the key, inserted with the conversion), then the result and
- * its hold. Between them the conversion is 'recording'; whoever reads it next — the caller, a retry
- * after a crash, a concurrent duplicate — finishes that same stored decision, and `recordResults` is
- * idempotent on the conversion id, so there is exactly one result and one hold.
+ * differing field — then attribution, validation, the credit split and one result draft per credited
+ * creator. A conversion that an older version left 'recording' (decided, its result not yet recorded:
+ * a crash between two transactions) is finished exactly as it was decided (`finish`).
  */
 export interface ConversionOutcome {
   conversion: { id: string; external_id: string; status: ConversionStatus; campaign_id: string | null };
@@ -48,46 +44,6 @@ let defaultValidator: Validator | undefined;
 export function conversionValidator(): Validator {
   defaultValidator ??= engineValidator();
   return defaultValidator;
-}
-
-export async function recordConversion(
-  db: Kysely<any>,
-  p: { orgId: string; input: ConversionInput; present: Presenter; validator?: Validator },
-): Promise<{ created: boolean; answer: unknown }> {
-  const { request, orderAmount, device } = normaliseRequest(p.input);
-  const d: Decision = { orgId: p.orgId, request, orderAmount, device, validator: p.validator ?? conversionValidator(), present: p.present };
-  const decided = await inTransaction(db, (trx) => decide(trx, d));
-  const answer = decided.row.status === 'recording' ? await finish(db, decided.row, p.present) : decided.row.response;
-  return { created: decided.created, answer };
-}
-
-async function decide(trx: Kysely<any>, d: Decision): Promise<{ row: NewConversion; created: boolean }> {
-  await lockExternalId(trx, d.orgId, d.request.external_id);
-  const existing = await findConversion(trx, d.orgId, d.request.external_id);
-  if (existing) {
-    requireSameRequest(existing, d.request);
-    return { row: existing, created: false };
-  }
-  const now = await databaseNow(trx);
-  const occurredAt = occurredAtOf(d.request, now);
-  const lookups = databaseLookups(trx);
-  const attribution = await attribute(lookups, d.orgId, d.request, occurredAt);
-  const ctx = databaseContext(trx);
-  const row = attribution
-    ? withJourney(
-        await judge(ctx, d, attribution, occurredAt),
-        attribution,
-        await checkCredits(ctx, d, attribution, await creditSplit(lookups, attribution, occurredAt)),
-      )
-    : unattributed(d, occurredAt);
-  try {
-    await insertConversion(trx, row);
-  } catch (e) {
-    // Only if two keys' advisory locks did not serialise them (they always should): start over.
-    if (sqlState(e) === '23505') throw new RetryableConflict(`conversion ${d.request.external_id} was recorded concurrently`);
-    throw e;
-  }
-  return { row, created: true };
 }
 
 export function requireSameRequest(existing: ConversionRow, request: ConversionRequest): void {
@@ -318,7 +274,7 @@ export function resultVerdict(row: Pick<NewConversion, 'verdict' | 'reasons'>): 
 }
 
 /** Records the decided result (idempotent on the conversion id) and stores the answer. */
-async function finish(db: Kysely<any>, row: NewConversion, present: Presenter): Promise<unknown> {
+export async function finish(db: Kysely<any>, row: NewConversion, present: Presenter): Promise<unknown> {
   assert(row.enrolment_id && row.campaign_id, `conversion ${row.id} is recording without an enrolment`);
   const credited = await enrolmentsByIds(db, [row.enrolment_id, ...(row.split?.credits.map((c) => c.enrolment_id) ?? [])]);
   const enrolment = credited.find((e) => e.id === row.enrolment_id);

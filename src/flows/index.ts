@@ -3,8 +3,8 @@
  * and a hold a payout (docs/architecture.md walks them in order).
  */
 export { BONUS_LIMITS, type BonusRunReport, runBonuses, settlePeriodBonus, unreleasedBonuses } from './bonus.js';
-export { type ConversionOutcome, finishRecordingConversions, type Presenter, recordConversion } from './conversion.js';
-export { type ConversionSubmission, recordConversionBatch, recordConversionGrouped } from './conversion-batch.js';
+export { type ConversionOutcome, finishRecordingConversions, type Presenter } from './conversion.js';
+export { type ConversionSubmission, recordConversion, recordConversionBatch, recordConversionGrouped } from './conversion-batch.js';
 export { type AwaitingFundsReport, fundAndResume, resumeCampaign, runAwaitingFunds } from './funds.js';
 export { markPayoutCompleted, markPayoutFailed, PAYOUT_LIMITS, type PayoutRunReport, runPayouts } from './payout.js';
 export { refundGuarantee, returnFees, reversePaidResult } from './reversal.js';
