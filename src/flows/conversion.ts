@@ -3,7 +3,8 @@ import { enrolmentsByIds, type EnrolmentWithTerms } from '../campaigns/index.js'
 import { databaseNow, inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { recordResultsGrouped, type Result, type ResultDraft, splitDraft } from '../results/index.js';
+import { type Result, type ResultDraft, splitDraft } from '../results/index.js';
+import { recordResultsGrouped } from './hold.js';
 import { ipHashSalt } from '../tracking/index.js';
 import { customerIpHash, engineValidator, type Validator, type VerdictLevel } from '../judging/index.js';
 import { isSelfReferral, normaliseEmail } from '../validation/index.js';

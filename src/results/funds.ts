@@ -11,7 +11,7 @@ import { campaignStates, GRACE_EXPIRED, lockAwaiting, lockExpired, markHeld, mar
 
 /**
  * Results waiting for funds (docs/settlement.md, "When the escrow runs out"). A result the escrow
- * cannot cover is recorded `awaiting_funds` (recordResults); the hold pass places their holds once
+ * cannot cover is recorded `awaiting_funds` (src/flows/hold.ts); the hold pass places their holds once
  * the brand has topped up and resumed, in arrival order, as far as the escrow covers them; the
  * expiry makes those still waiting at the end of their grace period final `over_budget`.
  *
