@@ -6,7 +6,7 @@ export { BONUS_LIMITS, type BonusRunReport, runBonuses, settlePeriodBonus, unrel
 export { recordClickResults } from './click.js';
 export { type ConversionOutcome, finishRecordingConversions, type Presenter, recordConversion } from './conversion.js';
 export { type ConversionSubmission, recordConversionBatch, recordConversionGrouped } from './conversion-batch.js';
-export { type AwaitingFundsReport, fundAndResume, resumeCampaign, runAwaitingFunds } from './funds.js';
+export { type AwaitingFundsReport, fundAndResume, holdAwaitingFunds, type HoldPass, resumeCampaign, runAwaitingFunds } from './funds.js';
 export { recordResults, recordResultsGrouped, recordResultsIn } from './hold.js';
 export { markPayoutCompleted, markPayoutFailed, PAYOUT_LIMITS, type PayoutRunReport, runPayouts } from './payout.js';
 export { approveDue, approveReviewedResult, rejectResult } from './release.js';

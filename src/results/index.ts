@@ -7,6 +7,8 @@ export { recheckDue } from './recheck.js';
 export {
   type CampaignState,
   campaignStates,
+  lockAwaiting,
+  markHeld,
   type Decided,
   existingResults,
   getResult,
@@ -35,9 +37,7 @@ export {
   expireAwaitingFunds,
   FUNDS_LIMITS,
   heldAs,
-  holdAwaitingFunds,
   holdLegs,
-  type HoldPass,
   nextAwaiting,
   RECHECK_LIMITS,
   type Result,

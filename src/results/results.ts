@@ -32,8 +32,6 @@ export {
   awaitingFundsOf,
   expireAwaitingFunds,
   FUNDS_LIMITS,
-  holdAwaitingFunds,
-  type HoldPass,
   campaignsWithAwaitingFunds,
   heldAs,
   nextAwaiting,
