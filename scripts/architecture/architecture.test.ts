@@ -80,7 +80,6 @@ const SQL_OUTSIDE_REPOSITORY = [
   'results/caps.ts',
   'results/decisions.ts',
   'results/recheck.ts',
-  'results/results.ts',
   'results/review.ts',
   'tenants/keys.ts',
   'tracking/view-repository.ts',

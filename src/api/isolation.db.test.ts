@@ -3,11 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_AGENT, createBrand, createCreator, launchCampaign, type Launched, type Party } from '../../test/support/conversions.js';
 import { startTestApi, type TestApi } from '../../test/support/api.js';
 import { enrolmentById } from '../campaigns/index.js';
-import { recordConversionGrouped } from '../flows/index.js';
+import { recordConversionGrouped, recordResultsGrouped } from '../flows/index.js';
 import { databaseNow } from '../db/index.js';
 import { newId } from '../ids/index.js';
 import { AccountId, checkLedger, TransferCode } from '../ledger/index.js';
-import { recordResultsGrouped } from '../results/index.js';
 import { conversionAnswer } from './routes/conversions.js';
 
 /**

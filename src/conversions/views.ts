@@ -3,7 +3,6 @@ import { campaignRowsPage, enrolmentById, getCampaign } from '../campaigns/index
 import { inTransaction, keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { getResult, recordResults, type Result } from '../results/index.js';
 import { insertViewReport, judgeSubmission, lockViewEvidence, type ReportedPost, viewReportByExternalId } from './index.js';
 
 /**
@@ -145,11 +144,12 @@ async function lockReport(trx: Db, orgId: string | null, id: string): Promise<Vi
 }
 
 /**
- * Marks the report confirmed (first transaction), then records its result and hold (recordResults'
- * own transaction, idempotent on the report id): a retry after a failure in between finishes it.
+ * The first transaction of confirming a report (src/flows/view-report.ts `confirmViewReport`): a
+ * submitted report is marked confirmed; one already confirmed is answered as it is (its result may
+ * still be missing after a failure in between); a rejected or doubted one cannot be confirmed.
  */
-export async function confirmViewReport(db: Db, p: { orgId: string; id: string }): Promise<{ report: ViewReport; result: Result }> {
-  const report = await inTransaction(db, async (trx) => {
+export async function markViewReportConfirmed(db: Db, p: { orgId: string; id: string }): Promise<ViewReport> {
+  return inTransaction(db, async (trx) => {
     const v = await lockReport(trx, p.orgId, p.id);
     if (v.status === 'rejected') throw new AppError('invalid_state', `view report ${v.id} was rejected; it cannot be confirmed`);
     if (v.status === 'in_review') {
@@ -161,15 +161,11 @@ export async function confirmViewReport(db: Db, p: { orgId: string; id: string }
     }
     return v;
   });
-  if (report.result_id) return { report, result: await getResult(db, report.result_id) };
-  const enrolment = await enrolmentById(db, report.enrolment_id);
-  assert(enrolment, `view report ${report.id} names enrolment ${report.enrolment_id}, which does not exist`);
-  const [result] = await recordResults(db, [
-    { kind: 'views', sourceId: report.id, enrolment, occurredAt: report.created_at, views: BigInt(report.views) },
-  ]);
-  assert(result, `recordResults returned no result for view report ${report.id}`);
-  await sql`update view_reports set result_id = ${result.id} where id = ${report.id} and result_id is null`.execute(db);
-  return { report: await viewReportById(db, report.id), result };
+}
+
+/** A confirmed report's result, once recorded (a retry finds it set and leaves it). */
+export async function setViewReportResult(db: Db, reportId: string, resultId: string): Promise<void> {
+  await sql`update view_reports set result_id = ${resultId} where id = ${reportId} and result_id is null`.execute(db);
 }
 
 /** The brand rejects a submitted or doubted report; an operator (orgId null) may reject any. */
@@ -200,7 +196,7 @@ export async function clearViewReport(db: Db, p: { id: string; note: string }): 
   });
 }
 
-async function viewReportById(db: Db, id: string): Promise<ViewReport> {
+export async function viewReportById(db: Db, id: string): Promise<ViewReport> {
   const r = await sql<ViewReport>`select * from view_reports where id = ${id}`.execute(db);
   assert(r.rows[0], `view report ${id} vanished`);
   return r.rows[0];

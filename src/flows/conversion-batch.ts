@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { databaseNow, GroupCommit, inTransaction } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import type { Validator } from '../judging/index.js';
-import { recordResultsIn } from '../results/index.js';
+import { recordResultsIn } from './hold.js';
 import { attribute, type Attribution, campaignDecisionKeys, completeConversions, type ConversionInput, type ConversionRow, creditSplit, type CreditSplit, findConversion, findConversions, insertConversions, lockExternalIds, lockManyCampaignDecisions, type NewConversion, normaliseRequest, occurredAtOf, requestHash } from '../conversions/index.js';
 import { type BatchDecisionContext, prefetchAttribution, prefetchDecisions } from './conversion-context.js';
 import { checkCredits, conversionValidator, customerOf, type Decision, judge, outcomeOf, type Presenter, finish, requireSameRequest, resultDrafts, unattributed, withJourney } from './conversion.js';

@@ -5,8 +5,8 @@ import { activateCampaign, type EnrolmentWithTerms, fundCampaign, getCampaign } 
 import { type Database, databaseNow, openDatabase } from '../db/index.js';
 import { deposit } from '../ledger/index.js';
 import { Money } from '../money/index.js';
-import { holdAwaitingFunds, recordResults, type Result } from '../results/index.js';
-import { resumeCampaign } from './index.js';
+import type { Result } from '../results/index.js';
+import { holdAwaitingFunds, recordResults, resumeCampaign } from './index.js';
 import { openTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../../test/support/database.js';
 import { expectLedgerClean, expectResultsMatchLedger, newCreators, recordLeads, seedCampaign, type Seeded, statusCounts } from '../../test/support/settlement.js';
 

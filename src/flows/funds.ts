@@ -6,16 +6,33 @@ import {
   escrowOf,
   fundCampaign,
   getCampaign,
+  pauseForBudget,
 } from '../campaigns/index.js';
-import { databaseNow } from '../db/index.js';
-import { AppError, isAppError } from '../errors/index.js';
+import { databaseNow, inTransaction } from '../db/index.js';
+import { AppError, assert, isAppError } from '../errors/index.js';
+import { AccountId, createTransfersIn, lockAccounts } from '../ledger/index.js';
 import { Money } from '../money/index.js';
-import { awaitingFundsOf, campaignsWithAwaitingFunds, expireAwaitingFunds, holdAwaitingFunds, nextAwaiting } from '../results/index.js';
+import {
+  awaitingFundsOf,
+  BUDGET,
+  campaignStates,
+  campaignsWithAwaitingFunds,
+  expireAwaitingFunds,
+  FUNDS_LIMITS,
+  heldAs,
+  holdRequestsOf,
+  lockAwaiting,
+  markHeld,
+  type NewDecision,
+  nextAwaiting,
+  planHolds,
+  recordDecisions,
+} from '../results/index.js';
 
 /**
  * Topping up and resuming a campaign whose escrow ran out (docs/settlement.md, "When the escrow runs
- * out"): the flow across campaigns (funding, the lifecycle) and results (the hold pass over results
- * waiting for funds, their expiry).
+ * out"): the flow across campaigns (funding, the lifecycle), results and the ledger (the hold pass over
+ * results waiting for funds: the escrow locked, their holds placed; their expiry is results').
  */
 type Db = Kysely<any>;
 
@@ -94,4 +111,59 @@ export async function runAwaitingFunds(db: Db, limit: number): Promise<AwaitingF
   let held = 0;
   for (const id of await campaignsWithAwaitingFunds(db, limit)) held += (await holdAwaitingFunds(db, id)).held;
   return { held, expired };
+}
+
+export interface HoldPass {
+  held: number;
+  /** The escrow could not cover the next waiting result: the pass stopped there (a running campaign paused again). */
+  blocked: boolean;
+}
+
+/**
+ * The hold pass over one campaign that is running (after a resume) or ended but not settled: its
+ * waiting results in arrival order, held while the escrow covers them; the first that does not fit
+ * stops the pass — arrival order is a promise — and a running campaign pauses again for budget.
+ * Idempotent; batch after batch until none is left, the pass is blocked, or the batch limit.
+ */
+export async function holdAwaitingFunds(db: Db, campaignId: string, options: { batchSize?: number } = {}): Promise<HoldPass> {
+  const batchSize = options.batchSize ?? FUNDS_LIMITS.batch_size;
+  assert(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= FUNDS_LIMITS.batch_size, `batch size ${batchSize} out of range`);
+  let held = 0;
+  for (let batch = 0; batch < FUNDS_LIMITS.batches_per_pass_max; batch++) {
+    const n = await holdBatch(db, campaignId, batchSize);
+    held += n.held;
+    if (n.blocked) return { held, blocked: true };
+    if (n.taken < batchSize) break;
+  }
+  return { held, blocked: false };
+}
+
+async function holdBatch(db: Db, campaignId: string, limit: number): Promise<{ held: number; taken: number; blocked: boolean }> {
+  return inTransaction(db, async (trx) => {
+    const none = { held: 0, taken: 0, blocked: false };
+    const [escrow] = await lockAccounts(trx, [AccountId.escrow(campaignId)]);
+    if (!escrow || escrow.closed) return none;
+    const campaign = (await campaignStates(trx, [campaignId])).get(campaignId);
+    if (campaign?.status !== 'active' && campaign?.status !== 'ended') return none;
+    const rows = await lockAwaiting(trx, campaignId, limit);
+    if (rows.length === 0) return none;
+    const available = escrow.credits_posted - escrow.debits_posted - escrow.debits_pending;
+    const plan = planHolds(
+      rows.map((r) => ({ id: r.id, campaignId, gross: r.gross })),
+      new Map([[campaignId, { available, queued: false }]]),
+    );
+    const held = rows.filter((r) => plan.choices.get(r.id) === 'hold');
+    const outcomes = await createTransfersIn(trx, held.flatMap(holdRequestsOf));
+    const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
+    assert(!bad, `holding a waiting result that fits the escrow failed: ${bad?.id} ${bad?.result}`);
+    const decided = held.map((r) => ({ id: r.id, ...heldAs(r) }));
+    await markHeld(trx, decided, BUDGET.id);
+    await recordDecisions(
+      trx,
+      decided.map((d): NewDecision => ({ resultId: d.id, from: 'awaiting_funds', to: d.status, reasons: [], note: null, actor: BUDGET })),
+    );
+    const blocked = plan.ranOut.size > 0;
+    if (blocked && campaign.status === 'active') await pauseForBudget(trx, [campaignId]);
+    return { held: held.length, taken: rows.length, blocked };
+  });
 }

@@ -3,10 +3,13 @@
  * and a hold a payout (docs/architecture.md walks them in order).
  */
 export { BONUS_LIMITS, type BonusRunReport, runBonuses, settlePeriodBonus, unreleasedBonuses } from './bonus.js';
+export { recordClickResults } from './click.js';
 export { type ConversionOutcome, finishRecordingConversions, type Presenter } from './conversion.js';
 export { type ConversionSubmission, recordConversion, recordConversionBatch, recordConversionGrouped } from './conversion-batch.js';
-export { type AwaitingFundsReport, fundAndResume, resumeCampaign, runAwaitingFunds } from './funds.js';
+export { type AwaitingFundsReport, fundAndResume, holdAwaitingFunds, type HoldPass, resumeCampaign, runAwaitingFunds } from './funds.js';
+export { recordResults, recordResultsGrouped, recordResultsIn } from './hold.js';
 export { markPayoutCompleted, markPayoutFailed, PAYOUT_LIMITS, type PayoutRunReport, runPayouts } from './payout.js';
+export { approveDue, approveReviewedResult, rejectResult } from './release.js';
 export { refundGuarantee, returnFees, reversePaidResult } from './reversal.js';
 export {
   approveAllDue,
@@ -19,6 +22,7 @@ export {
   type SettlementOptions,
   type SettlementReport,
 } from './settle.js';
+export { confirmViewReport } from './view-report.js';
 export { recordVerifiedViewResults, VIEW_RESULTS, type ViewResultsRun } from './views.js';
 export { startBackgroundWork } from './jobs/index.js';
 export { fitDueCampaigns, SCHEDULE_LIMITS, type ScheduleReport, startAttributionFits } from './jobs/fits.js';

@@ -2,9 +2,21 @@ import type { Kysely, Transaction } from 'kysely';
 import { type Campaign, getCampaign } from '../campaigns/index.js';
 import { bonusFeeReturns } from '../bonuses/index.js';
 import { inTransaction } from '../db/index.js';
-import { assert } from '../errors/index.js';
-import { AccountId, createTransfersIn, type FeeReturnEvent, lockAccounts, lookupTransfers, TransferCode, type TransferRequest } from '../ledger/index.js';
-import { type Result, reverseResult } from '../results/index.js';
+import { AppError, assert } from '../errors/index.js';
+import {
+  AccountId,
+  clawbackRequests,
+  createTransfersIn,
+  type FeeReturn,
+  type FeeReturnEvent,
+  linkChain,
+  lockAccounts,
+  lookupTransfers,
+  TransferCode,
+  TransferFlags as F,
+  type TransferRequest,
+} from '../ledger/index.js';
+import { lockResult, markReversed, recordDecisions, type Result, resultById } from '../results/index.js';
 import { feeReturnAfterClose, feeStanding, type FeeStanding } from '../settlement/index.js';
 
 /**
@@ -33,6 +45,7 @@ import { feeReturnAfterClose, feeStanding, type FeeStanding } from '../settlemen
  * Δ = guarantee − what adjustments already paid, so a reversal between the close and that step is not
  * refunded twice either.
  */
+type Db = Kysely<any>;
 type Trx = Transaction<any>;
 
 /** The FeeReturn settlement supplies to reversals and the bonus job (see src/ledger FeeReturn). */
@@ -96,9 +109,81 @@ export async function refundGuarantee(db: Kysely<any>, c: Campaign): Promise<big
 }
 
 /**
- * The reversal of a paid result (`POST /v1/results/{id}/reverse`): `reverseResult` of src/results with
+ * The reversal of a paid result (`POST /v1/results/{id}/reverse`): `reverseResult` (below) with
  * settlement's fee return, so the fee and the guarantee follow the results that stand.
  */
 export function reversePaidResult(db: Kysely<any>, p: { resultId: string; by: string; reason: string; note: string }): Promise<Result> {
   return reverseResult(db, { ...p, returnFees });
+}
+
+/**
+ * An operator reverses an approved (paid) result found invalid later, and nobody keeps money for it:
+ * the net it paid the creator (its posted net leg: less than gross − fee when caps cut it) is clawed
+ * back — from their payable as far as it goes, the rest booked on their receivable, never a negative
+ * balance — and the fee the platform posted (its posted fee leg) goes back too, both to the campaign
+ * escrow, or to the brand's wallet once the escrow is closed (the campaign is settled). What the fee
+ * return moves, and any adjustment of a guarantee already decided, is settlement's to say
+ * (`returnFees`, src/settlement/fee-return.ts). One linked chain (`<result>.reverse.payable` /
+ * `.receivable` / `.fee` / `.guarantee`), in the transaction that marks the result `reversed`.
+ * Idempotent: reversing a reversed result changes nothing.
+ */
+async function reverseResult(
+  db: Db,
+  p: { resultId: string; by: string; reason: string; note: string; returnFees: FeeReturn },
+): Promise<Result> {
+  return inTransaction(db, async (trx) => {
+    const r = await lockResult(trx, p.resultId);
+    if (r.status === 'reversed') return resultById(trx, r.id);
+    if (r.status !== 'approved') throw new AppError('invalid_state', `result ${r.id} is ${r.status}; only approved results can be reversed`);
+    const requests = await reversalRequests(trx, r, p.returnFees);
+    const outcomes = await createTransfersIn(trx, linkChain(requests));
+    const bad = outcomes.find((o) => o.result !== 'ok' && o.result !== 'exists');
+    assert(!bad, `reversing result ${r.id} failed: ${bad?.id} ${bad?.result}`);
+    const added = r.reasons.includes(p.reason) ? [] : [p.reason];
+    await markReversed(trx, { id: r.id, reasons: [...r.reasons, ...added], by: p.by, note: p.note });
+    await recordDecisions(trx, [{ resultId: r.id, from: 'approved', to: 'reversed', reasons: added, note: p.note, actor: { kind: 'operator', id: p.by } }]);
+    return resultById(trx, r.id);
+  });
+}
+
+/** The money of a reversal, computed with the result still `approved` (the fee return counts it out itself). */
+async function reversalRequests(trx: Trx, r: Result & { org_id: string }, returnFees: FeeReturn): Promise<TransferRequest[]> {
+  // What settlement actually paid: the posted legs, which caps may have cut (or voided).
+  const settled = await lookupTransfers(trx, [`${r.id}.settle.net`, `${r.id}.settle.fee`]);
+  const posted = (id: string) => {
+    const t = settled.find((x) => x.id === id);
+    return t && (t.flags & F.post_pending_transfer) !== 0 ? t.amount : 0n;
+  };
+  const net = posted(`${r.id}.settle.net`);
+  const fee = posted(`${r.id}.settle.fee`);
+  const escrow = AccountId.escrow(r.campaign_id);
+  const payable = AccountId.payable(r.creator_id, r.currency);
+  const wallet = AccountId.wallet(r.org_id, r.currency);
+  // Locked in id order (as the ledger locks accounts): settlement cannot close the escrow between the look
+  // and the transfers, and no other fee return or guarantee of the campaign reads the fees in between.
+  const accounts = await lockAccounts(trx, [escrow, AccountId.fees(r.currency), payable, AccountId.receivable(r.creator_id, r.currency), wallet].sort());
+  const byId = new Map(accounts.map((a) => [a.id, a]));
+  const escrowOpen = byId.get(escrow)?.closed === false;
+  const requests: TransferRequest[] = [];
+  if (net > 0n) {
+    const a = byId.get(payable);
+    requests.push(
+      ...clawbackRequests({
+        id: `${r.id}.reverse`,
+        creatorId: r.creator_id,
+        currency: r.currency,
+        amount: net,
+        payableAvailable: a ? a.credits_posted - a.debits_posted - a.debits_pending : 0n,
+        creditAccountId: escrowOpen ? escrow : wallet,
+        userData: r.id,
+      }),
+    );
+  }
+  // After the close a reversal may change the guarantee even when the result carried no fee (the KPI).
+  if (fee > 0n || !escrowOpen) {
+    requests.push(
+      ...(await returnFees(trx, { campaignId: r.campaign_id, orgId: r.org_id, currency: r.currency, fee, id: `${r.id}.reverse`, userData: r.id, resultId: r.id, escrowOpen })),
+    );
+  }
+  return requests;
 }

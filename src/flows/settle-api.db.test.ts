@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolmentById, type EnrolmentWithTerms } from '../campaigns/index.js';
 import { advanceClock, databaseNow } from '../db/index.js';
 import { ManualPayoutProvider, TestPayoutProvider } from '../payouts/index.js';
-import { payoutProviderOf, usePayoutProvider } from './index.js';
-import { recordResults, type Result } from '../results/index.js';
+import { payoutProviderOf, recordResults, usePayoutProvider } from './index.js';
+import type { Result } from '../results/index.js';
 import { type ApiResponse, startTestApi, type TestApi } from '../../test/support/api.js';
 import { expectLedgerClean } from '../../test/support/settlement.js';
 

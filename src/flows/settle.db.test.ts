@@ -4,9 +4,8 @@ import { getCampaign, transition } from '../campaigns/index.js';
 import { advanceClock } from '../db/index.js';
 import { lookupTransfers, refundFees, settleEscrow } from '../ledger/index.js';
 import { Money } from '../money/index.js';
-import { recordResults, rejectResult } from '../results/index.js';
+import { recordResults, rejectResult, runSettlement, settleCampaign } from './index.js';
 import { campaignStatement } from '../settlement/index.js';
-import { runSettlement, settleCampaign } from './index.js';
 import { openTestDatabase, type TestDatabase } from '../../test/support/database.js';
 import { expectLedgerClean, expectResultsMatchLedger, payableOf, recordLeads, seedCampaign, statusCounts, walletOf } from '../../test/support/settlement.js';
 

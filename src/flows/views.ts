@@ -3,7 +3,8 @@ import { enrolmentsByIds, type EnrolmentWithTerms } from '../campaigns/index.js'
 import { databaseNow, inTransaction } from '../db/index.js';
 import { assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { recordResults, type ResultDraft } from '../results/index.js';
+import type { ResultDraft } from '../results/index.js';
+import { recordResults } from './hold.js';
 import { setViewBatchResults, takeViewBatch, unbatchedViewCounts, unrecordedViewBatches, type ViewBatch } from '../tracking/index.js';
 
 /**

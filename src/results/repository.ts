@@ -1,13 +1,18 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Result } from './results.js';
+import { campaignRowsPage } from '../campaigns/index.js';
+import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
+import { AppError } from '../errors/index.js';
+import { textArrays } from './decisions.js';
+import type { Result, ResultDraft, ResultStatus } from './results.js';
 
 /** The tables this module owns (only it writes them) and those of other modules it may read. */
 export const TABLES = { owns: ['results', 'result_decisions'], reads: ['campaigns', 'campaign_terms', 'enrolments', 'clicks', 'conversions', 'creators'] } as const;
 
 /**
- * SQL for results waiting for funds (issue #10 §4; the rest of the results' SQL is still in results.ts,
- * caps.ts, recheck.ts and review.ts). A waiting result has no hold; `awaiting_until` is when its
- * grace period ends.
+ * The results' SQL: recording results (src/flows/hold.ts), releasing, rejecting and reversing them
+ * (src/flows/release.ts, src/flows/reversal.ts), reading them, and results waiting for funds (issue #10
+ * §4; a waiting result has no hold; `awaiting_until` is when its grace period ends). The rest is still
+ * in caps.ts, decisions.ts, recheck.ts and review.ts.
  */
 type Db = Kysely<any>;
 type Trx = Transaction<any>;
@@ -123,4 +128,125 @@ export async function campaignsWithAwaitingFunds(db: Db, limit: number): Promise
       and exists (select 1 from results r where r.campaign_id = c.id and r.status = 'awaiting_funds' and r.awaiting_until > earnest_now())
     order by c.id limit ${limit}`.execute(db);
   return r.rows.map((x) => x.id);
+}
+
+/** The results already recorded for these drafts' sources (kind + source id), whichever enrolment they credit. */
+export async function existingResults(trx: Trx, drafts: ReadonlyArray<Pick<ResultDraft, 'kind' | 'sourceId'>>): Promise<Result[]> {
+  const r = await sql<Result>`select * from results where (kind, source_id) in (
+      select * from unnest(${drafts.map((d) => d.kind)}::text[], ${drafts.map((d) => d.sourceId)}::text[]))`.execute(trx);
+  return r.rows.map(normaliseResult);
+}
+
+export async function insertResults(trx: Trx, rows: readonly Result[]): Promise<void> {
+  if (rows.length === 0) return;
+  const col = <K extends keyof Result>(k: K) => rows.map((r) => r[k]);
+  await sql`insert into results (id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons, currency, gross, fee,
+      customer_id, occurred_at, recorded_at, hold_until, hold_id, awaiting_until, decided_at, decided_by, share, source_gross, model)
+    select id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons::text[], currency, gross, fee, customer_id,
+      occurred_at, recorded_at, hold_until, hold_id, awaiting_until, decided_at, decided_by, share, source_gross, model
+    from unnest(${col('id')}::text[], ${col('campaign_id')}::text[], ${col('enrolment_id')}::text[], ${col('creator_id')}::text[],
+      ${col('kind')}::text[], ${col('source_id')}::text[], ${col('status')}::text[],
+      ${rows.map((r) => `{${r.reasons.join(',')}}`)}::text[], ${col('currency')}::char(3)[],
+      ${rows.map((r) => r.gross.toString())}::int8[], ${rows.map((r) => r.fee.toString())}::int8[], ${col('customer_id')}::text[],
+      ${rows.map((r) => r.occurred_at.toISOString())}::timestamptz[], ${rows.map((r) => r.recorded_at.toISOString())}::timestamptz[],
+      ${rows.map((r) => r.hold_until.toISOString())}::timestamptz[], ${col('hold_id')}::text[],
+      ${rows.map((r) => r.awaiting_until?.toISOString() ?? null)}::timestamptz[],
+      ${rows.map((r) => r.decided_at?.toISOString() ?? null)}::timestamptz[], ${col('decided_by')}::text[],
+      ${col('share')}::float8[], ${rows.map((r) => r.source_gross?.toString() ?? null)}::int8[], ${col('model')}::text[])
+    as x(id, campaign_id, enrolment_id, creator_id, kind, source_id, status, reasons, currency, gross, fee, customer_id, occurred_at,
+      recorded_at, hold_until, hold_id, awaiting_until, decided_at, decided_by, share, source_gross, model)`.execute(trx);
+}
+
+/** Pending results whose hold period has passed on the database clock, locked; SKIP LOCKED, so settlers share the work. */
+export async function lockDue(trx: Trx, limit: number): Promise<Result[]> {
+  const due = await sql<Result>`select * from results where status = 'pending' and hold_until <= earnest_now()
+      order by hold_until, id limit ${limit} for update skip locked`.execute(trx);
+  return due.rows.map(normaliseResult);
+}
+
+/** Due results the release re-check flagged: to `review`, with their reasons (the hold stays). */
+export async function markForReview(trx: Trx, rows: ReadonlyArray<{ id: string; reasons: readonly string[] }>, by: string): Promise<void> {
+  await sql`update results r set status = 'review', reasons = x.reasons::text[], decided_at = earnest_now(), decided_by = ${by}
+        from unnest(${rows.map((x) => x.id)}::text[], ${textArrays(rows.map((x) => [...x.reasons]))}::text[])
+          as x(id, reasons)
+        where r.id = x.id`.execute(trx);
+}
+
+/** Due results whose holds were just posted. */
+export async function markApproved(trx: Trx, ids: readonly string[], by: string): Promise<void> {
+  await sql`update results set status = 'approved', decided_at = earnest_now(), decided_by = ${by}
+        where id = any(${[...ids]}::text[])`.execute(trx);
+}
+
+/** The result, locked for a decision; another brand's result is as unknown as a made-up id. */
+export async function lockResult(trx: Trx, resultId: string, orgId?: string): Promise<Result & { org_id: string }> {
+  const owner = orgId ? sql`and c.org_id = ${orgId}` : sql``;
+  const found = await sql<Result & { org_id: string }>`select r.*, c.org_id from results r join campaigns c on c.id = r.campaign_id
+    where r.id = ${resultId} ${owner} for update of r`.execute(trx);
+  const row = found.rows[0];
+  if (!row) throw new AppError('not_found', `no result ${resultId}`);
+  return { ...normaliseResult(row), org_id: row.org_id };
+}
+
+/** A result read again inside the transaction that just decided it. */
+export async function resultById(trx: Trx, id: string): Promise<Result> {
+  const updated = await sql<Result>`select * from results where id = ${id}`.execute(trx);
+  return normaliseResult(updated.rows[0] as Result);
+}
+
+/** A decision's new status, with the result's reasons (all of them), who decided and why. */
+export interface Decided {
+  id: string;
+  reasons: readonly string[];
+  by: string;
+  note: string | null;
+}
+
+export async function markRejected(trx: Trx, d: Decided): Promise<void> {
+  await sql`update results set status = 'rejected', reasons = ${textArrays([[...d.reasons]])[0]}::text[], decided_at = earnest_now(),
+        decided_by = ${d.by}, decision_note = ${d.note} where id = ${d.id}`.execute(trx);
+}
+
+/** An operator approved a result in review: pending again, marked reviewed (the release re-check leaves it alone). */
+export async function markReviewed(trx: Trx, d: Omit<Decided, 'reasons'>): Promise<void> {
+  await sql`update results set status = 'pending', reviewed = true, decided_at = earnest_now(), decided_by = ${d.by},
+        decision_note = ${d.note} where id = ${d.id}`.execute(trx);
+}
+
+export async function markReversed(trx: Trx, d: Decided): Promise<void> {
+  await sql`update results set status = 'reversed', reasons = ${textArrays([[...d.reasons]])[0]}::text[], decided_at = earnest_now(),
+        decided_by = ${d.by}, decision_note = ${d.note} where id = ${d.id}`.execute(trx);
+}
+
+export async function getResult(db: Db, id: string, scope: { orgId?: string; creatorId?: string } = {}): Promise<Result> {
+  const org = scope.orgId ? sql`and campaign_id in (select id from campaigns where org_id = ${scope.orgId})` : sql``;
+  const creator = scope.creatorId ? sql`and creator_id = ${scope.creatorId}` : sql``;
+  const r = await sql<Result>`select * from results where id = ${id} ${org} ${creator}`.execute(db);
+  if (!r.rows[0]) throw new AppError('not_found', `no result ${id}`);
+  return normaliseResult(r.rows[0]);
+}
+
+/**
+ * Results newest first by recorded_at, then id: a creator's through results_creator, a campaign's
+ * through results_campaign_recorded (a brand's campaign by campaign), all through results_recorded.
+ */
+export async function listResults(
+  db: Db,
+  filter: { campaignId?: string; orgId?: string; creatorId?: string; status?: ResultStatus },
+  page: PageRequest,
+): Promise<Page<Result>> {
+  const k = keyset(page, { time: 'r.recorded_at', keys: ['r.id'] });
+  const r = await sql<Result & PageTime>`${campaignRowsPage({ table: 'results', columns: sql`r.*`, filter, k })}`.execute(db);
+  const p = k.page(r.rows, (x) => [x.id]);
+  return { ...p, rows: p.rows.map(normaliseResult) };
+}
+
+/**
+ * Results of a campaign whose hold is still open — `pending`, or in `review` — which settlement waits
+ * for before closing the escrow: money reserved for a person's decision is never swept back.
+ */
+export async function openHoldCount(db: Db, campaignId: string): Promise<number> {
+  const r = await sql<{ n: bigint }>`select count(*) as n from results where campaign_id = ${campaignId}
+    and status in ('pending', 'review')`.execute(db);
+  return Number(r.rows[0]?.n ?? 0n);
 }

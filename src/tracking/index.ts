@@ -6,7 +6,7 @@
 export { CLICK_ID_PARAM, landingUrl, parseDestination } from './destination.js';
 export { CLICK_STATUSES, type ClickStatus, countryFrom, isAutomatedAgent, REPEAT_WINDOW_MS } from './flags.js';
 export { type Click, type ClickFilter, ipHashSalt, listClicks } from './repository.js';
-export { ClickTracker, type ClickTrackerOptions, hashIp, TRACKING_LIMITS, type Visit } from './tracker.js';
+export { type BillableClick, ClickTracker, type ClickTrackerOptions, hashIp, type RecordClickResults, TRACKING_LIMITS, type Visit } from './tracker.js';
 export { type BrowserSnippet, browserSnippet } from './snippet.js';
 export { parseViewBeacon, type ViewBeacon, viewBeaconBody, VIEW_BEACON_LIMITS } from './view-beacon.js';
 export { type ClickForView, clicksByIds, clockOffsetMs, insertVerifiedViews, type NewVerifiedView, setViewBatchResults, takeViewBatch, unbatchedViewCounts, unrecordedViewBatches, VERIFIED_VIEW_STATUSES, type VerifiedView, type VerifiedViewStatus, type ViewBatch } from './view-repository.js';

@@ -4,7 +4,6 @@ import { enrolmentById, enrolmentByLinkCode, type EnrolmentWithTerms } from '../
 import { inTransaction, isSystemic } from '../db/index.js';
 import { AppError, assert, isAppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
-import { recordResults, type ResultDraft } from '../results/index.js';
 import { defaultDatacenterRanges } from '../validation/index.js';
 import { errorFields, type Logger } from '../runtime/index.js';
 import { badCharacter } from '../wire/index.js';
@@ -77,8 +76,26 @@ interface Written {
   country: string | null;
 }
 
+/** A valid click of a CPC campaign, written: what its result needs. */
+export interface BillableClick {
+  clickId: string;
+  occurredAt: Date;
+  enrolment: EnrolmentWithTerms;
+  /** The visitor's country (the trusted header), for rate overrides by country. */
+  country: string | null;
+}
+
+/**
+ * The CPC hand-off: records the results (and holds) of billable clicks, idempotent on the click id,
+ * and answers one result id per click, in order. A flow's (src/flows/click.ts), injected by whoever
+ * builds the tracker: tracking cannot import flows.
+ */
+export type RecordClickResults = (db: Kysely<any>, clicks: readonly BillableClick[]) => Promise<string[]>;
+
 export interface ClickTrackerOptions {
   flushIntervalMs: number;
+  /** Turns billable clicks into results (src/flows/click.ts `recordClickResults`). */
+  recordClickResults: RecordClickResults;
   /** The provider of a data-centre IP, else undefined (default: the shipped ranges). */
   datacenter?: (ip: string) => string | undefined;
   logger: Logger;
@@ -105,6 +122,7 @@ export class ClickTracker {
   readonly #buffer: ClickBuffer<Accepted>;
   readonly #links: TtlCache<Link>;
   readonly #datacenter: (ip: string) => string | undefined;
+  readonly #recordClickResults: RecordClickResults;
   #salt: string | undefined;
   #saltLoading: Promise<string> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -126,6 +144,7 @@ export class ClickTracker {
     this.#batchSize = Math.min(options.batchSize ?? TRACKING_LIMITS.batch_size_max, TRACKING_LIMITS.batch_size_max);
     this.#buffer = new ClickBuffer(options.capacity ?? TRACKING_LIMITS.buffer_capacity);
     this.#datacenter = options.datacenter ?? ((ip) => defaultDatacenterRanges().match(ip));
+    this.#recordClickResults = options.recordClickResults;
     this.#links = new TtlCache((code) => this.#loadLink(code), {
       maxEntries: TRACKING_LIMITS.link_cache_entries,
       hitTtlMs: TRACKING_LIMITS.link_ttl_ms,
@@ -302,7 +321,7 @@ export class ClickTracker {
     // that attempt's results (if any) are found by the recovery.
     if (written.length < batch.length - refused.length) this.#recoveryNeeded = true;
     try {
-      await this.#recordResults(written);
+      await this.#recordBillable(written);
     } catch (e) {
       // The clicks are safely written; their results are recorded by the next write's recovery.
       this.#recoveryNeeded = true;
@@ -345,25 +364,18 @@ export class ClickTracker {
     }
   }
 
-  /** One recordResults call for all the batch's billable clicks, then their result ids on the rows. */
-  async #recordResults(written: readonly Written[]): Promise<void> {
+  /** One recordClickResults call (the flow src/flows/click.ts) for all the batch's billable clicks, then their result ids on the rows. */
+  async #recordBillable(written: readonly Written[]): Promise<void> {
     const billable = written.filter((w) => w.billable);
     if (billable.length === 0) return;
-    const drafts: ResultDraft[] = billable.map((w) => ({
-      kind: 'click',
-      sourceId: w.clickId,
-      enrolment: w.enrolment,
-      occurredAt: w.occurredAt,
-      attributes: { country: w.country },
-    }));
-    const results = await recordResults(this.#db, drafts);
-    assert(results.length === drafts.length, 'recordResults answers one result per draft');
-    await setResultIds(this.#db, results.map((r, i) => ({ clickId: (billable[i] as Written).clickId, resultId: r.id })));
+    const resultIds = await this.#recordClickResults(this.#db, billable);
+    assert(resultIds.length === billable.length, 'recordClickResults answers one result per click');
+    await setResultIds(this.#db, resultIds.map((resultId, i) => ({ clickId: (billable[i] as Written).clickId, resultId })));
   }
 
   /**
    * Billable clicks written without a result — a process died between the two steps, or recording
-   * failed — get it now. Bounded rounds; recordResults is idempotent on the click id, so a process
+   * failed — get it now. Bounded rounds; the hand-off is idempotent on the click id, so a process
    * doing the same at the same moment records nothing twice.
    */
   async #recordLeftoverResults(): Promise<void> {
@@ -387,7 +399,7 @@ export class ClickTracker {
           billable: true,
           enrolment: enrolments.get(o.enrolment_id) as EnrolmentWithTerms,
         }));
-        await this.#recordResults(written);
+        await this.#recordBillable(written);
         this.#logger.warn('recorded results for clicks written without one', { clicks: orphans.length });
       }
     } catch (e) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advanceClock } from '../db/index.js';
+import { recordClickResults } from '../flows/index.js';
 import { createLogger } from '../server/index.js';
 import { ClickTracker, type Visit } from './index.js';
 import { type ApiResponse, startTestApi, type TestApi } from '../../test/support/api.js';
@@ -424,7 +425,7 @@ describe('two processes on one database', () => {
     const { api } = main;
     const c = await campaign(main);
     const here = api.services.tracker as ClickTracker;
-    const there = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent });
+    const there = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent, recordClickResults });
     try {
       const ids: string[] = [];
       ids.push(clickIdIn(await here.track(c.code, visit('192.0.2.200'))));
@@ -451,7 +452,7 @@ describe('two processes on one database', () => {
     const [enrolment] = (await sql<{ id: string; creator_id: string }>`select id, creator_id from enrolments where link_code = ${c.code}`.execute(api.database.db)).rows;
     await sql`insert into clicks (id, enrolment_id, campaign_id, creator_id, occurred_at, ip_hash, status, billable)
       values ('clk_orphan00000000000000000001', ${enrolment?.id}, ${c.id}, ${enrolment?.creator_id}, now(), 'x', 'valid', true)`.execute(api.database.db);
-    const restarted = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent });
+    const restarted = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent, recordClickResults });
     await restarted.stop();
     const [row] = await clicksOf(api, c.id);
     const results = await resultsOf(main, c.id);
@@ -464,7 +465,7 @@ describe('backpressure', () => {
   it('makes clicks wait for room when the buffer is full, and drops none', async () => {
     const { api } = main;
     const c = await campaign(main, { objective: 'cpl', rate: '1.00' });
-    const small = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent, capacity: 5, batchSize: 2 });
+    const small = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent, recordClickResults, capacity: 5, batchSize: 2 });
     try {
       const clicks = Array.from({ length: 30 }, (_, i) => small.track(c.code, visit(`10.9.0.${i}`)));
       // No timer runs (the tracker was not started): only the full buffer's own writes let them in.
@@ -483,7 +484,7 @@ describe('a database that refuses writes', () => {
   it('keeps the clicks buffered and writes them once it accepts again', async () => {
     const { api } = main;
     const c = await campaign(main, { objective: 'cpl', rate: '1.00' });
-    const t = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent });
+    const t = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent, recordClickResults });
     try {
       await t.track(c.code, visit('10.8.0.1'));
       await t.track(c.code, visit('10.8.0.2'));
@@ -507,7 +508,7 @@ describe('a click the database refuses even alone', () => {
   it('never holds up the others and is never dropped: it waits behind them and is written once accepted', async () => {
     const { api } = main;
     const c = await campaign(main, { objective: 'cpl', rate: '1.00' });
-    const t = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent });
+    const t = new ClickTracker(api.database.db, { flushIntervalMs: 60_000, logger: silent, recordClickResults });
     try {
       await t.track(c.code, visit('10.9.0.1'));
       await t.track(c.code, visit('10.9.0.2', 'Refused/1.0'));

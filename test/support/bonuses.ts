@@ -6,7 +6,8 @@ import { termsInputSchema } from '../../src/terms/index.js';
 import { databaseNow } from '../../src/db/index.js';
 import { deposit } from '../../src/ledger/index.js';
 import { Money } from '../../src/money/index.js';
-import { recordResults, type Result } from '../../src/results/index.js';
+import { recordResults } from '../../src/flows/index.js';
+import type { Result } from '../../src/results/index.js';
 import { createOrganization } from '../../src/tenants/index.js';
 import { newCreators } from './settlement.js';
 

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { expect } from 'vitest';
-import { acceptTerms, activateCampaign, createCampaign, type EnrolmentWithTerms, enrolmentById, fundCampaign } from '../../src/campaigns/index.js';
+import { acceptTerms, activateCampaign, createCampaign, enrolmentById, type EnrolmentWithTerms, fundCampaign } from '../../src/campaigns/index.js';
 import { databaseNow, migrate, openDatabase } from '../../src/db/index.js';
 import { AccountId, checkLedger, deposit, lookupAccounts } from '../../src/ledger/index.js';
 import { Money } from '../../src/money/index.js';
-import { recordResults, type Result } from '../../src/results/index.js';
+import { recordResults } from '../../src/flows/index.js';
+import type { Result } from '../../src/results/index.js';
 import { createCreator, createOrganization } from '../../src/tenants/index.js';
 import { openTestDatabase, TEST_DATABASE_URL } from './database.js';
 

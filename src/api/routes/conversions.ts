@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { enrolmentById } from '../../campaigns/index.js';
-import { clearViewReport, confirmViewReport, conversionInputSchema, type ConversionRow, getConversion, getViewReport, importViewInsights, listConversions, listViewReports, rejectViewReport, submitViewReport, VIEW_REPORT_STATUSES, type ViewReport } from '../../conversions/index.js';
-import { type ConversionOutcome, recordConversionGrouped } from '../../flows/index.js';
+import { clearViewReport, conversionInputSchema, type ConversionRow, getConversion, getViewReport, importViewInsights, listConversions, listViewReports, rejectViewReport, submitViewReport, VIEW_REPORT_STATUSES, type ViewReport } from '../../conversions/index.js';
+import { confirmViewReport, type ConversionOutcome, recordConversionGrouped } from '../../flows/index.js';
 import { databaseNow } from '../../db/index.js';
 import { AppError } from '../../errors/index.js';
 import { csvInsightsFile, PLATFORM_PATTERN } from '../../insights/index.js';

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { AppError } from '../../errors/index.js';
-import { approveReviewedResult, getResult, listResults, rejectResult, type Result, RESULT_STATUSES, type ResultDecision, type ReviewItem, reviewQueue } from '../../results/index.js';
-import { reversePaidResult } from '../../flows/index.js';
+import { approveReviewedResult, rejectResult, reversePaidResult } from '../../flows/index.js';
+import { getResult, listResults, type Result, RESULT_STATUSES, type ResultDecision, type ReviewItem, reviewQueue } from '../../results/index.js';
 import type { Principal } from '../../tenants/index.js';
 import { endpoint } from '../endpoint.js';
 import { idParams, money, page, pageQuery, pageRequest } from '../schemas.js';
