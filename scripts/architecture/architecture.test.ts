@@ -66,10 +66,6 @@ const KERNEL_TABLES: Record<string, readonly string[]> = { db: ['earnest_clock',
  * not here starts to.
  */
 const SQL_OUTSIDE_REPOSITORY = [
-  'campaigns/campaigns.ts',
-  'campaigns/enrolments.ts',
-  'campaigns/scope.ts',
-  'campaigns/standing.ts',
   'conversions/views.ts',
   'fits/fits.ts',
   'fits/journeys.ts',
