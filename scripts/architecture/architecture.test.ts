@@ -78,7 +78,6 @@ const SQL_OUTSIDE_REPOSITORY = [
   'results/recheck.ts',
   'results/results.ts',
   'results/review.ts',
-  'tenants/keys.ts',
   'tracking/view-repository.ts',
 ];
 
