@@ -72,7 +72,6 @@ const SQL_OUTSIDE_REPOSITORY = [
   'ledger/check.ts',
   'ledger/service.ts',
   'ledger/simulation/simulate.ts',
-  'payments/payments.ts',
   'results/caps.ts',
   'results/decisions.ts',
   'results/recheck.ts',
