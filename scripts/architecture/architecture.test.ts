@@ -67,8 +67,6 @@ const KERNEL_TABLES: Record<string, readonly string[]> = { db: ['earnest_clock',
  */
 const SQL_OUTSIDE_REPOSITORY = [
   'conversions/views.ts',
-  'fits/fits.ts',
-  'fits/journeys.ts',
   'ledger/check.ts',
   'ledger/service.ts',
   'ledger/simulation/simulate.ts',
