@@ -75,7 +75,6 @@ const SQL_OUTSIDE_REPOSITORY = [
   'results/recheck.ts',
   'results/results.ts',
   'results/review.ts',
-  'tracking/view-repository.ts',
 ];
 
 describe('modules own their tables', async () => {
