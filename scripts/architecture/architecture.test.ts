@@ -67,9 +67,6 @@ const KERNEL_TABLES: Record<string, readonly string[]> = { db: ['earnest_clock',
  */
 const SQL_OUTSIDE_REPOSITORY = [
   'conversions/views.ts',
-  'ledger/check.ts',
-  'ledger/service.ts',
-  'ledger/simulation/simulate.ts',
   'results/caps.ts',
   'results/decisions.ts',
   'results/recheck.ts',
