@@ -1,11 +1,22 @@
 import { createHash } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { databaseNow, inTransaction, keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { AccountId, fundEscrow as ledgerFundEscrow, LEDGER_LIMITS, lookupAccounts, lookupTransfers, openBrandWallet, openEscrow } from '../ledger/index.js';
 import { formatAmount, Money, parseAmount } from '../money/index.js';
-import { pauseByBrandIfBudgetPaused, updateSettings } from './repository.js';
+import {
+  campaignForTermsChange,
+  campaignsPage,
+  campaignStatus,
+  campaignVisibleTo,
+  insertCampaign,
+  insertTermsVersion,
+  moveCampaign,
+  pauseByBrandIfBudgetPaused,
+  setTermsVersion,
+  updateSettings,
+} from './repository.js';
 import { normaliseTerms, onePayout, type Terms, termsHash, type TermsInput } from '../terms/index.js';
 
 export const CAMPAIGN_STATUSES = ['draft', 'funded', 'active', 'paused', 'ended', 'settled'] as const;
@@ -54,8 +65,7 @@ export async function createCampaign(
   await openBrandWallet(db, p.orgId, terms.currency);
   await openEscrow(db, id, terms.currency);
   await inTransaction(db, async (trx) => {
-    await sql`insert into campaigns (id, org_id, name, currency, low_escrow_threshold)
-      values (${id}, ${p.orgId}, ${p.name}, ${terms.currency}, ${threshold})`.execute(trx);
+    await insertCampaign(trx, { id, orgId: p.orgId, name: p.name, currency: terms.currency, threshold });
     await insertTerms(trx, id, 1, terms);
   });
   return getCampaign(db, { kind: 'operator' }, id);
@@ -66,26 +76,12 @@ async function insertTerms(db: Db, campaignId: string, version: number, terms: T
   const stored = JSON.stringify(terms);
   const sha256 = termsHash(JSON.parse(stored) as Terms);
   assert(sha256 === termsHash(terms), `terms of campaign ${campaignId} v${version} change when stored`);
-  await sql`insert into campaign_terms (campaign_id, version, terms, terms_sha256)
-    values (${campaignId}, ${version}, ${stored}::jsonb, ${sha256})`.execute(db);
-}
-
-const COLUMNS = sql`c.id, c.org_id, c.name, c.status, trim(c.currency) as currency, c.terms_version, t.terms,
-    t.terms_sha256, c.paused_reason, c.low_escrow_threshold, c.created_at, c.ended_at, c.settled_at`;
-const FROM = sql`from campaigns c join campaign_terms t on t.campaign_id = c.id and t.version = c.terms_version`;
-const SELECT = sql`select ${COLUMNS} ${FROM}`;
-
-function visibleTo(viewer: Viewer) {
-  if (viewer.kind === 'operator') return sql`true`;
-  if (viewer.kind === 'organization') return sql`c.org_id = ${viewer.id}`;
-  return sql`(c.status in ('active', 'paused') or exists (
-    select 1 from enrolments e where e.campaign_id = c.id and e.creator_id = ${viewer.id}))`;
+  await insertTermsVersion(db, { campaignId, version, stored, sha256 });
 }
 
 /** Another tenant's campaign answers not_found, exactly like one that does not exist. */
 export async function getCampaign(db: Db, viewer: Viewer, id: string): Promise<Campaign> {
-  const r = await sql<Campaign>`${SELECT} where c.id = ${id} and ${visibleTo(viewer)}`.execute(db);
-  const row = r.rows[0];
+  const row = await campaignVisibleTo(db, viewer, id);
   if (!row) throw new AppError('not_found', `no campaign ${id}`);
   return row;
 }
@@ -101,24 +97,20 @@ export async function listCampaigns(
   page: PageRequest,
 ): Promise<Page<Campaign>> {
   const k = keyset(page, { time: 'c.created_at', keys: ['c.id'] });
-  const status = filter.status ? sql`and c.status = ${filter.status}` : sql``;
-  const r = await sql<Campaign & PageTime>`select ${COLUMNS}, ${k.select} ${FROM} where ${visibleTo(viewer)} ${status} and ${k.where}
-    order by ${k.orderBy} limit ${k.limit}`.execute(db);
-  return k.page(r.rows, (c) => [c.id]);
+  const rows = await campaignsPage<Campaign & PageTime>(db, viewer, filter.status, k);
+  return k.page(rows, (c) => [c.id]);
 }
 
 /** A change of terms is always a new version: creators stay bound to the version they accepted. */
 export async function changeTerms(db: Db, orgId: string, id: string, input: TermsInput): Promise<Campaign> {
   const terms = normaliseTerms(input);
   await inTransaction(db, async (trx) => {
-    const r = await sql<{ status: CampaignStatus; currency: string; terms_version: number }>`
-      select status, trim(currency) as currency, terms_version from campaigns where id = ${id} and org_id = ${orgId} for update`.execute(trx);
-    const c = r.rows[0];
+    const c = await campaignForTermsChange(trx, orgId, id);
     if (!c) throw new AppError('not_found', `no campaign ${id}`);
     if (c.status === 'ended' || c.status === 'settled') throw new AppError('invalid_state', `campaign ${id} is ${c.status}: its terms can no longer change`);
     if (c.currency !== terms.currency) throw new AppError('invalid_request', `the campaign's currency is ${c.currency}; it cannot change`, { details: { field: 'currency' } });
     await insertTerms(trx, id, c.terms_version + 1, terms);
-    await sql`update campaigns set terms_version = ${c.terms_version + 1}, updated_at = now() where id = ${id}`.execute(trx);
+    await setTermsVersion(trx, id, c.terms_version + 1);
   });
   return getCampaign(db, { kind: 'organization', id: orgId }, id);
 }
@@ -185,14 +177,9 @@ export async function transition(
 ): Promise<void> {
   const from = CAMPAIGN_STATUSES.filter((s) => canMove(s, to));
   if (from.length === 0) throw new AppError('invalid_state', `no campaign can become ${to}`);
-  const owner = options.orgId ? sql`and org_id = ${options.orgId}` : sql``;
-  const stamps = to === 'ended' ? sql`, ended_at = earnest_now()` : to === 'settled' ? sql`, settled_at = earnest_now()` : sql``;
-  const r = await sql`update campaigns set status = ${to}, paused_reason = ${to === 'paused' ? (options.reason ?? 'paused by the brand') : null},
-      updated_at = now() ${stamps}
-    where id = ${id} ${owner} and status in (${sql.join(from)})`.execute(db);
-  if ((r.numAffectedRows ?? 0n) > 0n) return;
-  const current = await sql<{ status: CampaignStatus }>`select status from campaigns where id = ${id} ${owner}`.execute(db);
-  const status = current.rows[0]?.status;
+  const pausedReason = to === 'paused' ? (options.reason ?? 'paused by the brand') : null;
+  if (await moveCampaign(db, { id, to, from, orgId: options.orgId, pausedReason })) return;
+  const status = await campaignStatus(db, id, options.orgId);
   if (!status) throw new AppError('not_found', `no campaign ${id}`);
   throw new AppError('invalid_state', `campaign ${id} is ${status}; it cannot become ${to}`);
 }

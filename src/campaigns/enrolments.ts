@@ -1,10 +1,20 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { inTransaction, keyset, type Page, type PageRequest, type PageTime, sqlState } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId, randomCode } from '../ids/index.js';
 import { openCreatorAccounts } from '../ledger/index.js';
 import { getCampaign } from './campaigns.js';
-import { enrolmentThatAccepted, termsVersions } from './repository.js';
+import {
+  enrolmentForUpdate,
+  enrolmentRow,
+  enrolmentsPage,
+  enrolmentThatAccepted,
+  insertEnrolment,
+  rebindEnrolment,
+  recordAcceptance,
+  termsVersions,
+  updateEnrolmentTarget,
+} from './repository.js';
 import { type Terms, termsCanonical } from '../terms/index.js';
 
 /**
@@ -92,63 +102,19 @@ async function upsertEnrolment(
   p: { creatorId: string; campaignId: string; termsVersion: number; termsSha256: string },
   terms: Terms,
 ): Promise<{ enrolment: Enrolment; replayed: boolean }> {
-  const existing = await sql<Enrolment>`
-    select * from enrolments where campaign_id = ${p.campaignId} and creator_id = ${p.creatorId} for update`.execute(trx);
-  const found = existing.rows[0];
+  const found = await enrolmentForUpdate(trx, p);
   // A concurrent copy of this acceptance committed first.
   if (found && found.terms_version === p.termsVersion && found.terms_sha256 === p.termsSha256) return { enrolment: found, replayed: true };
   const id = found?.id ?? newId('enr');
   if (found) {
-    await sql`update enrolments set terms_version = ${p.termsVersion}, terms_sha256 = ${p.termsSha256}, accepted_at = earnest_now()
-      where id = ${id}`.execute(trx);
+    await rebindEnrolment(trx, id, p);
   } else {
-    await sql`insert into enrolments (id, campaign_id, creator_id, terms_version, terms_sha256, accepted_at, link_code, promo_code,
-        promo_max_uses, promo_once_per_customer)
-      values (${id}, ${p.campaignId}, ${p.creatorId}, ${p.termsVersion}, ${p.termsSha256}, earnest_now(), ${randomCode(8)},
-        ${randomCode(8).toUpperCase()}, ${terms.promo_max_uses}, ${terms.promo_once_per_customer})`.execute(trx);
+    const linkCode = randomCode(8);
+    const promoCode = randomCode(8).toUpperCase();
+    await insertEnrolment(trx, id, p, { linkCode, promoCode, promoMaxUses: terms.promo_max_uses, promoOncePerCustomer: terms.promo_once_per_customer });
   }
-  await sql`insert into terms_acceptances (enrolment_id, terms_version, terms_sha256, accepted_at)
-    values (${id}, ${p.termsVersion}, ${p.termsSha256}, earnest_now()) on conflict do nothing`.execute(trx);
-  const r = await sql<Enrolment>`select * from enrolments where id = ${id}`.execute(trx);
-  return { enrolment: r.rows[0] as Enrolment, replayed: false };
-}
-
-const WITH_TERMS = sql`select e.*, c.org_id, c.status as campaign_status, t.terms
-  from enrolments e join campaigns c on c.id = e.campaign_id
-  join campaign_terms t on t.campaign_id = e.campaign_id and t.version = e.terms_version`;
-
-export async function enrolmentByLinkCode(db: Db, code: string): Promise<EnrolmentWithTerms | undefined> {
-  const r = await sql<EnrolmentWithTerms>`${WITH_TERMS} where e.link_code = ${code}`.execute(db);
-  return r.rows[0];
-}
-
-export async function enrolmentByPromoCode(db: Db, orgId: string, code: string): Promise<EnrolmentWithTerms | undefined> {
-  const r = await sql<EnrolmentWithTerms>`${WITH_TERMS} where upper(e.promo_code) = upper(${code}) and c.org_id = ${orgId}`.execute(db);
-  return r.rows[0];
-}
-
-export async function enrolmentById(db: Db, id: string): Promise<EnrolmentWithTerms | undefined> {
-  const r = await sql<EnrolmentWithTerms>`${WITH_TERMS} where e.id = ${id}`.execute(db);
-  return r.rows[0];
-}
-
-/** Many enrolments at once (a batch of conversions), by id. */
-export async function enrolmentsByIds(db: Db, ids: readonly string[]): Promise<EnrolmentWithTerms[]> {
-  if (ids.length === 0) return [];
-  const r = await sql<EnrolmentWithTerms>`${WITH_TERMS} where e.id = any(${[...new Set(ids)]}::text[])`.execute(db);
-  return r.rows;
-}
-
-/** Many promo codes at once, each looked up among its brand's enrolments (codes compare case-insensitively). */
-export async function enrolmentsByPromoCodes(
-  db: Db,
-  codes: ReadonlyArray<{ orgId: string; code: string }>,
-): Promise<Array<EnrolmentWithTerms & { code: string }>> {
-  if (codes.length === 0) return [];
-  const r = await sql<EnrolmentWithTerms & { code: string }>`select x.code, w.* from unnest(${codes.map((c) => c.orgId)}::text[],
-      ${codes.map((c) => c.code.toUpperCase())}::text[]) as x(org_id, code)
-    cross join lateral (${WITH_TERMS} where upper(e.promo_code) = x.code and c.org_id = x.org_id) as w`.execute(db);
-  return r.rows;
+  await recordAcceptance(trx, id, p);
+  return { enrolment: (await enrolmentRow(trx, id)) as Enrolment, replayed: false };
 }
 
 /**
@@ -160,9 +126,7 @@ export async function setEnrolmentTarget(
   p: { orgId: string; campaignId: string; enrolmentId: string; target: number | null },
 ): Promise<Enrolment> {
   await getCampaign(db, { kind: 'organization', id: p.orgId }, p.campaignId);
-  const r = await sql<Enrolment>`update enrolments set target = ${p.target}
-     where id = ${p.enrolmentId} and campaign_id = ${p.campaignId} returning *`.execute(db);
-  const row = r.rows[0];
+  const row = await updateEnrolmentTarget(db, p);
   if (!row) throw new AppError('not_found', `no enrolment ${p.enrolmentId} in campaign ${p.campaignId}`);
   return row;
 }
@@ -174,13 +138,6 @@ export async function listEnrolments(
   page: PageRequest,
 ): Promise<Page<Enrolment>> {
   const k = keyset(page, { time: 'e.created_at', keys: ['e.id'] });
-  const conditions = [
-    filter.campaignId ? sql`e.campaign_id = ${filter.campaignId}` : sql`true`,
-    filter.creatorId ? sql`e.creator_id = ${filter.creatorId}` : sql`true`,
-    filter.orgId ? sql`c.org_id = ${filter.orgId}` : sql`true`,
-    k.where,
-  ];
-  const r = await sql<Enrolment & PageTime>`select e.*, ${k.select} from enrolments e join campaigns c on c.id = e.campaign_id
-    where ${sql.join(conditions, sql` and `)} order by ${k.orderBy} limit ${k.limit}`.execute(db);
-  return k.page(r.rows, (e) => [e.id]);
+  const rows = await enrolmentsPage<Enrolment & PageTime>(db, filter, k);
+  return k.page(rows, (e) => [e.id]);
 }

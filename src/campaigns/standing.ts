@@ -1,8 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { databaseNow } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { capResults, type Period, periodOf, progress, type Progress } from '../incentives/index.js';
-import { enrolmentsByIds } from './enrolments.js';
+import { enrolmentIdOf, enrolmentsByIds, resultsInPeriod } from './repository.js';
 import { incentivesOf } from '../terms/index.js';
 
 /**
@@ -26,8 +26,7 @@ export interface Standing {
 }
 
 export async function creatorStanding(db: Kysely<any>, p: { creatorId: string; campaignId: string }): Promise<Standing> {
-  const found = await sql<{ id: string }>`select id from enrolments where campaign_id = ${p.campaignId} and creator_id = ${p.creatorId}`.execute(db);
-  const enrolmentId = found.rows[0]?.id;
+  const enrolmentId = await enrolmentIdOf(db, p);
   const [enrolment] = enrolmentId ? await enrolmentsByIds(db, [enrolmentId]) : [];
   if (!enrolment) throw new AppError('not_found', `no campaign ${p.campaignId} that you joined`);
   const terms = enrolment.terms;
@@ -40,10 +39,7 @@ export async function creatorStanding(db: Kysely<any>, p: { creatorId: string; c
   // Before the start, the first period; after the end, the last one.
   const at = Math.min(Math.max(now.getTime(), window.starts_at.getTime()), window.ends_at.getTime() - 1);
   const period = periodOf(new Date(at), incentives, window);
-  const rows = await sql<{ status: string; gross: bigint }>`select status, gross from results
-    where enrolment_id = ${enrolment.id} and recorded_at >= ${period.start.toISOString()}::timestamptz
-      and recorded_at < ${period.end.toISOString()}::timestamptz and status in ('approved', 'pending', 'review')
-    order by recorded_at, id`.execute(db);
+  const rows = { rows: await resultsInPeriod(db, enrolment.id, period) };
   const approved = rows.rows.filter((r) => r.status === 'approved').map((r) => BigInt(r.gross));
   const capped = capResults(approved, incentives.caps);
   return {

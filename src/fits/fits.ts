@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { AppError, assert } from '../errors/index.js';
 import {
   type DataDrivenModelName,
@@ -10,6 +10,7 @@ import {
   type ShapleyFit,
 } from '../attribution/index.js';
 import { type CampaignSnapshot, campaignJourneys, campaignSnapshot } from './journeys.js';
+import { type FitRow, insertFitRow, latestFitRow } from './repository.js';
 
 type Db = Kysely<any>;
 
@@ -62,55 +63,13 @@ export async function latestFit(db: Db, campaignId: string, model: DataDrivenMod
 }
 
 export async function latestStoredFit(db: Db, campaignId: string, model: DataDrivenModelName): Promise<StoredFit | null> {
-  const r = await sql<FitRow>`select * from attribution_fits where campaign_id = ${campaignId} and model = ${model}
-    order by id desc limit 1`.execute(db);
-  const row = r.rows[0];
+  const row = await latestFitRow(db, campaignId, model);
   return row ? storedFitOf(row) : null;
 }
 
-interface FitRow {
-  id: string | number | bigint;
-  campaign_id: string;
-  model: DataDrivenModelName;
-  fitted_at: Date;
-  min_conversions: number;
-  journeys: string | number | bigint;
-  conversions: string | number | bigint;
-  nulls: string | number | bigint;
-  distinct_paths: string | number | bigint;
-  creators: number;
-  weights: Record<string, number>;
-  fallback_model: 'linear' | null;
-  fallback_reason: string | null;
-  method: 'exact' | 'sampled' | null;
-  standard_errors: Record<string, number> | null;
-  permutations: number | null;
-  conversion_probability: number | null;
-  removal_effects: Record<string, number> | null;
-  data_from: Date | null;
-  data_to: Date | null;
-  last_click_id: string | null;
-  last_conversion_id: string | null;
-  converting_conversions: string | number | bigint;
-}
-
 async function insertFit(db: Db, p: Omit<StoredFit, 'id' | 'fittedAt'>): Promise<StoredFit> {
-  const { fit, window, snapshot } = p;
-  const markov = fit.model === 'markov' ? fit : undefined;
-  const shapley = fit.model === 'shapley' ? fit : undefined;
-  const json = (m: ReadonlyMap<string, number> | undefined) => (m ? JSON.stringify(Object.fromEntries(m)) : null);
-  const r = await sql<FitRow>`
-    insert into attribution_fits (campaign_id, model, fitted_at, min_conversions, journeys, conversions, nulls, distinct_paths,
-      creators, weights, fallback_model, fallback_reason, method, standard_errors, permutations, conversion_probability,
-      removal_effects, data_from, data_to, last_click_id, last_conversion_id, converting_conversions)
-    values (${p.campaignId}, ${fit.model}, earnest_now(), ${p.minConversions}, ${fit.totals.journeys}, ${fit.totals.conversions},
-      ${fit.totals.nulls}, ${fit.totals.distinctPaths}, ${fit.totals.creators}, ${json(fit.weights)}::jsonb,
-      ${fit.fallback?.model ?? null}, ${fit.fallback?.reason ?? null}, ${shapley?.method ?? null}, ${json(shapley?.standardErrors)}::jsonb,
-      ${shapley?.permutations ?? null}, ${markov?.conversionProbability ?? null}, ${json(markov?.removalEffects)}::jsonb,
-      ${window?.from.toISOString() ?? null}::timestamptz, ${window?.to.toISOString() ?? null}::timestamptz,
-      ${snapshot.lastClickId}, ${snapshot.lastConversionId}, ${snapshot.convertingConversions})
-    returning *`.execute(db);
-  const row = r.rows[0];
+  const { fit } = p;
+  const row = await insertFitRow(db, p);
   assert(row, 'attribution_fits: the insert returned no row');
   const stored = storedFitOf(row);
   // What is read back is what a split will use: it must be the fit just made.

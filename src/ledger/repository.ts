@@ -2,6 +2,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { inTransaction, RetryableConflict, sqlState } from '../db/index.js';
 import { assert } from '../errors/index.js';
 import { isCurrency } from '../money/index.js';
+import type { CurrencyTotals } from './check.js';
 import { type BatchState, type Hold, processBatch } from './process.js';
 import {
   type Account,
@@ -358,4 +359,139 @@ function unique<T>(xs: readonly T[]): T[] {
 
 function bigintJson(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Balances read under a lock by the money movements (service.ts)
+
+/** The escrow's reserved and available amounts, its row locked (settlement). */
+export async function lockedEscrowForSettlement(trx: Trx, escrow: string): Promise<{ pending: bigint; available: bigint } | undefined> {
+  const escrowRow = await sql<{ pending: bigint; available: bigint }>`
+      select debits_pending as pending, credits_posted - debits_posted - debits_pending as available
+        from ledger_accounts where id = ${escrow} for update`.execute(trx);
+  return escrowRow.rows[0];
+}
+
+/** What the account has available, its row locked: one row, or none when it does not exist (clawbacks). */
+export async function lockedAvailable(trx: Trx, accountId: string): Promise<Array<{ available: bigint }>> {
+  const payable = accountId;
+  const r = await sql<{ available: bigint }>`
+      select credits_posted - debits_posted - debits_pending as available from ledger_accounts where id = ${payable} for update`.execute(trx);
+  return r.rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checker's reading of the journal (check.ts): read-only, in the checker's repeatable-read transaction
+
+export async function ledgerCounts(db: Db): Promise<Array<{ accounts: bigint; transfers: bigint; holds_pending: bigint }>> {
+  const r = await sql<{ accounts: bigint; transfers: bigint; holds_pending: bigint }>`
+        select (select count(*) from ledger_accounts) as accounts,
+               (select count(*) from ledger_transfers) as transfers,
+               (select count(*) from ledger_pending where status = 'pending') as holds_pending`.execute(db);
+  return r.rows;
+}
+
+export async function counterMismatchRows(db: Db): Promise<Array<{ id: string; stored: string; journal: string }>> {
+  const r = await sql<{ id: string; stored: string; journal: string }>`
+    with open_holds as (
+      select t.* from ledger_transfers t
+       where t.flags & 2 <> 0 and not exists (select 1 from ledger_transfers r where r.pending_id = t.id)
+    ), posted as (
+      select * from ledger_transfers t where t.flags & 2 = 0 and t.flags & 8 = 0
+    ), sides as (
+      select debit_account_id as id, amount as dp, 0::bigint as dpo, 0::bigint as cp, 0::bigint as cpo from open_holds
+      union all select credit_account_id, 0, 0, amount, 0 from open_holds
+      union all select debit_account_id, 0, amount, 0, 0 from posted
+      union all select credit_account_id, 0, 0, 0, amount from posted
+    ), sums as (
+      select id, sum(dp) as dp, sum(dpo) as dpo, sum(cp) as cp, sum(cpo) as cpo from sides group by id
+    ), closing as (
+      select debit_account_id as id from open_holds where flags & 64 <> 0
+      union select credit_account_id from open_holds where flags & 128 <> 0
+      union select p.debit_account_id from ledger_transfers r join ledger_transfers p on p.id = r.pending_id
+       where r.flags & 4 <> 0 and p.flags & 64 <> 0
+      union select p.credit_account_id from ledger_transfers r join ledger_transfers p on p.id = r.pending_id
+       where r.flags & 4 <> 0 and p.flags & 128 <> 0
+    )
+    select a.id,
+           concat_ws(' ', a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted, a.closed) as stored,
+           concat_ws(' ', coalesce(s.dp, 0), coalesce(s.dpo, 0), coalesce(s.cp, 0), coalesce(s.cpo, 0),
+                     c.id is not null) as journal
+      from ledger_accounts a
+      left join sums s on s.id = a.id
+      left join closing c on c.id = a.id
+     where a.debits_pending <> coalesce(s.dp, 0) or a.debits_posted <> coalesce(s.dpo, 0)
+        or a.credits_pending <> coalesce(s.cp, 0) or a.credits_posted <> coalesce(s.cpo, 0)
+        or a.closed <> (c.id is not null)
+     order by a.id`.execute(db);
+  return r.rows;
+}
+
+export async function holdStateMismatchRows(db: Db): Promise<Array<{ id: string; stored: string | null; journal: string }>> {
+  const r = await sql<{ id: string; stored: string | null; journal: string }>`
+    select t.id, h.status as stored,
+           case when r.id is null then 'pending' when r.flags & 4 <> 0 then 'posted'
+                when r.flags & 32768 <> 0 then 'expired' else 'voided' end as journal
+      from ledger_transfers t
+      left join ledger_pending h on h.id = t.id
+      left join ledger_transfers r on r.pending_id = t.id
+     where t.flags & 2 <> 0
+       and h.status is distinct from
+           (case when r.id is null then 'pending' when r.flags & 4 <> 0 then 'posted'
+                 when r.flags & 32768 <> 0 then 'expired' else 'voided' end)
+     order by t.id`.execute(db);
+  return r.rows;
+}
+
+export async function currencyTotalRows(db: Db): Promise<Array<{ currency: string } & Record<keyof CurrencyTotals, bigint>>> {
+  const r = await sql<{ currency: string } & Record<keyof CurrencyTotals, bigint>>`
+    select currency, sum(debits_pending) as debits_pending, sum(debits_posted) as debits_posted,
+           sum(credits_pending) as credits_pending, sum(credits_posted) as credits_posted
+      from ledger_accounts group by currency order by currency`.execute(db);
+  return r.rows;
+}
+
+export async function accountsOverLimitRows(db: Db): Promise<Array<{ id: string }>> {
+  const r = await sql<{ id: string }>`
+    select id from ledger_accounts
+     where (flags & 2 <> 0 and debits_pending + debits_posted > credits_posted)
+        or (flags & 4 <> 0 and credits_pending + credits_posted > debits_posted)
+     order by id`.execute(db);
+  return r.rows;
+}
+
+export async function holdsResolvedTwiceRows(db: Db): Promise<Array<{ pending_id: string; n: bigint }>> {
+  const r = await sql<{ pending_id: string; n: bigint }>`
+    select pending_id, count(*) as n from ledger_transfers where pending_id is not null
+     group by pending_id having count(*) > 1 order by pending_id`.execute(db);
+  return r.rows;
+}
+
+export async function currencyMismatchRows(db: Db): Promise<Array<{ id: string }>> {
+  const r = await sql<{ id: string }>`
+    select t.id from ledger_transfers t
+      join ledger_accounts d on d.id = t.debit_account_id
+      join ledger_accounts c on c.id = t.credit_account_id
+     where d.currency <> t.currency or c.currency <> t.currency order by t.id`.execute(db);
+  return r.rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The simulation's reading of the ledger (simulation/simulate.ts, test tooling)
+
+/** The simulation's accounts (ids `<prefix>.…`) with their counters. */
+export async function simulatedAccounts(
+  db: Db,
+  prefix: string,
+): Promise<Array<{ id: string; currency: string; flags: number; dp: bigint; dpo: bigint; cp: bigint; cpo: bigint; closed: boolean }>> {
+  const rows = await sql<{ id: string; currency: string; flags: number; dp: bigint; dpo: bigint; cp: bigint; cpo: bigint; closed: boolean }>`
+    select id, currency, flags, debits_pending as dp, debits_posted as dpo, credits_pending as cp, credits_posted as cpo, closed
+      from ledger_accounts where id like ${`${prefix}.%`}`.execute(db);
+  return rows.rows;
+}
+
+/** The stored status of these holds (ledger_pending). */
+export async function holdStatuses(db: Db, ids: readonly string[]): Promise<Array<{ id: string; status: string }>> {
+  const rows = await sql<{ id: string; status: string }>`select id, status from ledger_pending where id = any(${ids}::text[])`.execute(db);
+  return rows.rows;
 }

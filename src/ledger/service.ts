@@ -1,8 +1,8 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { inTransaction } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { allocate, Money, splitFee } from '../money/index.js';
-import { createAccounts, createTransfers, createTransfersIn, lookupTransfers } from './repository.js';
+import { createAccounts, createTransfers, createTransfersIn, lockedAvailable, lockedEscrowForSettlement, lookupTransfers } from './repository.js';
 import {
   type AccountRequest,
   AccountFlags,
@@ -277,10 +277,7 @@ export async function settleEscrow(
       const refunded = done.find((t) => t.id === sweep.id)?.amount ?? 0n;
       return { ok: true as const, refunded: Money.of(refunded, p.currency) };
     }
-    const escrowRow = await sql<{ pending: bigint; available: bigint }>`
-      select debits_pending as pending, credits_posted - debits_posted - debits_pending as available
-        from ledger_accounts where id = ${escrow} for update`.execute(trx);
-    const row = escrowRow.rows[0];
+    const row = await lockedEscrowForSettlement(trx, escrow);
     if (!row) throw new AppError('not_found', `no escrow for campaign ${p.campaignId}`);
     if (row.pending > 0n) {
       throw new AppError('conflict', `escrow of campaign ${p.campaignId} still has ${row.pending} reserved by pending holds`);
@@ -370,9 +367,8 @@ export async function clawback(
     const done = await lookupTransfers(trx, [ids.payable, ids.receivable]);
     if (done.length > 0) return { ok: true as const, transfers: done };
     const payable = AccountId.payable(p.creatorId, c);
-    const r = await sql<{ available: bigint }>`
-      select credits_posted - debits_posted - debits_pending as available from ledger_accounts where id = ${payable} for update`.execute(trx);
-    const available = r.rows[0]?.available ?? 0n;
+    const [locked] = await lockedAvailable(trx, payable);
+    const available = locked?.available ?? 0n;
     const fromPayable = available <= 0n ? 0n : available < total ? available : total;
     const shortfall = total - fromPayable;
     const requests: TransferRequest[] = [];
@@ -437,14 +433,13 @@ export async function clawbackToWallet(
     const done = await lookupTransfers(trx, [`${p.id}.payable`, `${p.id}.receivable`]);
     if (done.length > 0) return { ok: true as const, transfers: done };
     const payable = AccountId.payable(p.creatorId, c);
-    const r = await sql<{ available: bigint }>`
-      select credits_posted - debits_posted - debits_pending as available from ledger_accounts where id = ${payable} for update`.execute(trx);
+    const [locked] = await lockedAvailable(trx, payable);
     const requests = clawbackRequests({
       id: p.id,
       creatorId: p.creatorId,
       currency: c,
       amount: total,
-      payableAvailable: BigInt(r.rows[0]?.available ?? 0n),
+      payableAvailable: BigInt(locked?.available ?? 0n),
       creditAccountId: AccountId.wallet(p.orgId, c),
       ...(p.userData ? { userData: p.userData } : {}),
     });

@@ -11,6 +11,5 @@ export {
   type PaymentProvider,
   type ProviderOutcome,
   testPaymentProvider,
-  type WalletBalance,
-  walletBalances,
 } from './payments.js';
+export { type WalletBalance, walletBalances } from './repository.js';

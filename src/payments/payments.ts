@@ -1,10 +1,11 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { inTransaction, keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { AccountId, createTransfersIn, deposit as ledgerDeposit, lookupAccounts, openBrandWallet, withdrawalRequest } from '../ledger/index.js';
 import { Money } from '../money/index.js';
 import type { PaymentProvider, ProviderOutcome } from './providers.js';
+import { insertMovement, lockedMovement, movementByKey, movementsPage, pendingMovements, setMovementOutcome, setPendingMovementOutcome } from './repository.js';
 
 export { type PaymentProvider, type ProviderOutcome, testPaymentProvider } from './providers.js';
 
@@ -143,9 +144,7 @@ export async function finishPendingMovements(
   const limit = options.limit ?? MOVEMENT_RECOVERY.limit_default;
   assert(Number.isInteger(limit) && limit >= 1 && limit <= MOVEMENT_RECOVERY.limit_max, `recovery limit ${limit} out of range`);
   const olderThan = options.olderThanSeconds ?? MOVEMENT_RECOVERY.older_than_seconds_default;
-  const r = await sql<MoneyMovement>`select * from money_movements
-    where status = 'pending' and kind in ('deposit', 'withdrawal') and created_at <= now() - make_interval(secs => ${olderThan})
-    order by created_at, id limit ${limit}`.execute(db);
+  const r = { rows: await pendingMovements(db, olderThan, limit) };
   const report: MovementRecoveryReport = { found: r.rows.length, finished: 0, errors: [] };
   for (const row of r.rows) {
     try {
@@ -166,25 +165,22 @@ async function recordOnce(
   p: { orgId: string; kind: string; amount: Money; reference: string },
 ): Promise<{ movement: MoneyMovement; created: boolean }> {
   const id = newId(p.kind === 'deposit' ? 'dep' : 'wd');
-  const inserted = await sql`insert into money_movements (id, org_id, kind, reference, amount, currency, status)
-    values (${id}, ${p.orgId}, ${p.kind}, ${p.reference}, ${p.amount.amount}, ${p.amount.currency}, 'pending')
-    on conflict (org_id, kind, reference) do nothing`.execute(db);
-  const r = await sql<MoneyMovement>`select * from money_movements where org_id = ${p.orgId} and kind = ${p.kind} and reference = ${p.reference}`.execute(db);
-  const m = normalise(r.rows[0] as MoneyMovement);
+  const created = await insertMovement(db, id, p);
+  const m = normalise((await movementByKey(db, p)) as MoneyMovement);
   if (m.amount !== p.amount.amount || m.currency !== p.amount.currency) {
     const field = m.amount !== p.amount.amount ? 'amount' : 'currency';
     const was = Money.of(m.amount, m.currency).toString();
     throw new AppError('idempotency_conflict', `reference ${p.reference} was used for a ${p.kind} of ${was}`, { details: { field } });
   }
-  return { movement: m, created: (inserted.numAffectedRows ?? 0n) > 0n };
+  return { movement: m, created };
 }
 
-interface Failure {
+export interface Failure {
   code: FailureCode;
   message: string;
 }
 
-interface Via {
+export interface Via {
   provider: string;
   providerRef: string;
 }
@@ -197,8 +193,7 @@ async function insufficient(trx: Trx, orgId: string, amount: Money): Promise<Fai
 }
 
 async function lockMovement(trx: Trx, id: string): Promise<MoneyMovement> {
-  const r = await sql<MoneyMovement>`select * from money_movements where id = ${id} for update`.execute(trx);
-  const m = r.rows[0];
+  const m = await lockedMovement(trx, id);
   assert(m, `money movement ${id} vanished`);
   return normalise(m);
 }
@@ -206,19 +201,13 @@ async function lockMovement(trx: Trx, id: string): Promise<MoneyMovement> {
 /** The final status of a movement whose row the caller holds locked. */
 async function setOutcome(trx: Trx, id: string, status: 'succeeded' | 'failed', via: Via | null, failure: Failure | null): Promise<MoneyMovement> {
   assert((status === 'failed') === (failure !== null), `a ${status} movement ${failure ? 'has' : 'needs'} a failure code`);
-  const r = await sql<MoneyMovement>`update money_movements set status = ${status}, provider = ${via?.provider ?? null},
-      provider_reference = ${via?.providerRef ?? null}, failure_code = ${failure?.code ?? null}, failure = ${failure?.message ?? null}
-    where id = ${id} and status = 'pending' returning *`.execute(trx);
-  const m = r.rows[0];
+  const m = await setPendingMovementOutcome(trx, id, status, via, failure);
   assert(m, `money movement ${id} was not pending`);
   return normalise(m);
 }
 
 async function finish(db: Db, id: string, status: 'succeeded' | 'failed', done: Via, failure: Failure | null): Promise<MoneyMovement> {
-  const r = await sql<MoneyMovement>`update money_movements set status = ${status}, provider = ${done.provider},
-      provider_reference = ${done.providerRef}, failure_code = ${failure?.code ?? null}, failure = ${failure?.message ?? null}
-    where id = ${id} returning *`.execute(db);
-  return normalise(r.rows[0] as MoneyMovement);
+  return normalise((await setMovementOutcome(db, id, status, done, failure)) as MoneyMovement);
 }
 
 function normalise(m: MoneyMovement): MoneyMovement {
@@ -231,21 +220,6 @@ function normalise(m: MoneyMovement): MoneyMovement {
  */
 export async function listMovements(db: Db, orgId: string, page: PageRequest): Promise<Page<MoneyMovement>> {
   const k = keyset(page, { time: 'm.created_at', keys: ['m.id'] });
-  const r = await sql<MoneyMovement & PageTime>`select m.*, ${k.select} from money_movements m
-    where m.org_id = ${orgId} and m.kind in ('deposit', 'withdrawal') and ${k.where} order by ${k.orderBy} limit ${k.limit}`.execute(db);
-  const p = k.page(r.rows, (m) => [m.id]);
+  const p = k.page(await movementsPage<MoneyMovement & PageTime>(db, orgId, k), (m) => [m.id]);
   return { ...p, rows: p.rows.map(normalise) };
-}
-
-export interface WalletBalance {
-  currency: string;
-  balance: bigint;
-  held: bigint;
-}
-
-export async function walletBalances(db: Db, orgId: string): Promise<WalletBalance[]> {
-  const r = await sql<{ currency: string; balance: bigint; held: bigint }>`
-    select trim(currency) as currency, credits_posted - debits_posted as balance, debits_pending as held
-      from ledger_accounts where id like ${`wallet:${orgId}:%`} order by currency`.execute(db);
-  return r.rows;
 }

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { createApiKey, type IssuedKey, type KeyOwner } from './keys.js';
 
 export { Authenticator, type Caller } from './authenticator.js';
-export { countOperatorKeys, createApiKey, findApiKey, type IssuedKey, type KeyOwner, type Principal, revokeApiKey, sha256, type StoredKey } from './keys.js';
+export { createApiKey, findApiKey, type IssuedKey, type KeyOwner, type Principal, sha256, type StoredKey } from './keys.js';
 import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError } from '../errors/index.js';
 import { newId } from '../ids/index.js';
@@ -127,4 +127,37 @@ export async function creatorPlatforms(db: Db, creatorId: string): Promise<Creat
 export async function declaredFollowers(db: Db, creatorId: string, platform: string): Promise<bigint | null> {
   const r = await sql<{ followers: string }>`select followers::text from creator_platforms where creator_id = ${creatorId} and platform = ${platform}`.execute(db);
   return r.rows[0] ? BigInt(r.rows[0].followers) : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// API keys (their logic: keys.ts)
+
+/** Stores a key (the SHA-256 of its secret only); its created_at. */
+export async function insertApiKey(
+  db: Db,
+  p: { id: string; secretSha256: Buffer; ownerKind: KeyOwner['kind']; ownerId: string | null; label: string | null },
+): Promise<Date> {
+  const { id } = p;
+  const r = await sql<{ created_at: Date }>`insert into api_keys (id, secret_sha256, owner_kind, owner_id, label)
+    values (${id}, ${p.secretSha256}, ${p.ownerKind}, ${p.ownerId}, ${p.label}) returning created_at`.execute(db);
+  return (r.rows[0] as { created_at: Date }).created_at;
+}
+
+export async function revokeApiKey(db: Kysely<any>, id: string): Promise<boolean> {
+  const r = await sql`update api_keys set revoked_at = now() where id = ${id} and revoked_at is null`.execute(db);
+  return (r.numAffectedRows ?? 0n) > 0n;
+}
+
+export async function countOperatorKeys(db: Kysely<any>): Promise<number> {
+  const r = await sql<{ n: bigint }>`select count(*) as n from api_keys where owner_kind = 'operator' and revoked_at is null`.execute(db);
+  return Number(r.rows[0]?.n ?? 0n);
+}
+
+export async function apiKeyRow(
+  db: Db,
+  id: string,
+): Promise<{ secret_sha256: Buffer | Uint8Array; owner_kind: string; owner_id: string | null; revoked_at: Date | null } | undefined> {
+  const r = await sql<{ secret_sha256: Buffer | Uint8Array; owner_kind: string; owner_id: string | null; revoked_at: Date | null }>`
+    select secret_sha256, owner_kind, owner_id, revoked_at from api_keys where id = ${id}`.execute(db);
+  return r.rows[0];
 }

@@ -9,6 +9,6 @@ export { type Click, type ClickFilter, ipHashSalt, listClicks } from './reposito
 export { type BillableClick, ClickTracker, type ClickTrackerOptions, hashIp, type RecordClickResults, TRACKING_LIMITS, type Visit } from './tracker.js';
 export { type BrowserSnippet, browserSnippet } from './snippet.js';
 export { parseViewBeacon, type ViewBeacon, viewBeaconBody, VIEW_BEACON_LIMITS } from './view-beacon.js';
-export { type ClickForView, clicksByIds, clockOffsetMs, insertVerifiedViews, type NewVerifiedView, setViewBatchResults, takeViewBatch, unbatchedViewCounts, unrecordedViewBatches, VERIFIED_VIEW_STATUSES, type VerifiedView, type VerifiedViewStatus, type ViewBatch } from './view-repository.js';
+export { type ClickForView, clicksByIds, clockOffsetMs, insertVerifiedViews, type NewVerifiedView, setViewBatchResults, takeViewBatch, unbatchedViewCounts, unrecordedViewBatches, VERIFIED_VIEW_STATUSES, type VerifiedView, type VerifiedViewStatus, type ViewBatch } from './repository.js';
 export { VIEW_DURATION_MS, VIEW_RATIO, type ViewKind } from './view-timer.js';
 export { type BeaconVisit, ViewTracker, type ViewTrackerOptions, type ViewTrackerStats, VIEW_TRACKING_LIMITS } from './view-tracker.js';

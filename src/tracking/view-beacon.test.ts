@@ -3,7 +3,7 @@ import { isAppError } from '../errors/index.js';
 import { parseViewBeacon } from './view-beacon.js';
 import { batchDue } from '../flows/views.js';
 import { creditedClick, viewStatus, visitorKeyOf } from './view-tracker.js';
-import type { ClickForView } from './view-repository.js';
+import type { ClickForView } from './repository.js';
 
 const CLICK = (n: number) => `clk_${String(n).padStart(26, '0')}`;
 const BROWSER = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';

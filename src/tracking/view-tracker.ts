@@ -11,7 +11,7 @@ import { statusAtAccept } from './flags.js';
 import { ipHashSalt } from './repository.js';
 import { hashIp } from './tracker.js';
 import type { ViewBeacon } from './view-beacon.js';
-import { type ClickForView, clicksByIds, clockOffsetMs, insertVerifiedViews, type NewVerifiedView, type VerifiedViewStatus } from './view-repository.js';
+import { type ClickForView, clicksByIds, clockOffsetMs, insertVerifiedViews, type NewVerifiedView, type VerifiedViewStatus } from './repository.js';
 
 /**
  * The writer behind `POST /b/view` (docs/tracking.md#viewability-beacons), built like the click

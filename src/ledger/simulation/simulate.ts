@@ -1,8 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { advanceClock } from '../../db/index.js';
 import { type Random, seededRandom } from '../../random/index.js';
 import { checkLedger } from '../check.js';
-import { createAccounts, createTransfers, expireDueHolds } from '../repository.js';
+import { createAccounts, createTransfers, expireDueHolds, holdStatuses, simulatedAccounts } from '../repository.js';
 import { AccountFlags, type TransferRequest, TransferFlags as F, type TransferOutcome } from '../types.js';
 import { LedgerModel, type ModelResult } from './model.js';
 
@@ -316,11 +316,9 @@ function compareResults(expected: ModelResult[], actual: TransferOutcome[], fail
 }
 
 async function compareAccounts(db: Kysely<any>, w: World, fail: (d: string) => never): Promise<void> {
-  const rows = await sql<{ id: string; currency: string; flags: number; dp: bigint; dpo: bigint; cp: bigint; cpo: bigint; closed: boolean }>`
-    select id, currency, flags, debits_pending as dp, debits_posted as dpo, credits_pending as cp, credits_posted as cpo, closed
-      from ledger_accounts where id like ${`${w.p}.%`}`.execute(db);
+  const accounts = await simulatedAccounts(db, w.p);
   const totals = new Map<string, bigint[]>();
-  for (const a of rows.rows) {
+  for (const a of accounts) {
     const m = w.model.accounts.get(a.id);
     if (!m) fail(`account ${a.id} is not in the model`);
     const same = m && m.dp === a.dp && m.dpo === a.dpo && m.cp === a.cp && m.cpo === a.cpo && m.closed === a.closed;
@@ -330,7 +328,7 @@ async function compareAccounts(db: Kysely<any>, w: World, fail: (d: string) => n
     const t = totals.get(a.currency) ?? [0n, 0n, 0n, 0n];
     totals.set(a.currency, [(t[0] as bigint) + a.dp, (t[1] as bigint) + a.dpo, (t[2] as bigint) + a.cp, (t[3] as bigint) + a.cpo]);
   }
-  if (rows.rows.length !== w.model.accounts.size) fail(`ledger has ${rows.rows.length} accounts, model ${w.model.accounts.size}`);
+  if (accounts.length !== w.model.accounts.size) fail(`ledger has ${accounts.length} accounts, model ${w.model.accounts.size}`);
   for (const [currency, [dp, dpo, cp, cpo]] of totals) {
     if (dp !== cp || dpo !== cpo) fail(`${currency} does not balance: debits ${dp}/${dpo}, credits ${cp}/${cpo}`);
   }
@@ -338,8 +336,8 @@ async function compareAccounts(db: Kysely<any>, w: World, fail: (d: string) => n
 
 async function compareHolds(db: Kysely<any>, w: World, ids: string[], fail: (d: string) => never): Promise<void> {
   if (ids.length === 0) return;
-  const rows = await sql<{ id: string; status: string }>`select id, status from ledger_pending where id = any(${ids}::text[])`.execute(db);
-  const stored = new Map(rows.rows.map((x) => [x.id, x.status]));
+  const rows = await holdStatuses(db, ids);
+  const stored = new Map(rows.map((x) => [x.id, x.status]));
   for (const holdId of ids) {
     const m = w.model.holds.get(holdId);
     if ((m?.status ?? undefined) !== stored.get(holdId)) fail(`hold ${holdId}: ledger ${stored.get(holdId)}, model ${m?.status}`);
