@@ -1,8 +1,9 @@
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { incentivesOf, type Terms } from '../terms/index.js';
 import { admitResult, type Caps, type Period, periodOf, type PeriodTally } from '../incentives/index.js';
 import { holdLegIds, linkChain, TransferFlags as F, type TransferRequest } from '../ledger/index.js';
 import { splitFee } from '../money/index.js';
+import { approvedInPeriod, cappedTerms, lockCapPeriods, markPaidGross } from './repository.js';
 
 /**
  * Caps per creator per period, applied when results are paid (issue #5 §4): a result beyond the
@@ -47,7 +48,7 @@ export async function capPayments(trx: Trx, results: readonly CappableResult[]):
     groups.set(key, g);
   }
   const keys = [...groups.keys()].sort();
-  await sql`select pg_advisory_xact_lock(hashtextextended('earnest.caps:' || k, 0)) from unnest(${keys}::text[]) as k order by k`.execute(trx);
+  await lockCapPeriods(trx, keys);
   const cut: Array<{ id: string; paid: bigint }> = [];
   for (const key of keys) {
     const g = groups.get(key)!;
@@ -63,8 +64,7 @@ export async function capPayments(trx: Trx, results: readonly CappableResult[]):
     }
   }
   if (cut.length > 0) {
-    await sql`update results r set paid_gross = x.paid from unnest(${cut.map((c) => c.id)}::text[], ${cut.map((c) => c.paid.toString())}::int8[])
-      as x(id, paid) where r.id = x.id`.execute(trx);
+    await markPaidGross(trx, cut);
   }
   return out;
 }
@@ -78,11 +78,9 @@ interface CapRule {
 
 /** The caps of the enrolments' accepted terms; enrolments without caps are left out. */
 async function capRules(trx: Trx, enrolmentIds: string[]): Promise<Map<string, CapRule>> {
-  const r = await sql<{ id: string; terms: Terms }>`select e.id, t.terms from enrolments e
-      join campaign_terms t on t.campaign_id = e.campaign_id and t.version = e.terms_version
-     where e.id = any(${enrolmentIds}::text[]) and t.terms -> 'incentives' -> 'caps' <> '{}'::jsonb`.execute(trx);
+  const rows = await cappedTerms(trx, enrolmentIds);
   const rules = new Map<string, CapRule>();
-  for (const row of r.rows) {
+  for (const row of rows) {
     const incentives = incentivesOf(row.terms);
     if (!incentives) continue;
     const { results_per_period, amount_per_period } = incentives.caps;
@@ -103,12 +101,10 @@ function periodIn(at: Date, rule: CapRule): Period {
  * the approved results capped; the earnings are what each earned (its `paid_gross`, else its gross).
  */
 async function paidSoFar(trx: Trx, enrolmentId: string, period: Period, caps: Caps): Promise<PeriodTally> {
-  const r = await sql<{ n: bigint; earned: bigint | null }>`select count(*) as n, sum(coalesce(paid_gross, gross)) as earned from results
-     where enrolment_id = ${enrolmentId} and status = 'approved'
-       and recorded_at >= ${period.start.toISOString()}::timestamptz and recorded_at < ${period.end.toISOString()}::timestamptz`.execute(trx);
-  const n = Number(r.rows[0]?.n ?? 0n);
+  const row = await approvedInPeriod(trx, enrolmentId, period);
+  const n = Number(row?.n ?? 0n);
   const max = caps.results_per_period;
-  return { results: max === null ? n : Math.min(n, max), earnings: BigInt(r.rows[0]?.earned ?? 0n) };
+  return { results: max === null ? n : Math.min(n, max), earnings: BigInt(row?.earned ?? 0n) };
 }
 
 /** A partial post of the hold: `paid` split by the fee into the two legs; a leg with nothing to post is voided. */

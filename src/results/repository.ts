@@ -2,6 +2,8 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { campaignRowsPage } from '../campaigns/index.js';
 import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import { AppError } from '../errors/index.js';
+import type { Period } from '../incentives/index.js';
+import type { Terms } from '../terms/index.js';
 import { textArrays } from './decisions.js';
 import type { Result, ResultDraft, ResultStatus } from './results.js';
 
@@ -249,4 +251,33 @@ export async function openHoldCount(db: Db, campaignId: string): Promise<number>
   const r = await sql<{ n: bigint }>`select count(*) as n from results where campaign_id = ${campaignId}
     and status in ('pending', 'review')`.execute(db);
   return Number(r.rows[0]?.n ?? 0n);
+}
+
+// The caps' SQL (caps.ts keeps the rules: which results a period's caps cut, and by how much).
+
+/** Serializes payments per enrolment-period: a transaction-scoped advisory lock on each key, in key order. */
+export async function lockCapPeriods(trx: Trx, keys: readonly string[]): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended('earnest.caps:' || k, 0)) from unnest(${keys}::text[]) as k order by k`.execute(trx);
+}
+
+/** Results the caps cut: what each earned (`paid_gross`). */
+export async function markPaidGross(trx: Trx, cut: ReadonlyArray<{ id: string; paid: bigint }>): Promise<void> {
+  await sql`update results r set paid_gross = x.paid from unnest(${cut.map((c) => c.id)}::text[], ${cut.map((c) => c.paid.toString())}::int8[])
+      as x(id, paid) where r.id = x.id`.execute(trx);
+}
+
+/** The accepted terms of these enrolments whose incentives have caps. */
+export async function cappedTerms(trx: Trx, enrolmentIds: string[]): Promise<Array<{ id: string; terms: Terms }>> {
+  const r = await sql<{ id: string; terms: Terms }>`select e.id, t.terms from enrolments e
+      join campaign_terms t on t.campaign_id = e.campaign_id and t.version = e.terms_version
+     where e.id = any(${enrolmentIds}::text[]) and t.terms -> 'incentives' -> 'caps' <> '{}'::jsonb`.execute(trx);
+  return r.rows;
+}
+
+/** An enrolment's approved results recorded in the period: how many, and what they earned. */
+export async function approvedInPeriod(trx: Trx, enrolmentId: string, period: Period): Promise<{ n: bigint; earned: bigint | null } | undefined> {
+  const r = await sql<{ n: bigint; earned: bigint | null }>`select count(*) as n, sum(coalesce(paid_gross, gross)) as earned from results
+     where enrolment_id = ${enrolmentId} and status = 'approved'
+       and recorded_at >= ${period.start.toISOString()}::timestamptz and recorded_at < ${period.end.toISOString()}::timestamptz`.execute(trx);
+  return r.rows[0];
 }
