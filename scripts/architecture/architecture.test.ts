@@ -68,7 +68,6 @@ const KERNEL_TABLES: Record<string, readonly string[]> = { db: ['earnest_clock',
 const SQL_OUTSIDE_REPOSITORY = [
   'conversions/views.ts',
   'results/decisions.ts',
-  'results/recheck.ts',
   'results/review.ts',
 ];
 

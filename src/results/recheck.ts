@@ -1,7 +1,7 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { enrolmentsByIds, type EnrolmentWithTerms } from '../campaigns/index.js';
-import type { ClickStatus } from '../validation/index.js';
 import { recheckTraffic, type StoredClick, type StoredConversion } from '../judging/index.js';
+import { baselineRows, creatorContacts, recentClickRows, recentConversionRows } from './repository.js';
 import type { Result } from './results.js';
 
 /**
@@ -91,22 +91,6 @@ function windows(groups: readonly Group[]) {
   };
 }
 
-interface ConversionRow {
-  id: string;
-  enrolment_id: string;
-  type: 'lead' | 'sale';
-  click_id: string | null;
-  occurred_at: Date;
-  request: {
-    promo_code: string | null;
-    customer: { id: string; email: string | null; phone: string | null; country: string | null; age?: number | null };
-    amount: string | null;
-    currency: string | null;
-  };
-  ip_hash: string | null;
-  user_agent: string | null;
-}
-
 /**
  * Each group's conversions in its window that validation did not refuse at intake (an invalid one is
  * no evidence about the creator's paid traffic, and the engine's cohort rules count only valid events
@@ -114,18 +98,9 @@ interface ConversionRow {
  */
 async function recentConversions(db: Db, groups: readonly Group[], sourceIds: readonly string[]): Promise<Map<string, StoredConversion[]>> {
   const w = windows(groups);
-  const r = await sql<ConversionRow>`
-    select c.id, c.enrolment_id, c.type, c.click_id, c.occurred_at, c.request, c.ip_hash, c.user_agent
-      from unnest(${w.enrolments}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[]) as g(enrolment_id, from_ts, to_ts)
-      cross join lateral (
-        select * from conversions c where c.enrolment_id = g.enrolment_id and c.occurred_at between g.from_ts and g.to_ts
-           and c.verdict in ('valid', 'review')
-         order by c.occurred_at desc limit ${RECHECK_LIMITS.conversions_per_group}) c
-    union all
-    select c.id, c.enrolment_id, c.type, c.click_id, c.occurred_at, c.request, c.ip_hash, c.user_agent
-      from conversions c where c.id = any(${[...sourceIds]}::text[]) and c.enrolment_id = any(${w.enrolments}::text[])`.execute(db);
+  const rows = await recentConversionRows(db, w, sourceIds);
   // A due result's conversion inside its group's window comes twice.
-  return byEnrolmentOnce(r.rows, (c): StoredConversion => ({
+  return byEnrolmentOnce(rows, (c): StoredConversion => ({
     id: c.id,
     occurredAt: new Date(c.occurred_at),
     kind: c.type,
@@ -139,33 +114,12 @@ async function recentConversions(db: Db, groups: readonly Group[], sourceIds: re
   }));
 }
 
-interface ClickRow {
-  id: string;
-  enrolment_id: string;
-  occurred_at: Date;
-  ip_hash: string;
-  user_agent: string | null;
-  referrer: string | null;
-  landing_url: string | null;
-  status: ClickStatus;
-}
-
 /** Each group's clicks in its window, the most recent first up to the limit, and the clicks named by id. */
 async function recentClicks(db: Db, groups: readonly Group[], ids: readonly string[]): Promise<Map<string, StoredClick[]>> {
   const w = windows(groups);
   const creators = groups.map((g) => g.enrolment.creator_id);
-  const r = await sql<ClickRow>`
-    select k.id, k.enrolment_id, k.occurred_at, k.ip_hash, k.user_agent, k.referrer, k.landing_url, k.status
-      from unnest(${w.enrolments}::text[], ${creators}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[])
-        as g(enrolment_id, creator_id, from_ts, to_ts)
-      cross join lateral (
-        select * from clicks k where k.creator_id = g.creator_id and k.enrolment_id = g.enrolment_id
-           and k.occurred_at between g.from_ts and g.to_ts
-         order by k.occurred_at desc limit ${RECHECK_LIMITS.clicks_per_group}) k
-    union all
-    select k.id, k.enrolment_id, k.occurred_at, k.ip_hash, k.user_agent, k.referrer, k.landing_url, k.status
-      from clicks k where k.id = any(${[...new Set(ids)]}::text[]) and k.enrolment_id = any(${w.enrolments}::text[])`.execute(db);
-  return byEnrolmentOnce(r.rows, (k): StoredClick => ({
+  const rows = await recentClickRows(db, w, creators, ids);
+  return byEnrolmentOnce(rows, (k): StoredClick => ({
     id: k.id,
     occurredAt: new Date(k.occurred_at),
     ipHash: k.ip_hash,
@@ -202,27 +156,9 @@ export async function campaignBaselines(db: Db, groups: readonly Group[]): Promi
   if (groups.length === 0) return out;
   const w = windows(groups);
   const campaigns = groups.map((g) => g.enrolment.campaign_id);
-  const r = await sql<{ group_enrolment: string; clicks: bigint; conversions: bigint }>`
-    with g as (
-      select * from unnest(${w.enrolments}::text[], ${campaigns}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[])
-        as g(enrolment_id, campaign_id, from_ts, to_ts)
-    ), recent as materialized (
-      select c.campaign_id, k.id, k.enrolment_id, k.occurred_at
-        from (select campaign_id, min(from_ts) as from_ts, max(to_ts) as to_ts from g group by campaign_id) c
-        cross join lateral (
-          select k.id, k.enrolment_id, k.status, k.occurred_at from clicks k where k.campaign_id = c.campaign_id
-           order by k.id desc limit ${RECHECK_LIMITS.baseline_clicks}) k
-       where k.status = 'valid' and k.occurred_at between c.from_ts and c.to_ts
-    ), converted as materialized (
-      select distinct cv.click_id from conversions cv where cv.click_id in (select id from recent) and cv.verdict = 'valid'
-    )
-    select g.enrolment_id as group_enrolment, r.enrolment_id as other, count(r.id) as clicks, count(x.click_id) as conversions
-      from g join recent r on r.campaign_id = g.campaign_id and r.enrolment_id <> g.enrolment_id
-                          and r.occurred_at between g.from_ts and g.to_ts
-      left join converted x on x.click_id = r.id
-     group by g.enrolment_id, r.enrolment_id`.execute(db);
+  const rows = await baselineRows(db, w, campaigns);
   const perGroup = new Map<string, Array<{ clicks: number; conversions: number }>>();
-  for (const row of r.rows) {
+  for (const row of rows) {
     const list = perGroup.get(row.group_enrolment) ?? [];
     list.push({ clicks: Number(row.clicks), conversions: Number(row.conversions) });
     perGroup.set(row.group_enrolment, list);
@@ -261,7 +197,6 @@ export function baselineOf(others: ReadonlyArray<{ clicks: number; conversions: 
 }
 
 async function contacts(db: Db, ids: readonly string[]): Promise<Map<string, { email: string; phone: string | null }>> {
-  const r = await sql<{ id: string; email: string; phone: string | null }>`select id, email, phone from creators
-    where id = any(${[...new Set(ids)]}::text[])`.execute(db);
-  return new Map(r.rows.map((c) => [c.id, { email: c.email, phone: c.phone }]));
+  const rows = await creatorContacts(db, ids);
+  return new Map(rows.map((c) => [c.id, { email: c.email, phone: c.phone }]));
 }

@@ -4,7 +4,9 @@ import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.
 import { AppError } from '../errors/index.js';
 import type { Period } from '../incentives/index.js';
 import type { Terms } from '../terms/index.js';
+import type { ClickStatus } from '../validation/index.js';
 import { textArrays } from './decisions.js';
+import { RECHECK_LIMITS } from './recheck.js';
 import type { Result, ResultDraft, ResultStatus } from './results.js';
 
 /** The tables this module owns (only it writes them) and those of other modules it may read. */
@@ -280,4 +282,109 @@ export async function approvedInPeriod(trx: Trx, enrolmentId: string, period: Pe
      where enrolment_id = ${enrolmentId} and status = 'approved'
        and recorded_at >= ${period.start.toISOString()}::timestamptz and recorded_at < ${period.end.toISOString()}::timestamptz`.execute(trx);
   return r.rows[0];
+}
+
+// The release re-check's SQL (recheck.ts groups the due results and asks the engine).
+
+/** Each group's enrolment and window, as parallel arrays (one element per group). */
+export interface RecheckWindows {
+  enrolments: string[];
+  from: string[];
+  to: string[];
+}
+
+export interface ConversionRow {
+  id: string;
+  enrolment_id: string;
+  type: 'lead' | 'sale';
+  click_id: string | null;
+  occurred_at: Date;
+  request: {
+    promo_code: string | null;
+    customer: { id: string; email: string | null; phone: string | null; country: string | null; age?: number | null };
+    amount: string | null;
+    currency: string | null;
+  };
+  ip_hash: string | null;
+  user_agent: string | null;
+}
+
+/**
+ * Each group's conversions in its window that validation did not refuse at intake, the most recent
+ * first up to the limit, and the due results' own conversions (one can come twice).
+ */
+export async function recentConversionRows(db: Db, w: RecheckWindows, sourceIds: readonly string[]): Promise<ConversionRow[]> {
+  const r = await sql<ConversionRow>`
+    select c.id, c.enrolment_id, c.type, c.click_id, c.occurred_at, c.request, c.ip_hash, c.user_agent
+      from unnest(${w.enrolments}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[]) as g(enrolment_id, from_ts, to_ts)
+      cross join lateral (
+        select * from conversions c where c.enrolment_id = g.enrolment_id and c.occurred_at between g.from_ts and g.to_ts
+           and c.verdict in ('valid', 'review')
+         order by c.occurred_at desc limit ${RECHECK_LIMITS.conversions_per_group}) c
+    union all
+    select c.id, c.enrolment_id, c.type, c.click_id, c.occurred_at, c.request, c.ip_hash, c.user_agent
+      from conversions c where c.id = any(${[...sourceIds]}::text[]) and c.enrolment_id = any(${w.enrolments}::text[])`.execute(db);
+  return r.rows;
+}
+
+export interface ClickRow {
+  id: string;
+  enrolment_id: string;
+  occurred_at: Date;
+  ip_hash: string;
+  user_agent: string | null;
+  referrer: string | null;
+  landing_url: string | null;
+  status: ClickStatus;
+}
+
+/** Each group's clicks in its window, the most recent first up to the limit, and the clicks named by id (one can come twice). */
+export async function recentClickRows(db: Db, w: RecheckWindows, creators: readonly string[], ids: readonly string[]): Promise<ClickRow[]> {
+  const r = await sql<ClickRow>`
+    select k.id, k.enrolment_id, k.occurred_at, k.ip_hash, k.user_agent, k.referrer, k.landing_url, k.status
+      from unnest(${w.enrolments}::text[], ${creators}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[])
+        as g(enrolment_id, creator_id, from_ts, to_ts)
+      cross join lateral (
+        select * from clicks k where k.creator_id = g.creator_id and k.enrolment_id = g.enrolment_id
+           and k.occurred_at between g.from_ts and g.to_ts
+         order by k.occurred_at desc limit ${RECHECK_LIMITS.clicks_per_group}) k
+    union all
+    select k.id, k.enrolment_id, k.occurred_at, k.ip_hash, k.user_agent, k.referrer, k.landing_url, k.status
+      from clicks k where k.id = any(${[...new Set(ids)]}::text[]) and k.enrolment_id = any(${w.enrolments}::text[])`.execute(db);
+  return r.rows;
+}
+
+/** Per group, each other creator of the campaign: its valid clicks in the group's window among the campaign's recent ones, and how many converted. */
+export async function baselineRows(
+  db: Db,
+  w: RecheckWindows,
+  campaigns: readonly string[],
+): Promise<Array<{ group_enrolment: string; clicks: bigint; conversions: bigint }>> {
+  const r = await sql<{ group_enrolment: string; clicks: bigint; conversions: bigint }>`
+    with g as (
+      select * from unnest(${w.enrolments}::text[], ${campaigns}::text[], ${w.from}::timestamptz[], ${w.to}::timestamptz[])
+        as g(enrolment_id, campaign_id, from_ts, to_ts)
+    ), recent as materialized (
+      select c.campaign_id, k.id, k.enrolment_id, k.occurred_at
+        from (select campaign_id, min(from_ts) as from_ts, max(to_ts) as to_ts from g group by campaign_id) c
+        cross join lateral (
+          select k.id, k.enrolment_id, k.status, k.occurred_at from clicks k where k.campaign_id = c.campaign_id
+           order by k.id desc limit ${RECHECK_LIMITS.baseline_clicks}) k
+       where k.status = 'valid' and k.occurred_at between c.from_ts and c.to_ts
+    ), converted as materialized (
+      select distinct cv.click_id from conversions cv where cv.click_id in (select id from recent) and cv.verdict = 'valid'
+    )
+    select g.enrolment_id as group_enrolment, r.enrolment_id as other, count(r.id) as clicks, count(x.click_id) as conversions
+      from g join recent r on r.campaign_id = g.campaign_id and r.enrolment_id <> g.enrolment_id
+                          and r.occurred_at between g.from_ts and g.to_ts
+      left join converted x on x.click_id = r.id
+     group by g.enrolment_id, r.enrolment_id`.execute(db);
+  return r.rows;
+}
+
+/** The creators' contacts (the engine's creator rules). */
+export async function creatorContacts(db: Db, ids: readonly string[]): Promise<Array<{ id: string; email: string; phone: string | null }>> {
+  const r = await sql<{ id: string; email: string; phone: string | null }>`select id, email, phone from creators
+    where id = any(${[...new Set(ids)]}::text[])`.execute(db);
+  return r.rows;
 }
