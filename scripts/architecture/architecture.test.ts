@@ -67,8 +67,6 @@ const KERNEL_TABLES: Record<string, readonly string[]> = { db: ['earnest_clock',
  */
 const SQL_OUTSIDE_REPOSITORY = [
   'conversions/views.ts',
-  'results/decisions.ts',
-  'results/review.ts',
 ];
 
 describe('modules own their tables', async () => {

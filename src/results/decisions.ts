@@ -1,4 +1,5 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { decisionRows, insertDecisions } from './repository.js';
 
 /**
  * The decisions log (`result_decisions`, append-only: the database refuses updates and deletes): every
@@ -40,26 +41,14 @@ export interface ResultDecision {
   decided_at: Date;
 }
 
-/** Reason codes are `[a-z0-9_]`: written as array literals, one per row, through unnest. */
-export function textArrays(lists: ReadonlyArray<readonly string[]>): string[] {
-  return lists.map((l) => `{${l.join(',')}}`);
-}
-
 /** Appends decisions, all at the database clock's now, in one statement. */
 export async function recordDecisions(db: Kysely<any>, decisions: readonly NewDecision[]): Promise<void> {
   if (decisions.length === 0) return;
-  const col = <T>(f: (d: NewDecision) => T) => decisions.map(f);
-  await sql`insert into result_decisions (result_id, from_status, to_status, reasons, note, actor_kind, actor_id, decided_at)
-    select result_id, from_status, to_status, reasons::text[], note, actor_kind, actor_id, earnest_now()
-    from unnest(${col((d) => d.resultId)}::text[], ${col((d) => d.from)}::text[], ${col((d) => d.to)}::text[],
-      ${textArrays(col((d) => d.reasons))}::text[], ${col((d) => d.note)}::text[], ${col((d) => d.actor.kind)}::text[],
-      ${col((d) => d.actor.id)}::text[]) as x(result_id, from_status, to_status, reasons, note, actor_kind, actor_id)`.execute(db);
+  await insertDecisions(db, decisions);
 }
 
 /** The decisions on these results, oldest first. */
 export async function decisionsOf(db: Kysely<any>, resultIds: readonly string[]): Promise<ResultDecision[]> {
   if (resultIds.length === 0) return [];
-  const r = await sql<ResultDecision>`select id::text as id, result_id, from_status, to_status, reasons, note, actor_kind, actor_id, decided_at
-    from result_decisions where result_id = any(${[...new Set(resultIds)]}::text[]) order by result_id, id`.execute(db);
-  return r.rows;
+  return decisionRows(db, resultIds);
 }

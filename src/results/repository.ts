@@ -5,7 +5,8 @@ import { AppError } from '../errors/index.js';
 import type { Period } from '../incentives/index.js';
 import type { Terms } from '../terms/index.js';
 import type { ClickStatus } from '../validation/index.js';
-import { textArrays } from './decisions.js';
+import type { NewDecision, ResultDecision } from './decisions.js';
+import type { ReviewEvidence } from './review.js';
 import { RECHECK_LIMITS } from './recheck.js';
 import type { Result, ResultDraft, ResultStatus } from './results.js';
 
@@ -15,11 +16,17 @@ export const TABLES = { owns: ['results', 'result_decisions'], reads: ['campaign
 /**
  * The results' SQL: recording results (src/flows/hold.ts), releasing, rejecting and reversing them
  * (src/flows/release.ts, src/flows/reversal.ts), reading them, and results waiting for funds (issue #10
- * §4; a waiting result has no hold; `awaiting_until` is when its grace period ends). The rest is still
- * in caps.ts, decisions.ts, recheck.ts and review.ts.
+ * §4; a waiting result has no hold; `awaiting_until` is when its grace period ends), and the SQL of
+ * the caps (caps.ts), the decisions log (decisions.ts), the release re-check (recheck.ts) and the
+ * review queue (review.ts), which keep their logic.
  */
 type Db = Kysely<any>;
 type Trx = Transaction<any>;
+
+/** Reason codes are `[a-z0-9_]`: written as array literals, one per row, through unnest. */
+export function textArrays(lists: ReadonlyArray<readonly string[]>): string[] {
+  return lists.map((l) => `{${l.join(',')}}`);
+}
 
 /** The reason code of a result the escrow could not cover (while it waits, and once final). */
 export const OVER_BUDGET = 'over_budget';
@@ -387,4 +394,61 @@ export async function creatorContacts(db: Db, ids: readonly string[]): Promise<A
   const r = await sql<{ id: string; email: string; phone: string | null }>`select id, email, phone from creators
     where id = any(${[...new Set(ids)]}::text[])`.execute(db);
   return r.rows;
+}
+
+// The decisions log's SQL (decisions.ts keeps the actors and what a decision is).
+
+/** Appends decisions, all at the database clock's now, in one statement. */
+export async function insertDecisions(db: Db, decisions: readonly NewDecision[]): Promise<void> {
+  const col = <T>(f: (d: NewDecision) => T) => decisions.map(f);
+  await sql`insert into result_decisions (result_id, from_status, to_status, reasons, note, actor_kind, actor_id, decided_at)
+    select result_id, from_status, to_status, reasons::text[], note, actor_kind, actor_id, earnest_now()
+    from unnest(${col((d) => d.resultId)}::text[], ${col((d) => d.from)}::text[], ${col((d) => d.to)}::text[],
+      ${textArrays(col((d) => d.reasons))}::text[], ${col((d) => d.note)}::text[], ${col((d) => d.actor.kind)}::text[],
+      ${col((d) => d.actor.id)}::text[]) as x(result_id, from_status, to_status, reasons, note, actor_kind, actor_id)`.execute(db);
+}
+
+/** The decisions on these results, oldest first. */
+export async function decisionRows(db: Db, resultIds: readonly string[]): Promise<ResultDecision[]> {
+  const r = await sql<ResultDecision>`select id::text as id, result_id, from_status, to_status, reasons, note, actor_kind, actor_id, decided_at
+    from result_decisions where result_id = any(${[...new Set(resultIds)]}::text[]) order by result_id, id`.execute(db);
+  return r.rows;
+}
+
+// The review queue's SQL (review.ts puts each result with its evidence and decisions).
+
+/** Results in `review`, newest first by recorded_at (index results_review), a campaign's when given. */
+export async function inReview(db: Db, filter: { campaignId?: string | undefined }, page: PageRequest): Promise<Page<Result>> {
+  const keys = keyset(page, { time: 'r.recorded_at', keys: ['r.id'] });
+  const campaign = filter.campaignId ? sql`and r.campaign_id = ${filter.campaignId}` : sql``;
+  const found = await sql<Result & PageTime>`select r.*, ${keys.select} from results r where r.status = 'review' ${campaign} and ${keys.where}
+    order by ${keys.orderBy} limit ${keys.limit}`.execute(db);
+  return keys.page(found.rows, (r) => [r.id]);
+}
+
+export interface ConversionEvidenceRow {
+  id: string;
+  external_id: string;
+  type: 'lead' | 'sale';
+  attributed_by: 'click' | 'promo' | null;
+  click_id: string | null;
+  occurred_at: Date;
+  created_at: Date;
+  request: { promo_code: string | null; customer: { id: string; email: string | null; phone: string | null; country: string | null; age?: number | null } };
+  user_agent: string | null;
+  ip_hash: string | null;
+}
+
+export async function conversionsById(db: Db, ids: readonly string[]): Promise<Map<string, ConversionEvidenceRow>> {
+  if (ids.length === 0) return new Map();
+  const r = await sql<ConversionEvidenceRow>`select id, external_id, type, attributed_by, click_id, occurred_at, created_at, request,
+      user_agent, ip_hash from conversions where id = any(${[...ids]}::text[])`.execute(db);
+  return new Map(r.rows.map((c) => [c.id, c]));
+}
+
+export async function clicksById(db: Db, ids: readonly string[]): Promise<Map<string, NonNullable<ReviewEvidence['click']>>> {
+  if (ids.length === 0) return new Map();
+  const r = await sql<NonNullable<ReviewEvidence['click']>>`select id, occurred_at, status, user_agent, referrer, trim(country) as country
+    from clicks where id = any(${[...new Set(ids)]}::text[])`.execute(db);
+  return new Map(r.rows.map((k) => [k.id, k]));
 }

@@ -1,6 +1,7 @@
-import { type Kysely, sql } from 'kysely';
-import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
+import type { Kysely } from 'kysely';
+import type { Page, PageRequest } from '../db/index.js';
 import { decisionsOf, type ResultDecision } from './decisions.js';
+import { clicksById, conversionsById, inReview } from './repository.js';
 import type { Result } from './results.js';
 
 /**
@@ -48,11 +49,7 @@ export async function reviewQueue(
   filter: { campaignId?: string | undefined },
   page: PageRequest,
 ): Promise<Page<ReviewItem>> {
-  const keys = keyset(page, { time: 'r.recorded_at', keys: ['r.id'] });
-  const campaign = filter.campaignId ? sql`and r.campaign_id = ${filter.campaignId}` : sql``;
-  const found = await sql<Result & PageTime>`select r.*, ${keys.select} from results r where r.status = 'review' ${campaign} and ${keys.where}
-    order by ${keys.orderBy} limit ${keys.limit}`.execute(db);
-  const p = keys.page(found.rows, (r) => [r.id]);
+  const p = await inReview(db, filter, page);
   const results = p.rows.map((r) => ({ ...r, currency: r.currency.trim() }));
   const conversions = await conversionsById(db, results.filter((r) => r.kind === 'lead' || r.kind === 'sale').map((r) => r.source_id));
   const clickIds = results.map((r) => (r.kind === 'click' ? r.source_id : conversions.get(r.source_id)?.click_id)).filter((x): x is string => !!x);
@@ -86,31 +83,4 @@ export async function reviewQueue(
     };
   });
   return { ...p, rows: items };
-}
-
-interface ConversionEvidenceRow {
-  id: string;
-  external_id: string;
-  type: 'lead' | 'sale';
-  attributed_by: 'click' | 'promo' | null;
-  click_id: string | null;
-  occurred_at: Date;
-  created_at: Date;
-  request: { promo_code: string | null; customer: { id: string; email: string | null; phone: string | null; country: string | null; age?: number | null } };
-  user_agent: string | null;
-  ip_hash: string | null;
-}
-
-async function conversionsById(db: Db, ids: readonly string[]): Promise<Map<string, ConversionEvidenceRow>> {
-  if (ids.length === 0) return new Map();
-  const r = await sql<ConversionEvidenceRow>`select id, external_id, type, attributed_by, click_id, occurred_at, created_at, request,
-      user_agent, ip_hash from conversions where id = any(${[...ids]}::text[])`.execute(db);
-  return new Map(r.rows.map((c) => [c.id, c]));
-}
-
-async function clicksById(db: Db, ids: readonly string[]): Promise<Map<string, NonNullable<ReviewEvidence['click']>>> {
-  if (ids.length === 0) return new Map();
-  const r = await sql<NonNullable<ReviewEvidence['click']>>`select id, occurred_at, status, user_agent, referrer, trim(country) as country
-    from clicks where id = any(${[...new Set(ids)]}::text[])`.execute(db);
-  return new Map(r.rows.map((k) => [k.id, k]));
 }
