@@ -1,10 +1,11 @@
 import { type Kysely, sql } from 'kysely';
-import { AppError } from '../errors/index.js';
+import { campaignRowsPage } from '../campaigns/index.js';
+import { AppError, assert } from '../errors/index.js';
 import { keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
 import type { ClickStatus } from '../validation/index.js';
 import type { VerdictLevel } from '../judging/index.js';
 import type { ConversionRequest, ConversionType } from './input.js';
-import type { ViewReport } from './views.js';
+import type { ViewReport, ViewReportScope, ViewReportStatus } from './views.js';
 
 /** The tables this module owns (only it writes them) and those of other modules it may read. */
 export const TABLES = { owns: ['conversions', 'conversion_touches', 'view_reports'], reads: ['campaigns', 'enrolments', 'clicks', 'creators'] } as const;
@@ -465,4 +466,74 @@ export async function getConversion(db: Kysely<any>, orgId: string, id: string):
   const row = await conversionById(db, id, orgId);
   if (!row) throw new AppError('not_found', `no conversion ${id}`);
   return row;
+}
+
+// The verified views' SQL (views.ts keeps the rules of reporting, confirming, rejecting and clearing).
+
+/** The creator's enrolment in the campaign, if they joined it. */
+export async function enrolmentIdOf(db: Db, campaignId: string, creatorId: string): Promise<string | undefined> {
+  const found = await sql<{ id: string }>`select id from enrolments where campaign_id = ${campaignId} and creator_id = ${creatorId}`.execute(db);
+  return found.rows[0]?.id;
+}
+
+/** A report of one of the brand's campaigns (any report: orgId null), locked; undefined when there is none. */
+export async function lockViewReport(trx: Db, orgId: string | null, id: string): Promise<ViewReport | undefined> {
+  const r = await sql<ViewReport>`select v.* from view_reports v join campaigns c on c.id = v.campaign_id
+    where v.id = ${id} and ${orgId === null ? sql`true` : sql`c.org_id = ${orgId}`} for update of v`.execute(trx);
+  return r.rows[0];
+}
+
+export async function markConfirmed(trx: Db, id: string): Promise<void> {
+  await sql`update view_reports set status = 'confirmed', decided_at = earnest_now() where id = ${id}`.execute(trx);
+}
+
+export async function markRejected(trx: Db, p: { id: string; reason: string; note: string | null }): Promise<void> {
+  await sql`update view_reports set status = 'rejected', decision_reason = ${p.reason}, decision_note = ${p.note}, decided_at = earnest_now()
+    where id = ${p.id}`.execute(trx);
+}
+
+/** Cleared by an operator: submitted again. */
+export async function markCleared(trx: Db, p: { id: string; note: string }): Promise<void> {
+  await sql`update view_reports set status = 'submitted', cleared_at = earnest_now(), cleared_by = 'operator', clear_note = ${p.note}
+    where id = ${p.id}`.execute(trx);
+}
+
+/** A confirmed report's result, once recorded (a retry finds it set and leaves it). */
+export async function setViewReportResult(db: Db, reportId: string, resultId: string): Promise<void> {
+  await sql`update view_reports set result_id = ${resultId} where id = ${reportId} and result_id is null`.execute(db);
+}
+
+export async function viewReportById(db: Db, id: string): Promise<ViewReport> {
+  const r = await sql<ViewReport>`select * from view_reports where id = ${id}`.execute(db);
+  assert(r.rows[0], `view report ${id} vanished`);
+  return r.rows[0];
+}
+
+function scoped(scope: ViewReportScope) {
+  return [
+    scope.orgId ? sql`v.campaign_id in (select id from campaigns where org_id = ${scope.orgId})` : sql`true`,
+    scope.creatorId ? sql`v.creator_id = ${scope.creatorId}` : sql`true`,
+  ];
+}
+
+export async function getViewReport(db: Db, id: string, scope: ViewReportScope): Promise<ViewReport> {
+  const r = await sql<ViewReport>`select v.* from view_reports v where v.id = ${id} and ${sql.join(scoped(scope), sql` and `)}`.execute(db);
+  if (!r.rows[0]) throw new AppError('not_found', `no view report ${id}`);
+  return r.rows[0];
+}
+
+/**
+ * View reports newest first by created_at, then id: a creator's through view_reports_creator, a
+ * campaign's through view_reports_campaign (a brand's campaign by campaign), all through view_reports_created.
+ */
+export async function listViewReports(
+  db: Db,
+  scope: ViewReportScope,
+  filter: { campaignId?: string; status?: ViewReportStatus },
+  page: PageRequest,
+): Promise<Page<ViewReport>> {
+  const k = keyset(page, { time: 'r.created_at', keys: ['r.id'] });
+  const rows = { orgId: scope.orgId, creatorId: scope.creatorId, campaignId: filter.campaignId, status: filter.status };
+  const r = await sql<ViewReport & PageTime>`${campaignRowsPage({ table: 'view_reports', columns: sql`r.*`, filter: rows, k })}`.execute(db);
+  return k.page(r.rows, (v) => [v.id]);
 }

@@ -1,9 +1,10 @@
-import { type Kysely, sql } from 'kysely';
-import { campaignRowsPage, enrolmentById, getCampaign } from '../campaigns/index.js';
-import { inTransaction, keyset, type Page, type PageRequest, type PageTime } from '../db/index.js';
+import type { Kysely } from 'kysely';
+import { enrolmentById, getCampaign } from '../campaigns/index.js';
+import { inTransaction } from '../db/index.js';
 import { AppError, assert } from '../errors/index.js';
 import { newId } from '../ids/index.js';
 import { insertViewReport, judgeSubmission, lockViewEvidence, type ReportedPost, viewReportByExternalId } from './index.js';
+import { enrolmentIdOf, lockViewReport, markConfirmed, markCleared, markRejected, viewReportById } from './repository.js';
 
 /**
  * Verified views (CPM): a creator reports a number of views with evidence; the brand confirms the
@@ -68,8 +69,8 @@ export async function submitViewReport(
   const earlier = externalId === null ? undefined : await viewReportByExternalId(db, p.creatorId, externalId);
   if (earlier) return { report: sameReport(earlier, p), replayed: true };
   const campaign = await getCampaign(db, { kind: 'creator', id: p.creatorId }, p.campaignId);
-  const found = await sql<{ id: string }>`select id from enrolments where campaign_id = ${campaign.id} and creator_id = ${p.creatorId}`.execute(db);
-  const enrolment = found.rows[0] ? await enrolmentById(db, found.rows[0].id) : undefined;
+  const enrolmentId = await enrolmentIdOf(db, campaign.id, p.creatorId);
+  const enrolment = enrolmentId !== undefined ? await enrolmentById(db, enrolmentId) : undefined;
   if (!enrolment) throw new AppError('forbidden', `join campaign ${campaign.id} before reporting views for it`);
   if (enrolment.terms.objective !== 'cpm') {
     throw new AppError('invalid_state', `campaign ${campaign.id} pays per ${enrolment.terms.objective}, not per view: it takes no view reports`, {
@@ -137,10 +138,9 @@ function sameReport(report: ViewReport, p: { campaignId: string; views: bigint; 
 
 /** Locks a report of one of the brand's campaigns (any report for an operator: orgId null); another brand's report is not_found. */
 async function lockReport(trx: Db, orgId: string | null, id: string): Promise<ViewReport> {
-  const r = await sql<ViewReport>`select v.* from view_reports v join campaigns c on c.id = v.campaign_id
-    where v.id = ${id} and ${orgId === null ? sql`true` : sql`c.org_id = ${orgId}`} for update of v`.execute(trx);
-  if (!r.rows[0]) throw new AppError('not_found', `no view report ${id}`);
-  return r.rows[0];
+  const v = await lockViewReport(trx, orgId, id);
+  if (!v) throw new AppError('not_found', `no view report ${id}`);
+  return v;
 }
 
 /**
@@ -157,15 +157,10 @@ export async function markViewReportConfirmed(db: Db, p: { orgId: string; id: st
       throw new AppError('invalid_state', `view report ${v.id} is in review (${codes}): an operator must clear it, or official insights of the post verify it, before it can be confirmed`);
     }
     if (v.status === 'submitted') {
-      await sql`update view_reports set status = 'confirmed', decided_at = earnest_now() where id = ${v.id}`.execute(trx);
+      await markConfirmed(trx, v.id);
     }
     return v;
   });
-}
-
-/** A confirmed report's result, once recorded (a retry finds it set and leaves it). */
-export async function setViewReportResult(db: Db, reportId: string, resultId: string): Promise<void> {
-  await sql`update view_reports set result_id = ${resultId} where id = ${reportId} and result_id is null`.execute(db);
 }
 
 /** The brand rejects a submitted or doubted report; an operator (orgId null) may reject any. */
@@ -174,8 +169,7 @@ export async function rejectViewReport(db: Db, p: { orgId: string | null; id: st
     const v = await lockReport(trx, p.orgId, p.id);
     if (v.status === 'confirmed') throw new AppError('invalid_state', `view report ${v.id} was confirmed; reject its result instead`);
     if (v.status === 'rejected') return v;
-    await sql`update view_reports set status = 'rejected', decision_reason = ${p.reason}, decision_note = ${p.note}, decided_at = earnest_now()
-      where id = ${v.id}`.execute(trx);
+    await markRejected(trx, { id: v.id, reason: p.reason, note: p.note });
     return viewReportById(trx, v.id);
   });
 }
@@ -190,48 +184,12 @@ export async function clearViewReport(db: Db, p: { id: string; note: string }): 
     const v = await lockReport(trx, null, p.id);
     if (v.status === 'submitted' && v.cleared_by !== null) return v;
     if (v.status !== 'in_review') throw new AppError('invalid_state', `view report ${v.id} is ${v.status}, not in review: there is nothing to clear`);
-    await sql`update view_reports set status = 'submitted', cleared_at = earnest_now(), cleared_by = 'operator', clear_note = ${p.note}
-      where id = ${v.id}`.execute(trx);
+    await markCleared(trx, { id: v.id, note: p.note });
     return viewReportById(trx, v.id);
   });
-}
-
-export async function viewReportById(db: Db, id: string): Promise<ViewReport> {
-  const r = await sql<ViewReport>`select * from view_reports where id = ${id}`.execute(db);
-  assert(r.rows[0], `view report ${id} vanished`);
-  return r.rows[0];
 }
 
 export interface ViewReportScope {
   orgId?: string;
   creatorId?: string;
-}
-
-function scoped(scope: ViewReportScope) {
-  return [
-    scope.orgId ? sql`v.campaign_id in (select id from campaigns where org_id = ${scope.orgId})` : sql`true`,
-    scope.creatorId ? sql`v.creator_id = ${scope.creatorId}` : sql`true`,
-  ];
-}
-
-export async function getViewReport(db: Db, id: string, scope: ViewReportScope): Promise<ViewReport> {
-  const r = await sql<ViewReport>`select v.* from view_reports v where v.id = ${id} and ${sql.join(scoped(scope), sql` and `)}`.execute(db);
-  if (!r.rows[0]) throw new AppError('not_found', `no view report ${id}`);
-  return r.rows[0];
-}
-
-/**
- * View reports newest first by created_at, then id: a creator's through view_reports_creator, a
- * campaign's through view_reports_campaign (a brand's campaign by campaign), all through view_reports_created.
- */
-export async function listViewReports(
-  db: Db,
-  scope: ViewReportScope,
-  filter: { campaignId?: string; status?: ViewReportStatus },
-  page: PageRequest,
-): Promise<Page<ViewReport>> {
-  const k = keyset(page, { time: 'r.created_at', keys: ['r.id'] });
-  const rows = { orgId: scope.orgId, creatorId: scope.creatorId, campaignId: filter.campaignId, status: filter.status };
-  const r = await sql<ViewReport & PageTime>`${campaignRowsPage({ table: 'view_reports', columns: sql`r.*`, filter: rows, k })}`.execute(db);
-  return k.page(r.rows, (v) => [v.id]);
 }
