@@ -1,4 +1,4 @@
-/** The face of src/api/: see ./api.ts. */
+/** The REST API: the endpoint table, the OpenAPI document, the router, and the answers the server's fast paths share (docs/api-conventions.md). */
 export {
   allEndpoints,
   apiRoutes,

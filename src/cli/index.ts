@@ -1,4 +1,4 @@
-/** The face of src/cli/: see ./cli.ts. */
+/** The `earnest` command: one module per command under commands/ (README, "CLI"). */
 export {
   type CliContext,
   type Command,

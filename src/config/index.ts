@@ -1,4 +1,4 @@
-/** The face of src/config/: see ./config.ts. */
+/** Configuration, parsed once with Zod from the environment: the only reader of `process.env` (README, "Configuration"). */
 export {
   type Config,
   CONFIG_VARIABLES,

@@ -1,4 +1,4 @@
-/** The face of src/demo/: see ./demo.ts. */
+/** The demo season: a whole campaign loop driven through the real HTTP API (`earnest demo`). */
 export {
   type DemoResult,
   type DemoStatement,

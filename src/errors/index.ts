@@ -1,4 +1,4 @@
-/** The face of src/errors/: see ./errors.ts. */
+/** `AppError` with a closed list of codes mapped to HTTP statuses; `assert` for programmer errors. */
 export {
   AppError,
   assert,

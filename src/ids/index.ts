@@ -1,4 +1,4 @@
-/** The face of src/ids/: see ./ids.ts. */
+/** Prefixed, time-sortable ids (`cmp_…`), link and promo codes, secret tokens. */
 export {
   hasPrefix,
   ID_PREFIXES,

@@ -1,4 +1,4 @@
-/** The face of src/insights/: see ./insights.ts. */
+/** Official platform statistics of creators' posts: the `PlatformInsights` provider interface, the CSV adapter, imports and trust by uploader. */
 export {
   csvInsightsFile,
   fetchInsights,

@@ -1,4 +1,4 @@
-/** The face of src/payments/: see ./payments.ts. */
+/** The brand wallet's deposits and withdrawals through a payment-provider interface (`test` ships): reserved in the ledger before the provider is asked, then posted or voided. */
 export {
   FAILURE_CODES,
   type FailureCode,

@@ -1,4 +1,4 @@
-/** The face of src/random/: see ./random.ts. */
+/** A small seeded generator (mulberry32) for simulations and the demo: the same seed gives the same run. Not for secrets (src/ids). */
 export {
   type Random,
   seededRandom,

@@ -1,4 +1,4 @@
-/** The face of src/results/: see ./results.ts. Recording, releasing and reversing results are flows (src/flows/hold.ts, release.ts, reversal.ts). */
+/** Results (one per paid click, conversion or view batch): their rows, decisions log, caps, the release re-check's reads and the review queue. Recording, releasing and reversing results are flows (src/flows/hold.ts, release.ts, reversal.ts). */
 export { capPayments } from './caps.js';
 export { BUDGET, type NewDecision, recordDecisions, SETTLEMENT, VALIDATION } from './decisions.js';
 export { planHolds } from './funds-plan.js';

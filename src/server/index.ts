@@ -1,4 +1,4 @@
-/** The face of src/server/: see ./server.ts. */
+/** The HTTP process and composition root: routing, the click and beacon fast paths, health, graceful stop; it builds the services and starts the jobs. */
 export {
   createLogger,
   errorFields,

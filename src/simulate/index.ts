@@ -1,4 +1,4 @@
-/** The face of src/simulate/: see ./simulate.ts. */
+/** Labelled traffic for the validation engine: honest populations and every fraud pattern, drawn per seed (`earnest simulate`). */
 export {
   type CampaignLine,
   CLICK_DAYS,

@@ -1,30 +1,29 @@
-/** The face of src/tenants/: see ./repository.ts. */
+/**
+ * Who acts: organizations (brands) and creators, with the followers creators declare per platform,
+ * and the API keys everyone acts with (stored as SHA-256 of their secret) and their verification.
+ */
+export { Authenticator, type Caller } from './authenticator.js';
+export { createApiKey, findApiKey, type IssuedKey, type KeyOwner, type Principal, sha256, type StoredKey } from './keys.js';
 export {
-  Authenticator,
-  type Caller,
   countOperatorKeys,
-  createApiKey,
-  createCreator,
-  createOrganization,
   type Creator,
   creatorEmails,
   type CreatorPlatform,
-  creatorPlatforms,
   declaredFollowers,
-  declarePlatform,
-  findApiKey,
-  getCreator,
-  getOrganization,
-  type IssuedKey,
-  issueKey,
-  type KeyOwner,
   listCreators,
   listOrganizations,
   type Organization,
-  type Principal,
-  removePlatform,
   revokeApiKey,
-  sha256,
-  type StoredKey,
-  type WithApiKey,
+  type TenantTables,
 } from './repository.js';
+export {
+  createCreator,
+  createOrganization,
+  creatorPlatforms,
+  declarePlatform,
+  getCreator,
+  getOrganization,
+  issueKey,
+  removePlatform,
+  type WithApiKey,
+} from './tenants.js';

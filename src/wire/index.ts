@@ -1,4 +1,4 @@
-/** The face of src/wire/: see ./wire.ts. */
+/** The shared schema layer: what every string and time the API accepts must be, checked once at the edge. */
 export {
   badCharacter,
   isSaneTime,
